@@ -1,0 +1,10 @@
+"""oneuron: logistic regression as one neuron, made into real software.
+
+The neuron, its loss and its gradient are in :mod:`oneuron.neuron`.
+"""
+
+from oneuron.estimator import LogisticRegression
+
+__version__ = "0.1.0"
+
+__all__ = ["LogisticRegression", "__version__"]

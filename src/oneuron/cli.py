@@ -1,0 +1,28 @@
+"""The ``oneuron`` command: a thin layer over the library."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``oneuron`` command."""
+    parser = argparse.ArgumentParser(prog="oneuron", description="Logistic regression as one neuron.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("demo", help="run the lesson's experiment (digits: is it a 2?)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``oneuron`` command; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    if args.command == "demo":
+        from oneuron import demo
+
+        demo.main()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,172 @@
+"""The neuron: one weighted sum, one squashing function, one loss, and their derivatives.
+
+This file is the lesson. Everything else in oneuron is a layer around these few functions.
+
+For one block of rows ``X`` (samples x features; the original lesson stored features x samples) the neuron
+computes a raw score per row and squashes it into a probability::
+
+    z = X @ w + b                      (the weighted sum)
+    p = sigmoid(z) = 1 / (1 + e^-z)    (the activation, "a" in the lesson)
+
+and is trained by minimizing the binary cross-entropy, which we write in terms of z rather than p so that
+it never takes log(0)::
+
+    l(y, z) = -[y log p + (1 - y) log(1 - p)] = log(1 + e^z) - y z = softplus(z) - y z
+
+The derivative of the loss with respect to z is strikingly simple, which is why the neuron is so cheap to
+train::
+
+    dl/dz   = p - y                    (the "residual")
+    d2l/dz2 = p (1 - p)
+
+and by the chain rule the gradient with respect to the weights of a block is ``X.T @ (s * (p - y))`` with
+``s`` the sample weights. With K > 2 classes the sigmoid becomes a softmax over K weighted sums (a layer of
+K neurons) and the same formulas hold with vectors: ``l = logsumexp(z) - z_y`` and ``dl/dz = p - onehot(y)``.
+
+Every function works on one block and returns sums over its rows (not means): the objective adds blocks
+up and divides by the total weight once. All functions are pure NumPy, keep the dtype of ``X`` and never
+loop over rows in Python.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Activations. Both branch on the sign of z so that exp() only ever sees non-positive numbers: no overflow.
+# ----------------------------------------------------------------------------------------------------------
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """Logistic function ``1 / (1 + exp(-z))``, stable for any finite z.
+
+    Parameters
+    ----------
+    z : ndarray
+        Raw scores.
+
+    Returns
+    -------
+    ndarray
+        Probabilities in [0, 1], same shape and dtype as ``z``.
+    """
+    z = np.asarray(z)
+    e = np.exp(-np.abs(z))  # in (0, 1]: never overflows
+    # z >= 0: 1 / (1 + e^-z);  z < 0: e^z / (1 + e^z)
+    return np.where(z >= 0, 1.0, e) / (1.0 + e)
+
+
+def softplus(z: np.ndarray) -> np.ndarray:
+    """``log(1 + exp(z))`` computed as ``max(z, 0) + log1p(exp(-|z|))``: no overflow, no log(0)."""
+    z = np.asarray(z)
+    return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
+
+
+def log_sigmoid(z: np.ndarray) -> np.ndarray:
+    """``log(sigmoid(z)) = -softplus(-z)``, finite even where sigmoid(z) rounds to 0."""
+    return -softplus(-np.asarray(z))
+
+
+def logsumexp(z: np.ndarray) -> np.ndarray:
+    """Row-wise ``log(sum_k exp(z_k))`` for a (n, K) array, shifted by the row maximum to avoid overflow."""
+    zmax = z.max(axis=1, keepdims=True)
+    return (zmax + np.log(np.exp(z - zmax).sum(axis=1, keepdims=True)))[:, 0]
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    """Row-wise ``exp(z_k) / sum_j exp(z_j)`` for a (n, K) array."""
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Binary head: parameters w (d,) and b (scalar). y in {0, 1}, s >= 0 sample weights.
+# ----------------------------------------------------------------------------------------------------------
+def forward(X, w: np.ndarray, b: float) -> np.ndarray:
+    """The weighted sum ``z = X @ w + b`` (X dense or scipy.sparse)."""
+    return X @ w + b
+
+
+def binary_loss_grad(X, y: np.ndarray, s: np.ndarray, w: np.ndarray, b: float):
+    """Weighted log-loss of one block and its gradient, from one forward pass.
+
+    Returns
+    -------
+    loss : float
+        ``sum_i s_i * (softplus(z_i) - y_i z_i)``.
+    grad_w : ndarray (d,)
+        ``X.T @ (s * (p - y))``.
+    grad_b : float
+        ``sum_i s_i (p_i - y_i)``.
+    """
+    z = forward(X, w, b)
+    loss = float(s @ (softplus(z) - y * z))
+    r = s * (sigmoid(z) - y)  # weighted residual: dl/dz
+    return loss, X.T @ r, float(r.sum())
+
+
+def binary_hessp(X, s: np.ndarray, w: np.ndarray, b: float, v_w: np.ndarray, v_b: float):
+    """Hessian of the summed loss times a direction ``(v_w, v_b)``.
+
+    With ``h = s * p (1 - p)`` (the curvature of each row), the Hessian is ``[X 1].T diag(h) [X 1]``, so::
+
+        Hv = [X 1].T (h * (X v_w + v_b))
+    """
+    p = sigmoid(forward(X, w, b))
+    t = s * p * (1 - p) * forward(X, v_w, v_b)
+    return X.T @ t, float(t.sum())
+
+
+def binary_hessian(X, s: np.ndarray, w: np.ndarray, b: float, fit_intercept: bool = True) -> np.ndarray:
+    """Full Hessian ``[X 1].T diag(s p (1-p)) [X 1]`` of one block (drop the 1 column without intercept)."""
+    p = sigmoid(forward(X, w, b))
+    h = s * p * (1 - p)
+    Xh = X.multiply(h[:, None]).tocsr() if hasattr(X, "multiply") else X * h[:, None]
+    Hww = np.asarray((X.T @ Xh).todense() if hasattr(Xh, "todense") else X.T @ Xh)
+    if not fit_intercept:
+        return Hww
+    xh = np.asarray(Xh.sum(axis=0)).ravel()
+    d = Hww.shape[0]
+    H = np.empty((d + 1, d + 1), dtype=Hww.dtype)
+    H[:d, :d] = Hww
+    H[:d, d] = H[d, :d] = xh
+    H[d, d] = h.sum()
+    return H
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Softmax head: parameters W (K, d) and b (K,). Y is the (n, K) one-hot encoding of the labels.
+# ----------------------------------------------------------------------------------------------------------
+def forward_multi(X, W: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The K weighted sums ``Z = X @ W.T + b`` of shape (n, K)."""
+    return X @ W.T + b
+
+
+def multinomial_loss_grad(X, Y: np.ndarray, s: np.ndarray, W: np.ndarray, b: np.ndarray):
+    """Weighted softmax cross-entropy of one block and its gradient, from one forward pass.
+
+    Returns
+    -------
+    loss : float
+        ``sum_i s_i (logsumexp(z_i) - z_i . y_i)``.
+    grad_W : ndarray (K, d)
+        ``R.T @ X`` with ``R = s * (P - Y)``.
+    grad_b : ndarray (K,)
+        ``R.sum(axis=0)``.
+    """
+    Z = forward_multi(X, W, b)
+    lse = logsumexp(Z)
+    loss = float(s @ (lse - (Z * Y).sum(axis=1)))
+    R = s[:, None] * (np.exp(Z - lse[:, None]) - Y)  # P - Y with P = exp(Z - lse)
+    return loss, np.asarray((X.T @ R).T), R.sum(axis=0)
+
+
+def multinomial_hessp(X, s: np.ndarray, W: np.ndarray, b: np.ndarray, V_W: np.ndarray, v_b: np.ndarray):
+    """Hessian of the summed softmax loss times a direction ``(V_W, v_b)``.
+
+    The curvature of one row with respect to its scores is ``diag(p) - p p.T``; applied to the score
+    direction ``dz = V_W x + v_b`` it gives ``p * dz - p (p . dz)``, which is then pulled back through X.
+    """
+    P = softmax(forward_multi(X, W, b))
+    dZ = forward_multi(X, V_W, v_b)
+    T = s[:, None] * P * (dZ - (P * dZ).sum(axis=1, keepdims=True))
+    return np.asarray((X.T @ T).T), T.sum(axis=0)

@@ -1,0 +1,13 @@
+"""Solvers: plain functions ``solve(objective, x0, *, tol, max_iter, callback, ...) -> Result``.
+
+A solver never touches data: it sees only the :class:`~oneuron.objective.Objective`. Each iteration is
+reported to ``callback(iteration, loss, grad_norm)``; a callback that returns True stops the solver
+(early stopping).
+"""
+
+from oneuron.solvers import gd, lbfgs, newton
+from oneuron.solvers._result import Result
+
+SOLVERS = {"gd": gd.solve, "lbfgs": lbfgs.solve, "newton": newton.solve}
+
+__all__ = ["Result", "SOLVERS", "gd", "lbfgs", "newton"]

@@ -1,0 +1,75 @@
+r"""Batch gradient descent: the lesson's training loop, with its flaws fixed.
+
+Each iteration moves every parameter against the gradient of the mean loss::
+
+    w <- w - alpha * dJ/dw,     b <- b - alpha * dJ/db
+
+and stops when the cost changes by less than ``tol`` (the lesson used ``|J - J_last| < 1e-5`` on a summed
+cost, i.e. ``1e-5 / n`` on the mean) or after ``max_iter`` iterations (the lesson had no cap). Unlike the
+lesson, the gradient and cost are means over samples, not sums or averages over features.
+
+``learning_rate`` is the lesson's fixed ``alpha`` when it is a number. With ``"auto"`` each iteration
+first tries a step 1.25 times the last accepted one and halves it until the cost falls enough (Armijo's
+rule)::
+
+    J(w - alpha g) <= J(w) - alpha |g|^2 / 2
+
+so the cost falls at every iteration, whatever the scale of the features, without a step to tune.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from oneuron.solvers._result import Result, notify
+
+GROWTH = 1.25
+
+
+def solve(objective, x0, *, tol: float = 1e-5, max_iter: int = 10_000, callback=None, learning_rate="auto"):
+    """Minimize ``objective`` by batch gradient descent.
+
+    Parameters
+    ----------
+    objective : Objective
+    x0 : ndarray
+        Starting parameters (the lesson starts from zeros).
+    tol : float
+        Stop when the cost changes by less than ``tol`` between iterations.
+    max_iter : int
+        Iteration cap.
+    callback : callable, optional
+        ``callback(iteration, loss, grad_norm)``.
+    learning_rate : float or "auto"
+        The fixed step ``alpha``, or "auto" for a backtracking step (see the module docstring).
+
+    Returns
+    -------
+    Result
+    """
+    adaptive = learning_rate == "auto"
+    alpha = 1.0 if adaptive else float(learning_rate)
+    x = np.array(x0, dtype=np.float64)
+    cost, grad = objective.loss_gradient(x)
+    for it in range(1, max_iter + 1):
+        cost_last = cost
+        if adaptive:
+            alpha *= GROWTH
+            gg = grad @ grad
+            while True:
+                trial = x - alpha * grad
+                cost, new_grad = objective.loss_gradient(trial)
+                if cost <= cost_last - 0.5 * alpha * gg or alpha < 1e-30:
+                    break
+                alpha *= 0.5
+            x, grad = trial, new_grad
+        else:
+            x -= alpha * grad  # the lesson's update
+            cost, grad = objective.loss_gradient(x)
+        if notify(callback, it, cost, grad):
+            return Result(x, cost, it, True, "stopped by callback")
+        if not np.isfinite(cost) or cost > 1e3 * max(cost_last, 1.0):
+            return Result(x, cost, it, False, f"the cost diverges: learning_rate={alpha:g} is too large")
+        if abs(cost - cost_last) < tol:
+            return Result(x, cost, it, True, "|J - J_last| < tol")
+    return Result(x, cost, max_iter, False, f"max_iter={max_iter} reached before |J - J_last| < tol={tol:g}")

@@ -1,0 +1,49 @@
+"""Shared data sets and helpers for the tests."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_breast_cancer, load_iris, make_classification
+from sklearn.preprocessing import StandardScaler
+
+
+def noisy_classification(n_samples=600, n_features=50, n_classes=2, seed=0):
+    """A synthetic problem with label noise (flip_y), so that even unpenalized optima are finite."""
+    return make_classification(
+        n_samples=n_samples,
+        n_features=n_features,
+        n_informative=min(10, n_features),
+        n_redundant=0,
+        n_classes=n_classes,
+        flip_y=0.1,
+        class_sep=0.8,
+        random_state=seed,
+    )
+
+
+def breast_cancer_scaled():
+    X, y = load_breast_cancer(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def iris():
+    return load_iris(return_X_y=True)
+
+
+#: name -> (X, y, penalties that have a finite optimum on it)
+DATASETS = {
+    "breast_cancer": (breast_cancer_scaled, ("l2",)),
+    "iris": (iris, ("l2",)),
+    "synthetic50": (lambda: noisy_classification(), ("l2", None)),
+    "synthetic50_4class": (lambda: noisy_classification(n_classes=4, seed=1), ("l2", None)),
+}
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
+
+
+def relative_gap(a: float, b: float) -> float:
+    return abs(a - b) / max(abs(a), abs(b), 1e-300)

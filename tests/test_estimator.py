@@ -1,0 +1,224 @@
+"""The estimator: parity with scikit-learn, its API contract, the lesson's experiment, bad input."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from sklearn import linear_model
+from sklearn.base import clone
+from sklearn.datasets import load_breast_cancer
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import check_estimator
+
+from oneuron import LogisticRegression
+from oneuron.demo import LESSON, lesson_data
+
+from .conftest import DATASETS, noisy_classification, relative_gap
+from .test_objective import make_objective
+
+
+def sklearn_fit(X, y, C, penalty):
+    """scikit-learn's solution at a very tight tolerance (C=inf is its spelling of no penalty)."""
+    model = linear_model.LogisticRegression(
+        C=np.inf if penalty is None else C,
+        l1_ratio=0.0,
+        solver="newton-cholesky",
+        tol=1e-12,
+        max_iter=10_000,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # it may stop at its rounding floor
+        return model.fit(X, y)
+
+
+def objective_value(X, y, C, penalty, coef, intercept):
+    """Our objective evaluated at given coefficients: one yardstick for both fits."""
+    classes, y_enc = np.unique(y, return_inverse=True)
+    obj = make_objective(np.asarray(X, dtype=float), y_enc, len(classes), C=C, penalty=penalty)
+    b = float(intercept[0]) if obj.is_binary else intercept
+    return obj.loss(obj.join(coef, b))
+
+
+CASES = [
+    (name, C, penalty)
+    for name, (_, penalties) in DATASETS.items()
+    for penalty in penalties
+    for C in ((0.01, 1.0, 100.0) if penalty else (1.0,))
+]
+
+
+@pytest.mark.parametrize("name,C,penalty", CASES)
+@pytest.mark.parametrize("solver", ["auto", "lbfgs", "newton"])
+def test_parity_with_scikit_learn(name, C, penalty, solver):
+    X, y = DATASETS[name][0]()
+    ours = LogisticRegression(C=C, penalty=penalty, solver=solver, tol=1e-10, max_iter=10_000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours.fit(X, y)
+    ref = sklearn_fit(X, y, C, penalty)
+    f_ours = objective_value(X, y, C, penalty, ours.coef_, ours.intercept_)
+    f_ref = objective_value(X, y, C, penalty, ref.coef_, ref.intercept_)
+    assert f_ours == pytest.approx(ours.objective_value_, rel=1e-12)
+    assert relative_gap(f_ours, f_ref) < 1e-8
+    assert f_ours <= f_ref * (1 + 1e-10)  # never worse than scikit-learn's
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-6)
+    assert ours.coef_.shape == ref.coef_.shape and ours.intercept_.shape == ref.intercept_.shape
+
+
+def test_float32_stays_float32_and_agrees_with_float64():
+    X, y = noisy_classification(n_samples=2000, n_features=20)
+    m64 = LogisticRegression(tol=1e-8).fit(X, y)
+    m32 = LogisticRegression(tol=1e-5).fit(X.astype(np.float32), y)
+    np.testing.assert_allclose(m32.coef_, m64.coef_, rtol=1e-4, atol=1e-5)
+    assert m32.decision_function(X.astype(np.float32)).dtype == np.float32
+
+
+def test_sparse_equals_dense():
+    X, y = noisy_classification(n_samples=400, n_features=30, n_classes=3)
+    X[np.abs(X) < 1] = 0
+    dense = LogisticRegression(tol=1e-10).fit(X, y)
+    sparse = LogisticRegression(tol=1e-10).fit(sp.csr_matrix(X), y)
+    np.testing.assert_allclose(sparse.coef_, dense.coef_, rtol=1e-7, atol=1e-9)
+
+
+def test_labels_of_any_type_and_pandas_feature_names():
+    X, y = noisy_classification(n_samples=300, n_features=4, n_classes=3)
+    names = np.array(["cat", "dog", "emu"])[y]
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    model = LogisticRegression().fit(frame, names)
+    assert list(model.classes_) == ["cat", "dog", "emu"]
+    assert list(model.feature_names_in_) == ["a", "b", "c", "d"]
+    assert set(model.predict(frame)) <= set(model.classes_)
+    np.testing.assert_allclose(model.predict_proba(frame).sum(axis=1), 1.0)
+    np.testing.assert_allclose(np.exp(model.predict_log_proba(frame)), model.predict_proba(frame), rtol=1e-10)
+    binary = LogisticRegression().fit(X, np.where(y == 0, "no", "yes"))
+    assert binary.coef_.shape == (1, 4) and binary.decision_function(X).shape == (300,)
+
+
+def test_check_estimator():
+    # Every check runs; none is skipped.
+    check_estimator(LogisticRegression())
+
+
+def test_pipeline_grid_search_and_clone():
+    X, y = DATASETS["breast_cancer"][0]()
+    pipe = make_pipeline(StandardScaler(), LogisticRegression())
+    search = GridSearchCV(pipe, {"logisticregression__C": [0.01, 1.0]}, cv=3).fit(X, y)
+    assert search.best_score_ > 0.9
+    copy = clone(LogisticRegression(C=3.0, solver="gd"))
+    assert copy.get_params()["C"] == 3.0 and not hasattr(copy, "coef_")
+
+
+def test_verbose_prints_the_cost_each_iteration(capsys):
+    X, y = noisy_classification(n_samples=200, n_features=5)
+    model = LogisticRegression(solver="gd", verbose=1, max_iter=5, tol=0.0)
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X, y)
+    lines = [line for line in capsys.readouterr().out.splitlines() if "cost" in line]
+    assert len(lines) == 5 == len(model.loss_curve_)
+    assert np.all(np.diff(model.loss_curve_) < 0)
+
+
+def test_the_lessons_experiment_with_gd():
+    X_train, y_train, X_test, y_test = lesson_data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning (the lesson's log(0)), no ConvergenceWarning
+        for params in (LESSON, {"solver": "gd", "penalty": None, "tol": 1e-8}):
+            model = LogisticRegression(max_iter=20_000, **params).fit(X_train, y_train)
+            errors = int(np.sum(model.predict(X_test) != y_test))
+            assert errors <= 4, (params, errors)
+            assert model.n_iter_[0] <= 20_000
+    capped = LogisticRegression(max_iter=50, **LESSON)
+    with pytest.warns(ConvergenceWarning, match="max_iter=50"):
+        capped.fit(X_train, y_train)
+    assert capped.n_iter_[0] == 50 == len(capped.loss_curve_)
+
+
+def test_default_gd_step_converges_on_unscaled_data():
+    """Raw breast-cancer features reach 4,000: a fixed alpha oscillates, the automatic step does not."""
+    X, y = load_breast_cancer(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        auto = LogisticRegression(solver="gd").fit(X, y)
+    assert np.all(np.diff(auto.loss_curve_) <= 0)
+    assert auto.loss_curve_[-1] < 0.5 * np.log(2)  # well below the cost of w = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fixed = LogisticRegression(solver="gd", learning_rate=0.01, max_iter=200).fit(X, y)
+    assert np.any(np.diff(fixed.loss_curve_) > 0)
+
+
+@pytest.mark.parametrize("solver", ["auto", "gd", "lbfgs", "newton"])
+def test_huge_feature_scale_gives_no_runtime_warning(solver):
+    X, y = noisy_classification(n_samples=300, n_features=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = LogisticRegression(solver=solver, max_iter=30).fit(X * 1e6, y)
+    assert np.isfinite(model.objective_value_)
+    assert np.all(np.isfinite(model.predict_proba(X * 1e6)))
+
+
+def test_huge_feature_scale_warns_clearly_when_not_converged():
+    X, y = noisy_classification(n_samples=300, n_features=5)
+    with pytest.warns(ConvergenceWarning, match="scale the features"):
+        LogisticRegression(solver="gd", max_iter=5, tol=0.0).fit(X * 1e6, y)
+
+
+BAD_INPUTS = [
+    ("nan", lambda X, y: (np.where(np.arange(X.size).reshape(X.shape) == 3, np.nan, X), y), "NaN"),
+    ("inf", lambda X, y: (np.where(np.arange(X.size).reshape(X.shape) == 3, np.inf, X), y), "infinity"),
+    ("empty", lambda X, y: (X[:0], y[:0]), "0 sample"),
+    ("one class", lambda X, y: (X, np.zeros_like(y)), "only one class"),
+    ("mismatched", lambda X, y: (X, y[:-1]), "inconsistent numbers of samples"),
+    ("strings", lambda X, y: (X.astype(str).astype(object) + "x", y), "could not convert"),
+]
+
+
+@pytest.mark.parametrize("case,make,message", BAD_INPUTS, ids=[c[0] for c in BAD_INPUTS])
+def test_bad_input_raises_a_clear_value_error(case, make, message):
+    X, y = noisy_classification(n_samples=50, n_features=3)
+    with pytest.raises(ValueError, match=message):
+        LogisticRegression().fit(*make(X, y))
+
+
+@pytest.mark.parametrize(
+    "params,message",
+    [
+        ({"C": -1.0}, "C must be"),
+        ({"C": np.nan}, "C must be"),
+        ({"solver": "magic"}, "solver="),
+        ({"max_iter": -3}, "max_iter"),
+        ({"learning_rate": 0.0}, "learning_rate"),
+        ({"penalty": "l3"}, "penalty="),
+    ],
+)
+def test_bad_parameters_raise(params, message):
+    X, y = noisy_classification(n_samples=50, n_features=3)
+    with pytest.raises(ValueError, match=message):
+        LogisticRegression(**params).fit(X, y)
+
+
+def test_negative_or_zero_sample_weights_raise():
+    X, y = noisy_classification(n_samples=50, n_features=3)
+    with pytest.raises(ValueError, match="[Nn]egative"):
+        LogisticRegression().fit(X, y, sample_weight=-np.ones(50))
+    with pytest.raises(ValueError, match="non-zero|sums to zero"):
+        LogisticRegression().fit(X, y, sample_weight=np.zeros(50))
+
+
+def test_failed_fit_leaves_a_fitted_model_untouched():
+    X, y = noisy_classification(n_samples=100, n_features=3)
+    model = LogisticRegression().fit(X, y)
+    coef = model.coef_.copy()
+    with pytest.raises(ValueError):
+        model.fit(X[:, :2], np.zeros(100))
+    np.testing.assert_array_equal(model.coef_, coef)
+    assert model.n_features_in_ == 3
