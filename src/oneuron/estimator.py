@@ -16,6 +16,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from oneuron import neuron
 from oneuron.data import MemorySource
+from oneuron.data.external import external_source, is_external
 from oneuron.objective import Objective
 from oneuron.penalty import PENALTIES, Penalty
 from oneuron.solvers import SOLVERS
@@ -134,13 +135,14 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             raise ValueError(f"learning_rate must be 'auto' or a positive number, got learning_rate={lr!r}.")
 
     # -- fitting ------------------------------------------------------------------------------------------
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Fit the neuron to ``X`` (n_samples, n_features) and labels ``y``.
 
         Parameters
         ----------
-        X : array-like or scipy.sparse matrix, shape (n_samples, n_features)
-            float32 data is fitted in float32.
+        X : array-like, scipy.sparse matrix, dask array/DataFrame, or a file source
+            Shape (n_samples, n_features); float32 data is fitted in float32. A source from
+            :mod:`oneuron.data` (``parquet``, ``csv``, ``npy``) carries its own labels: then leave ``y`` out.
         y : array-like (n_samples,)
             Labels of any type; two distinct values give the binary head, more the softmax head.
         sample_weight : array-like (n_samples,), optional
@@ -161,6 +163,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def _fit(self, X, y, sample_weight):
         self._check_params()
+        if is_external(X):  # a file source or a dask collection: data stays where it is
+            source, classes = external_source(self, X, y, sample_weight)
+            return self._solve(source, classes, sparse=False)
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32], y_numeric=False)
         check_classification_targets(y)
         classes, y_encoded = np.unique(y, return_inverse=True)
@@ -172,10 +177,15 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         n_classes = len(classes)
         y_source = y_encoded.astype(X.dtype) if n_classes == 2 else y_encoded.astype(np.int32)
         source = MemorySource(X, y_source, sample_weight)
+        return self._solve(source, classes, sp.issparse(X))
+
+    def _solve(self, source, classes, sparse: bool):
+        """Build the objective over ``source`` and run the solver; sets the fitted attributes."""
+        n_classes = len(classes)
         penalty = Penalty.from_params(self.penalty, self.C, source.total_weight, self.l1_ratio)
         objective = Objective(source, n_classes, penalty, self.fit_intercept)
 
-        solver = self.solver if self.solver != "auto" else choose_solver(objective, sp.issparse(X))
+        solver = self.solver if self.solver != "auto" else choose_solver(objective, sparse)
         max_iter = DEFAULT_MAX_ITER[solver] if self.max_iter is None else self.max_iter
         options = {"learning_rate": self.learning_rate} if solver == "gd" else {}
         x0 = self._start(objective, classes)

@@ -1,0 +1,390 @@
+"""Data streamed from files: Parquet and CSV (read with pyarrow) and ``.npy`` (memory-mapped).
+
+A file source never holds more than one batch of rows in memory. It reads the file once when it is built,
+to learn the number of rows, the features, the classes (in ``np.unique`` order, as an in-memory fit encodes
+them) and the total sample weight; after that every :meth:`StreamSource.reduce` is exactly one pass over the
+file. Each batch is handed to a :class:`~oneuron.data.memory.MemorySource`, so the objective's block
+functions (and any faster kernel behind them) run on it unchanged.
+
+Examples
+--------
+>>> source = oneuron.data.parquet("train/", target="label")       # doctest: +SKIP
+>>> model = oneuron.LogisticRegression().fit(source)                # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from collections.abc import Callable, Iterator, Sequence
+
+import numpy as np
+
+from oneuron.data.memory import MemorySource, add_into
+
+#: rows per batch read from a file: 65,536 rows x 100 float64 features is 52 MB.
+DEFAULT_BATCH_ROWS = 65_536
+
+
+def _pyarrow():
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("reading Parquet/CSV needs pyarrow: pip install 'oneuron[files]'") from exc
+    import pyarrow as pa
+
+    return pa
+
+
+def _float_dtype(types) -> np.dtype:
+    """float32 when every feature column is float32, float64 otherwise (integers included)."""
+    pa = _pyarrow()
+    return np.dtype(np.float32) if all(t == pa.float32() for t in types) else np.dtype(np.float64)
+
+
+def _merge(size: int, *parts) -> np.ndarray:
+    out = np.zeros(size, dtype=parts[0][1].dtype)
+    for index, values in parts:
+        out[index] += values
+    return out
+
+
+class StreamSource:
+    """Base of the file sources: a first pass to learn sizes and classes, then one pass per evaluation.
+
+    Subclasses implement :meth:`_raw_batches`, yielding ``(X_b, y_b, s_b)`` with raw (not encoded) labels and
+    ``s_b`` None when there is no weight column.
+
+    Attributes
+    ----------
+    n_samples, n_features : int
+    dtype : numpy dtype
+        float32 or float64, the dtype the model is fitted in.
+    classes : ndarray
+        Sorted distinct labels (``np.unique`` order).
+    class_weight_sums : ndarray
+        Total sample weight of each class.
+    class_counts : ndarray
+        Rows of each class.
+    total_weight : float
+        Sum of the sample weights (times the class weights, see :meth:`set_class_weight`).
+    feature_names : ndarray of str or None
+    """
+
+    n_samples: int
+    n_features: int
+    dtype: np.dtype
+    feature_names: np.ndarray | None = None
+
+    def __init__(self, batch_rows: int = DEFAULT_BATCH_ROWS):
+        if not isinstance(batch_rows, (int, np.integer)) or batch_rows < 1:
+            raise ValueError(f"batch_rows must be a positive integer, got batch_rows={batch_rows!r}.")
+        self.batch_rows = int(batch_rows)
+        self.n_classes = 0
+        self._class_factor = None
+        self._scan()
+
+    # -- to be provided by each file format -----------------------------------------------------------------
+    def _raw_batches(self) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
+        raise NotImplementedError
+
+    # -- first pass -----------------------------------------------------------------------------------------
+    def _scan(self) -> None:
+        n = 0
+        classes = None
+        sums = counts = None
+        for _, y_b, s_b in self._raw_batches():
+            n += len(y_b)
+            self._check_weights(s_b)
+            labels, inverse = np.unique(y_b, return_inverse=True)
+            w = np.bincount(inverse, weights=s_b, minlength=len(labels)).astype(np.float64)
+            c = np.bincount(inverse, minlength=len(labels)).astype(np.int64)
+            if classes is None:
+                classes, sums, counts = labels, w, c
+            else:  # merge this batch's labels into the sorted classes seen so far
+                merged = np.union1d(classes, labels)
+                old, new = np.searchsorted(merged, classes), np.searchsorted(merged, labels)
+                sums, counts = _merge(len(merged), (old, sums), (new, w)), _merge(len(merged), (old, counts), (new, c))
+                classes = merged
+        if n == 0:
+            raise ValueError("the data source holds no rows: check the path and filters.")
+        if len(classes) < 2:
+            raise ValueError(
+                f"the target contains only one class ({classes[0]!r}): logistic regression needs at least 2."
+            )
+        self.n_samples = n
+        self.classes = classes
+        self.n_classes = len(classes)
+        self.class_weight_sums = sums
+        self.class_counts = counts
+        self.total_weight = float(sums.sum())
+        if self.total_weight <= 0:
+            raise ValueError("the sample weights sum to zero: at least one row needs a positive weight.")
+
+    @staticmethod
+    def _check_weights(s_b) -> None:
+        if s_b is not None and (not np.all(np.isfinite(s_b)) or np.any(s_b < 0)):
+            raise ValueError("the weight column must hold finite, non-negative numbers.")
+
+    def set_class_weight(self, factors: np.ndarray | None) -> None:
+        """Multiply each row's weight by ``factors[class of the row]`` (the estimator's ``class_weight``)."""
+        self._class_factor = None if factors is None else np.asarray(factors, dtype=np.float64)
+        f = 1.0 if factors is None else self._class_factor
+        self.total_weight = float(np.sum(self.class_weight_sums * f))
+
+    # -- passes ---------------------------------------------------------------------------------------------
+    def encode(self, y_b: np.ndarray) -> np.ndarray:
+        """Raw labels -> 0..K-1 (as the data's float dtype for two classes, int32 otherwise)."""
+        index = np.searchsorted(self.classes, y_b)
+        if self.n_classes == 2:
+            return index.astype(self.dtype)
+        return index.astype(np.int32)
+
+    def batches(self) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Yield ``(X_b, y_b, s_b)`` with encoded labels and weights, one batch at a time."""
+        for X_b, y_b, s_b in self._raw_batches():
+            s = np.ones(len(y_b), dtype=self.dtype) if s_b is None else np.asarray(s_b, dtype=self.dtype)
+            y_enc = self.encode(y_b)
+            if self._class_factor is not None:
+                s = s * self._class_factor[y_enc.astype(np.intp)].astype(self.dtype)
+            yield X_b, y_enc, s
+
+    def reduce(self, block_fn: Callable, *args) -> list:
+        """Sum ``block_fn(X_b, y_b, s_b, *args)`` over the whole file: one pass, one batch in memory."""
+        acc = None
+        for X_b, y_b, s_b in self.batches():
+            acc = add_into(acc, MemorySource(X_b, y_b, s_b).reduce(block_fn, *args))
+        return acc
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(n_samples={self.n_samples}, n_features={self.n_features}, classes={self.n_classes})"
+        )
+
+
+def _paths(path_or_dir, suffixes: Sequence[str]) -> list[str]:
+    if isinstance(path_or_dir, (list, tuple)):
+        paths = [os.fspath(p) for p in path_or_dir]
+    elif os.path.isdir(path_or_dir):
+        paths = sorted(
+            p for s in suffixes for p in glob.glob(os.path.join(os.fspath(path_or_dir), "**", "*" + s), recursive=True)
+        )
+    else:
+        paths = [os.fspath(path_or_dir)]
+    missing = [p for p in paths if not os.path.isfile(p)]
+    if not paths or missing:
+        raise ValueError(
+            f"path_or_dir={path_or_dir!r}: no such file(s) {missing or ''}; give a file, a list or a directory of {suffixes} files."
+        )
+    return paths
+
+
+class _TableSource(StreamSource):
+    """Shared part of the Parquet and CSV sources: columns of a pyarrow record batch -> (X, y, s)."""
+
+    def _setup_columns(self, names: list[str], types: dict, target: str, features, weight) -> None:
+        if target not in names:
+            raise ValueError(f"target={target!r} is not a column of the file; columns are {names}.")
+        if weight is not None and weight not in names:
+            raise ValueError(f"weight={weight!r} is not a column of the file; columns are {names}.")
+        if features is None:
+            features = [c for c in names if c not in (target, weight)]
+        else:
+            features = list(features)
+            unknown = [c for c in features if c not in names]
+            if unknown:
+                raise ValueError(f"features: {unknown} are not columns of the file; columns are {names}.")
+        if not features:
+            raise ValueError("features: no feature columns left; name them with features=[...].")
+        pa = _pyarrow()
+        bad = [
+            c
+            for c in features
+            if not (pa.types.is_floating(types[c]) or pa.types.is_integer(types[c]) or pa.types.is_boolean(types[c]))
+        ]
+        if bad:
+            raise ValueError(
+                f"features: columns {bad} are not numeric; encode them first or leave them out with features=[...]."
+            )
+        self.target, self.weight, self.features = target, weight, features
+        self.feature_names = np.asarray(features, dtype=object)
+        self.n_features = len(features)
+        self.dtype = _float_dtype([types[c] for c in features])
+
+    def _columns(self) -> list[str]:
+        return [*self.features, self.target] + ([self.weight] if self.weight else [])
+
+    def _split_batch(self, batch):
+        """A pyarrow RecordBatch -> ``(X_b, y_b, s_b)``; X is Fortran-ordered (filled column by column)."""
+        if any(batch.column(c).null_count for c in self._columns()):
+            nulls = [c for c in self._columns() if batch.column(c).null_count]
+            raise ValueError(f"columns {nulls} contain missing values: impute or drop them before fitting.")
+        X = np.empty((batch.num_rows, self.n_features), dtype=self.dtype, order="F")
+        for j, c in enumerate(self.features):
+            X[:, j] = batch.column(c).to_numpy(zero_copy_only=False)
+        y = batch.column(self.target).to_numpy(zero_copy_only=False)
+        s = batch.column(self.weight).to_numpy(zero_copy_only=False).astype(np.float64) if self.weight else None
+        return X, y, s
+
+
+class ParquetSource(_TableSource):
+    """Row batches of one Parquet file, a list of files or a directory of them (read with pyarrow).
+
+    Memory holds one batch of ``batch_rows`` rows (of the selected columns) plus what pyarrow needs to decode
+    one row group; write files with row groups of at most a few hundred MB.
+    """
+
+    def __init__(
+        self, path_or_dir, target: str = "y", features=None, weight=None, batch_rows: int = DEFAULT_BATCH_ROWS
+    ):
+        import pyarrow.parquet as pq
+
+        self.paths = _paths(path_or_dir, (".parquet", ".pq"))
+        schema = pq.read_schema(self.paths[0])
+        types = {f.name: f.type for f in schema}
+        self._setup_columns(list(types), types, target, features, weight)
+        super().__init__(batch_rows)
+
+    def _raw_batches(self):
+        import pyarrow.parquet as pq
+
+        for path in self.paths:
+            with pq.ParquetFile(path) as f:
+                for batch in f.iter_batches(batch_size=self.batch_rows, columns=self._columns(), use_threads=True):
+                    yield self._split_batch(batch)
+
+
+class CSVSource(_TableSource):
+    """Row batches of a CSV file (or a list/directory of them), streamed by ``pyarrow.csv.open_csv``.
+
+    Feature columns are read as float64; the target keeps the type pyarrow infers from the first block
+    (give ``target_type``, e.g. ``pyarrow.string()``, when the first block is not representative).
+    """
+
+    def __init__(
+        self,
+        path_or_dir,
+        target: str = "y",
+        features=None,
+        weight=None,
+        batch_rows: int = DEFAULT_BATCH_ROWS,
+        delimiter: str = ",",
+        target_type=None,
+    ):
+        import pyarrow.csv as pcsv
+
+        self.paths = _paths(path_or_dir, (".csv", ".csv.gz"))
+        self.delimiter = delimiter
+        self.target_type = target_type
+        with pcsv.open_csv(self.paths[0], parse_options=pcsv.ParseOptions(delimiter=delimiter)) as reader:
+            schema = reader.schema
+        types = {f.name: f.type for f in schema}
+        self._setup_columns(list(types), types, target, features, weight)
+        self.dtype = np.dtype(np.float64)
+        super().__init__(batch_rows)
+
+    def _raw_batches(self):
+        import pyarrow as pa
+        import pyarrow.csv as pcsv
+
+        column_types = {c: pa.float64() for c in self.features}
+        if self.weight:
+            column_types[self.weight] = pa.float64()
+        if self.target_type is not None:
+            column_types[self.target] = self.target_type
+        convert = pcsv.ConvertOptions(include_columns=self._columns(), column_types=column_types)
+        # ~ bytes per row guessed at 20 per column; pyarrow cuts blocks on bytes, we re-slice to batch_rows
+        block_size = int(min(2**30, max(2**16, self.batch_rows * 20 * (self.n_features + 2))))
+        read = pcsv.ReadOptions(block_size=block_size, use_threads=True)
+        parse = pcsv.ParseOptions(delimiter=self.delimiter)
+        for path in self.paths:
+            try:
+                with pcsv.open_csv(path, read_options=read, parse_options=parse, convert_options=convert) as reader:
+                    for batch in reader:
+                        for start in range(0, batch.num_rows, self.batch_rows):
+                            yield self._split_batch(batch.slice(start, self.batch_rows))
+            except pa.ArrowInvalid as exc:
+                raise ValueError(
+                    f"{path}: {exc}. Pass target_type=pyarrow.string() (or the right type) if the target column's "
+                    "type changes after the first block."
+                ) from exc
+
+
+class NpySource(StreamSource):
+    """Row batches of ``.npy`` files opened with ``np.load(mmap_mode="r")``: nothing is read until used."""
+
+    def __init__(self, X_path, y_path, sample_weight_path=None, batch_rows: int = DEFAULT_BATCH_ROWS):
+        try:
+            self.X = np.load(X_path, mmap_mode="r")
+            self.y = np.load(y_path, mmap_mode="r")
+            self.s = None if sample_weight_path is None else np.load(sample_weight_path, mmap_mode="r")
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"X_path/y_path: cannot memory-map the .npy files ({exc}).") from exc
+        if self.X.ndim != 2 or self.y.ndim != 1 or len(self.y) != len(self.X):
+            raise ValueError(
+                f"X_path must hold a 2-d array and y_path a 1-d array of as many rows; got shapes {self.X.shape} and {self.y.shape}."
+            )
+        if self.s is not None and self.s.shape != self.y.shape:
+            raise ValueError(f"sample_weight_path must hold {len(self.y)} weights, got shape {self.s.shape}.")
+        self.n_features = self.X.shape[1]
+        self.dtype = self.X.dtype if self.X.dtype in (np.float32, np.float64) else np.dtype(np.float64)
+        super().__init__(batch_rows)
+
+    def _raw_batches(self):
+        for start in range(0, len(self.y), self.batch_rows):
+            stop = start + self.batch_rows
+            X_b = np.asarray(self.X[start:stop], dtype=self.dtype)
+            yield (
+                X_b,
+                np.asarray(self.y[start:stop]),
+                None if self.s is None else np.asarray(self.s[start:stop], dtype=np.float64),
+            )
+
+
+def parquet(
+    path_or_dir, target: str = "y", features=None, weight=None, batch_rows: int = DEFAULT_BATCH_ROWS
+) -> ParquetSource:
+    """Stream a Parquet file (or a directory or list of them) in row batches, for ``fit(source)``.
+
+    Parameters
+    ----------
+    path_or_dir : str, path, or list of paths
+        A ``.parquet`` file, a directory searched recursively for them, or a list of files.
+    target : str, default="y"
+        Column holding the labels.
+    features : list of str, optional
+        Feature columns, in this order; by default every column but ``target`` and ``weight``.
+    weight : str, optional
+        Column of sample weights.
+    batch_rows : int
+        Rows per batch held in memory.
+
+    Returns
+    -------
+    ParquetSource
+    """
+    return ParquetSource(path_or_dir, target=target, features=features, weight=weight, batch_rows=batch_rows)
+
+
+def csv(
+    path_or_dir, target: str = "y", features=None, weight=None, batch_rows: int = DEFAULT_BATCH_ROWS, **options
+) -> CSVSource:
+    """Stream a CSV file (or a directory or list of them) in row batches, for ``fit(source)``.
+
+    Parameters are those of :func:`parquet`, plus ``delimiter`` and ``target_type`` (see :class:`CSVSource`).
+
+    Returns
+    -------
+    CSVSource
+    """
+    return CSVSource(path_or_dir, target=target, features=features, weight=weight, batch_rows=batch_rows, **options)
+
+
+def npy(X_path, y_path, sample_weight_path=None, batch_rows: int = DEFAULT_BATCH_ROWS) -> NpySource:
+    """Memory-map ``.npy`` files of features (n, d) and labels (n,) and stream them in row batches.
+
+    Returns
+    -------
+    NpySource
+    """
+    return NpySource(X_path, y_path, sample_weight_path, batch_rows=batch_rows)
