@@ -174,7 +174,8 @@ def _paths(path_or_dir, suffixes: Sequence[str]) -> list[str]:
     missing = [p for p in paths if not os.path.isfile(p)]
     if not paths or missing:
         raise ValueError(
-            f"path_or_dir={path_or_dir!r}: no such file(s) {missing or ''}; give a file, a list or a directory of {suffixes} files."
+            f"path_or_dir={path_or_dir!r}: no such file(s) {missing or ''}; "
+            f"give a file, a list or a directory of {suffixes} files."
         )
     return paths
 
@@ -322,7 +323,8 @@ class NpySource(StreamSource):
             raise ValueError(f"X_path/y_path: cannot memory-map the .npy files ({exc}).") from exc
         if self.X.ndim != 2 or self.y.ndim != 1 or len(self.y) != len(self.X):
             raise ValueError(
-                f"X_path must hold a 2-d array and y_path a 1-d array of as many rows; got shapes {self.X.shape} and {self.y.shape}."
+                "X_path must hold a 2-d array and y_path a 1-d array of as many rows; "
+                f"got shapes {self.X.shape} and {self.y.shape}."
             )
         if self.s is not None and self.s.shape != self.y.shape:
             raise ValueError(f"sample_weight_path must hold {len(self.y)} weights, got shape {self.s.shape}.")
