@@ -16,7 +16,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from oneuron import neuron
 from oneuron.data import MemorySource
-from oneuron.data.external import external_source, is_external
+from oneuron.data.external import external_source, is_dask, is_external, predict_lazy
 from oneuron.objective import Objective
 from oneuron.penalty import PENALTIES, Penalty
 from oneuron.solvers import SOLVERS
@@ -244,6 +244,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     # -- prediction: the neuron's forward pass ------------------------------------------------------------
     def decision_function(self, X) -> np.ndarray:
         """Raw scores ``z = X @ w + b``: shape (n,) for two classes, (n, n_classes) otherwise."""
+        if is_dask(X):
+            return predict_lazy(self, X, "decision_function")
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False)
         dt = X.dtype
@@ -253,6 +255,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, shape (n, n_classes), columns in the order of ``classes_``."""
+        if is_dask(X):
+            return predict_lazy(self, X, "predict_proba")
         z = self.decision_function(X)
         if z.ndim == 1:
             p = neuron.sigmoid(z)
@@ -261,6 +265,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def predict_log_proba(self, X) -> np.ndarray:
         """Log of :meth:`predict_proba`, computed without taking log(0)."""
+        if is_dask(X):
+            return predict_lazy(self, X, "predict_log_proba")
         z = self.decision_function(X)
         if z.ndim == 1:
             return np.column_stack([neuron.log_sigmoid(-z), neuron.log_sigmoid(z)])
@@ -268,6 +274,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def predict(self, X) -> np.ndarray:
         """Most probable class of each row."""
+        if is_dask(X):
+            return predict_lazy(self, X, "predict")
         z = self.decision_function(X)
         index = (z > 0).astype(np.intp) if z.ndim == 1 else z.argmax(axis=1)
         return self.classes_[index]

@@ -23,6 +23,13 @@ def is_external(X) -> bool:
     return isinstance(X, StreamSource) or is_dask(X)
 
 
+def predict_lazy(estimator, X, method: str):
+    """A prediction method on dask data, as a lazy dask array (see :func:`oneuron.data.dask.predict_lazy`)."""
+    from oneuron.data.dask import predict_lazy as lazy
+
+    return lazy(estimator, X, method)
+
+
 def class_factors(class_weight, classes: np.ndarray, counts: np.ndarray) -> np.ndarray | None:
     """Per-class weight multipliers, as ``sklearn.utils.class_weight.compute_class_weight`` gives them."""
     if class_weight is None:

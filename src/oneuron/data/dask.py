@@ -1,0 +1,232 @@
+"""Dask arrays and DataFrames as a source: each partition's sums are computed where it lives.
+
+Under a ``dask.distributed`` ``Client`` the row partitions are computed once and kept on the workers
+(``client.compute`` of one ``(X_p, y_p, s_p)`` tuple per partition). Every evaluation of the objective then
+sends only the parameters: ``client.map`` runs the objective's block function over each partition on the
+worker holding it, and the client adds the partial sums, in partition order. Without a Client the same
+tasks run on dask's local scheduler, reading the partitions afresh at each evaluation (nothing is kept in
+memory).
+
+Each task also returns the partition's fingerprint (row count, weight sum, a checksum of a sample of rows),
+checked against the one recorded when the data was first computed: a partition lost with a worker is
+recomputed by the scheduler (same data, same answer); if it cannot be, or comes back different, the fit
+stops with :class:`DataLostError` rather than return a model fitted on part (or a mix) of the data.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+
+import numpy as np
+
+from oneuron.data.memory import MemorySource, add_into
+
+
+class DataLostError(RuntimeError):
+    """A partition of the data could not be evaluated (a worker was lost) or changed during the fit."""
+
+
+def current_client():
+    """The ``dask.distributed`` Client in use, or None (local scheduler)."""
+    try:
+        from distributed import default_client
+    except ImportError:  # pragma: no cover - distributed not installed
+        return None
+    try:
+        return default_client()
+    except ValueError:
+        return None
+
+
+def _lost_errors() -> tuple:
+    """Exceptions meaning that a worker or its data went away."""
+    import asyncio
+    import concurrent.futures
+
+    errors = (OSError, TimeoutError, asyncio.CancelledError, concurrent.futures.CancelledError)
+    try:
+        from distributed import KilledWorker
+        from distributed.client import FutureCancelledError
+        from distributed.comm.core import CommClosedError
+    except ImportError:  # pragma: no cover
+        return errors
+    return (*errors, KilledWorker, FutureCancelledError, CommClosedError)
+
+
+def _as_dask_array(data, name: str, lengths: bool = True):
+    """dask array / DataFrame / Series -> (dask array, column names or None)."""
+    import dask.array as da
+
+    if hasattr(data, "to_dask_array"):  # dask DataFrame or Series
+        names = [str(c) for c in data.columns] if getattr(data, "ndim", 1) == 2 else None
+        if names is not None and not all(isinstance(c, str) for c in data.columns):
+            names = None
+        return data.to_dask_array(lengths=True if lengths else None), names
+    if isinstance(data, da.Array):
+        return data, None
+    raise ValueError(f"{name}: expected a dask array or DataFrame, got {type(data).__name__}.")
+
+
+def _rows_like(v, name: str, rows: tuple):
+    """A 1-d vector (dask or NumPy) chunked like the rows of X."""
+    import dask.array as da
+
+    v = _as_dask_array(v, name)[0] if hasattr(v, "__dask_graph__") else np.asarray(v)
+    if v.ndim != 1 or v.shape[0] != sum(rows):
+        raise ValueError(f"{name}: expected {sum(rows)} values in one dimension, got shape {v.shape}.")
+    return da.from_array(v, chunks=(rows,)) if isinstance(v, np.ndarray) else v.rechunk((rows,))
+
+
+def _make_part(X_b, y_b, s_b, classes, factors, dtype):
+    """One partition as the objective sees it: ``(X, encoded y, weights)``."""
+    index = np.searchsorted(classes, np.asarray(y_b))
+    y = index.astype(dtype) if len(classes) == 2 else index.astype(np.int32)
+    s = np.ones(len(y), dtype=np.float64) if s_b is None else np.asarray(s_b, dtype=np.float64)
+    if factors is not None:
+        s = s * factors[index]
+    return np.ascontiguousarray(X_b, dtype=dtype), y, s.astype(dtype)
+
+
+def _fingerprint(part) -> tuple:
+    """Row count, weight sum, and a checksum of every 97th row of X and of y: cheap, and changes with the data."""
+    X_b, y_b, s_b = part
+    check = float(np.sum(X_b[::97], dtype=np.float64)) + float(np.sum(y_b, dtype=np.float64))
+    return len(y_b), float(np.sum(s_b, dtype=np.float64)), check
+
+
+def _part_reduce(part, block_fn, args):
+    """Partial sums of one partition, with its fingerprint (checked on the client)."""
+    X_b, y_b, s_b = part
+    return _fingerprint(part), MemorySource(X_b, y_b, s_b).reduce(block_fn, *args)
+
+
+def _part_meta(part):
+    s_b = part[2]
+    if not np.all(np.isfinite(s_b)) or np.any(s_b < 0):
+        raise ValueError("sample_weight must hold finite, non-negative numbers.")
+    return _fingerprint(part)
+
+
+class DaskSource:
+    """A dask array or DataFrame (with labels and weights) as a source for the objective.
+
+    Parameters
+    ----------
+    X : dask array (n, d) or dask DataFrame
+    y : dask array, dask Series or ndarray (n,)
+        Labels (any type); classes are in ``np.unique`` order.
+    sample_weight : dask array, dask Series or ndarray (n,), optional
+    class_weight : dict or "balanced", optional
+        Multiplied into the sample weights, as scikit-learn does.
+    client : distributed.Client, optional
+        By default the current Client, or dask's local scheduler when there is none.
+    """
+
+    def __init__(self, X, y, sample_weight=None, class_weight=None, client="current"):
+        import dask
+        import dask.array as da
+
+        from oneuron.data.external import class_factors
+
+        X, self.feature_names = _as_dask_array(X, "X")
+        if X.ndim != 2:
+            raise ValueError(f"X: expected a 2-d dask array, got shape {X.shape}.")
+        self.dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.dtype(np.float64)
+        X = X.rechunk({1: -1})
+        rows = X.chunks[0]
+        y = _rows_like(y, "y", rows)
+        s = None if sample_weight is None else _rows_like(sample_weight, "sample_weight", rows)
+        self.client = current_client() if client == "current" else client
+
+        classes, counts = dask.compute(*da.unique(y, return_counts=True))
+        if len(classes) < 2:
+            raise ValueError(f"y contains only one class ({classes[0]!r}): logistic regression needs at least 2.")
+        self.classes, self.class_counts = classes, counts
+        self.n_classes = len(classes)
+        self.n_features = X.shape[1]
+        factors = class_factors(class_weight, classes, counts)
+
+        make = dask.delayed(_make_part, pure=True)
+        ys, ss = y.to_delayed(), (s.to_delayed() if s is not None else [None] * len(rows))
+        xs = X.to_delayed()[:, 0]
+        parts = [make(x, yb, sb, classes, factors, self.dtype) for x, yb, sb in zip(xs, ys, ss, strict=True)]
+        if self.client is not None:
+            self._parts = self.client.compute(parts)  # computed once, kept on the workers
+            meta = self.client.gather(self.client.map(_part_meta, self._parts, pure=False))
+        else:
+            self._parts = parts
+            meta = dask.compute(*[dask.delayed(_part_meta)(p) for p in parts])
+        self._fingerprints = list(meta)
+        self.n_samples = int(sum(m[0] for m in meta))
+        self.total_weight = float(sum(m[1] for m in meta))
+        if self.total_weight <= 0:
+            raise ValueError("sample_weight sums to zero: at least one sample needs a positive weight.")
+
+    @property
+    def n_partitions(self) -> int:
+        return len(self._fingerprints)
+
+    def reduce(self, block_fn: Callable, *args) -> list:
+        """Sum ``block_fn`` over every partition, each on the worker that holds it; add on the client."""
+        import dask
+
+        try:
+            if self.client is not None:
+                futures = self.client.map(_part_reduce, self._parts, block_fn=block_fn, args=args, pure=False)
+                results = self.client.gather(futures)
+            else:
+                results = dask.compute(*[dask.delayed(_part_reduce)(p, block_fn, args) for p in self._parts])
+        except _lost_errors() as exc:
+            raise DataLostError(
+                f"evaluating the objective on the dask partitions failed ({type(exc).__name__}: {exc}); "
+                "a worker may have been lost with data the scheduler could not recompute. Fit again."
+            ) from exc
+        acc = None
+        for i, (fingerprint, sums) in enumerate(results):
+            if fingerprint != self._fingerprints[i]:
+                (n0, w0, _), (n, w, _) = self._fingerprints[i], fingerprint
+                raise DataLostError(
+                    f"partition {i} changed during the fit ({n} rows, weight {w}, instead of {n0} and {w0}, or "
+                    "different values): it was lost and recomputed differently. Persist the input (e.g. "
+                    "X.persist()) or make it deterministic, and fit again."
+                )
+            acc = add_into(acc, sums)
+        return acc
+
+    def __repr__(self) -> str:
+        where = "local scheduler" if self.client is None else "distributed"
+        return (
+            f"DaskSource(n_samples={self.n_samples}, n_features={self.n_features}, "
+            f"partitions={self.n_partitions}, {where})"
+        )
+
+
+def _call(X_b, estimator, method):
+    return getattr(estimator, method)(X_b)
+
+
+def predict_lazy(estimator, X, method: str):
+    """``estimator.<method>(X)`` on a dask array/DataFrame, as a lazy dask array (one task per partition)."""
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(estimator)
+    X, _ = _as_dask_array(X, "X", lengths=False)
+    if X.ndim != 2 or X.shape[1] != estimator.n_features_in_:
+        raise ValueError(
+            f"X has shape {X.shape}, but the model was fitted on {estimator.n_features_in_} features: "
+            "pass the same columns as in fit."
+        )
+    X = X.rechunk({1: -1})
+    plain = copy.copy(estimator)  # blocks are arrays: the column names were checked above, by count
+    plain.__dict__.pop("feature_names_in_", None)
+    K = len(estimator.classes_)
+    dtype = np.result_type(X.dtype, np.float32) if X.dtype in (np.float32, np.float64) else np.float64
+    if method == "predict":
+        kind, drop = estimator.classes_.dtype, True
+    else:
+        kind, drop = dtype, method == "decision_function" and K == 2
+    meta = np.empty((0,) if drop else (0, K), dtype=kind)
+    if drop:
+        return X.map_blocks(_call, plain, method, drop_axis=1, dtype=kind, meta=meta)
+    return X.map_blocks(_call, plain, method, chunks=(X.chunks[0], (K,)), dtype=kind, meta=meta)
