@@ -20,6 +20,7 @@ from oneuron.data.external import external_source, is_dask, is_external, predict
 from oneuron.objective import Objective
 from oneuron.penalty import PENALTIES, Penalty
 from oneuron.solvers import SOLVERS
+from oneuron.solvers.minibatch import OPTIMIZERS
 
 #: iteration caps used when ``max_iter=None``.
 DEFAULT_MAX_ITER = {"gd": 10_000, "lbfgs": 1000, "newton": 100}
@@ -51,8 +52,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         Inverse regularization strength; ``C=np.inf`` means no penalty.
     l1_ratio : float, optional
         Share of l1 in an elastic-net penalty.
-    solver : {"auto", "gd", "lbfgs", "newton"}, default="auto"
+    solver : {"auto", "gd", "lbfgs", "newton", "sgd", "adam"}, default="auto"
         ``"gd"`` is the lesson's batch gradient descent; ``"auto"`` picks the fastest for the problem.
+        ``"sgd"`` and ``"adam"`` are mini-batch solvers: ``fit`` runs ``max_iter`` epochs of shuffled
+        mini-batches, ``partial_fit`` one update per mini-batch.
     tol : float, default=1e-4
         Stopping tolerance: on ``max|gradient|`` for lbfgs/newton, on the change of the cost for gd.
     max_iter : int, optional
@@ -69,6 +72,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         ``>= 1`` prints the cost at every iteration (the lesson's ``debug``).
     n_jobs : int, optional
         Threads used to evaluate the objective (all cores by default).
+    batch_size : int, default=256
+        Rows per mini-batch update of the mini-batch solvers ("sgd", "adam"; see :meth:`partial_fit`).
+    momentum : float, default=0.9
+        Momentum of ``solver="sgd"`` (0 for plain stochastic gradient descent).
 
     Attributes
     ----------
@@ -100,6 +107,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         warm_start=False,
         verbose=0,
         n_jobs=None,
+        batch_size=256,
+        momentum=0.9,
     ):
         self.penalty = penalty
         self.C = C
@@ -113,6 +122,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.warm_start = warm_start
         self.verbose = verbose
         self.n_jobs = n_jobs
+        self.batch_size = batch_size
+        self.momentum = momentum
 
     # -- parameter checks ---------------------------------------------------------------------------------
     def _check_params(self) -> None:
@@ -122,8 +133,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             raise ValueError(f"penalty={self.penalty!r} is not available yet; use 'l2' or None.")
         if not isinstance(self.C, numbers.Real) or np.isnan(self.C) or self.C <= 0:
             raise ValueError(f"C must be a positive number (np.inf for no penalty), got C={self.C!r}.")
-        if self.solver not in ("auto", *SOLVERS):
-            raise ValueError(f"solver={self.solver!r} is not supported; use 'auto' or one of {sorted(SOLVERS)}.")
+        if self.solver not in ("auto", *SOLVERS, *OPTIMIZERS):
+            raise ValueError(
+                f"solver={self.solver!r} is not supported; use 'auto' or one of {sorted([*SOLVERS, *OPTIMIZERS])}."
+            )
         if not isinstance(self.tol, numbers.Real) or not np.isfinite(self.tol) or self.tol < 0:
             raise ValueError(f"tol must be a finite number >= 0, got tol={self.tol!r}.")
         if self.max_iter is not None and (
@@ -163,6 +176,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def _fit(self, X, y, sample_weight):
         self._check_params()
+        self.__dict__.pop("_online", None)  # a fit starts afresh; partial_fit continues
+        if self.solver in OPTIMIZERS:
+            from oneuron.online import fit_epochs
+
+            return fit_epochs(self, X, y, sample_weight)
         if is_external(X):  # a file source or a dask collection: data stays where it is
             source, classes = external_source(self, X, y, sample_weight)
             return self._solve(source, classes, sparse=False)
@@ -212,6 +230,30 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.objective_value_ = result.fun
         self.n_passes_ = objective.n_passes
         return self
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Update the model with one pass of mini-batch steps over ``(X, y)``: for streams read once.
+
+        Rows are cut into mini-batches of ``batch_size``; each makes one update of ``solver`` ("sgd" with
+        ``momentum``, or "adam"; "auto" means "sgd"), whose state persists between calls. The penalty is
+        scaled by the total weight seen so far, so after one pass over a stream the objective is the one
+        ``fit`` minimizes.
+
+        Parameters
+        ----------
+        X : array-like or scipy.sparse matrix (n_samples, n_features)
+        y : array-like (n_samples,)
+        classes : array-like, optional
+            Every class of the stream: required on the first call.
+        sample_weight : array-like (n_samples,), optional
+
+        Returns
+        -------
+        self
+        """
+        from oneuron.online import partial_fit
+
+        return partial_fit(self, X, y, classes, sample_weight)
 
     def _sample_weight(self, X, y, classes, sample_weight) -> np.ndarray:
         if sample_weight is not None:

@@ -1,0 +1,192 @@
+"""``partial_fit``: learning from a stream of mini-batches, each seen once (glue for the estimator).
+
+Each call cuts its rows into mini-batches of ``batch_size`` rows and makes one optimizer update per
+mini-batch (see :mod:`oneuron.solvers.minibatch`); the optimizer's state is kept on the estimator between
+calls, so a stream fed chunk by chunk trains as one run.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import validate_data
+
+from oneuron.data import MemorySource
+from oneuron.objective import Objective
+from oneuron.penalty import Penalty
+from oneuron.solvers import minibatch
+
+#: epochs of ``fit`` with a mini-batch solver when ``max_iter=None``.
+DEFAULT_EPOCHS = 20
+
+#: learning rate of ``solver="adam"`` with ``learning_rate="auto"``.
+ADAM_LEARNING_RATE = 0.01
+
+
+class OnlineState:
+    """What ``partial_fit`` carries between calls: parameters, optimizer state, weight seen, step size."""
+
+    def __init__(self, solver: str, classes: np.ndarray, n_params: int):
+        self.solver = solver
+        self.classes = classes
+        self.theta = np.zeros(n_params)
+        self.seen_weight = 0.0
+        self.n_updates = 0
+        self.learning_rate = None
+        self.optimizer = None
+        self.opt_state = None
+
+
+def _check(estimator) -> str:
+    solver = "sgd" if estimator.solver == "auto" else estimator.solver
+    if solver not in minibatch.OPTIMIZERS:
+        raise ValueError(
+            f"solver={estimator.solver!r} cannot learn from mini-batches; partial_fit needs solver='sgd' or 'adam'."
+        )
+    if estimator.class_weight == "balanced":
+        raise ValueError("class_weight='balanced' needs all labels at once; give partial_fit a dict of weights.")
+    bs = estimator.batch_size
+    if not isinstance(bs, numbers.Integral) or isinstance(bs, bool) or bs < 1:
+        raise ValueError(f"batch_size must be a positive integer, got batch_size={bs!r}.")
+    m = estimator.momentum
+    if not isinstance(m, numbers.Real) or not 0 <= m < 1:
+        raise ValueError(f"momentum must be a number in [0, 1), got momentum={m!r}.")
+    return solver
+
+
+def partial_fit(estimator, X, y, classes=None, sample_weight=None):
+    """One pass of mini-batch updates over ``(X, y)``, continuing from the estimator's current state.
+
+    See :meth:`oneuron.LogisticRegression.partial_fit`.
+    """
+    estimator._check_params()
+    solver = _check(estimator)
+    state: OnlineState | None = getattr(estimator, "_online", None)
+    first = state is None
+    X, y = validate_data(
+        estimator, X, y, accept_sparse="csr", dtype=[np.float64, np.float32], y_numeric=False, reset=first
+    )
+    if first:
+        if classes is None:
+            raise ValueError("classes: the first call to partial_fit needs every class, e.g. classes=np.unique(y_all).")
+        classes = np.unique(classes)
+        if len(classes) < 2:
+            raise ValueError("classes: logistic regression needs at least 2 classes.")
+    elif classes is not None and not np.array_equal(np.unique(classes), state.classes):
+        raise ValueError(f"classes={classes!r} differs from the classes of the first call ({state.classes!r}).")
+    else:
+        classes = state.classes
+    unknown = np.setdiff1d(y, classes)
+    if unknown.size:
+        raise ValueError(
+            f"y contains labels {unknown!r} not in classes={classes!r}; pass every class on the first call."
+        )
+    sample_weight = estimator._sample_weight(X, y, classes, sample_weight) if len(y) else np.zeros(0, X.dtype)
+    y_idx = np.searchsorted(classes, y)
+    K = len(classes)
+    y_enc = y_idx.astype(X.dtype) if K == 2 else y_idx.astype(np.int32)
+
+    if first:
+        state = OnlineState(solver, classes, _n_params(K, X.shape[1], estimator.fit_intercept))
+        estimator.loss_curve_ = []
+    losses = _run(estimator, state, X, y_enc, sample_weight)
+    estimator.loss_curve_.extend(losses)
+    estimator._online = state
+    _finish(estimator, state, X, y_enc.dtype)
+    estimator.n_iter_ = np.array([state.n_updates], dtype=np.int32)
+    return estimator
+
+
+def _n_params(K: int, d: int, fit_intercept) -> int:
+    return (1 if K == 2 else K) * (d + bool(fit_intercept))
+
+
+def _run(estimator, state: OnlineState, X, y_enc, sample_weight, total_weight: float | None = None) -> list:
+    """One update per mini-batch of the rows, in order; returns the mini-batch objective values.
+
+    The penalty is scaled by ``total_weight`` or, when it is None (a stream), by the weight seen so far.
+    """
+    K = len(state.classes)
+    losses = []
+    for start in range(0, len(y_enc), estimator.batch_size):
+        rows = slice(start, start + estimator.batch_size)
+        source = MemorySource(X[rows], y_enc[rows], sample_weight[rows])
+        if source.total_weight <= 0:
+            continue
+        state.seen_weight += source.total_weight
+        S = state.seen_weight if total_weight is None else total_weight
+        penalty = Penalty.from_params(estimator.penalty, estimator.C, S, estimator.l1_ratio)
+        objective = Objective(source, K, penalty, estimator.fit_intercept)
+        if state.optimizer is None:
+            state.learning_rate = _learning_rate(estimator, state.solver, X[rows], K, penalty.l2_strength)
+            options = {"momentum": estimator.momentum} if state.solver == "sgd" else {}
+            state.optimizer = minibatch.OPTIMIZERS[state.solver](state.learning_rate, **options)
+            state.opt_state = state.optimizer.init(state.theta)
+        loss, state.theta, state.opt_state = minibatch.step(
+            objective, state.optimizer, state.theta, state.opt_state, state.learning_rate
+        )
+        state.n_updates += 1
+        losses.append(loss)
+    return losses
+
+
+def _finish(estimator, state: OnlineState, X, y_dtype) -> None:
+    K = len(state.classes)
+    source = MemorySource(np.zeros((1, X.shape[1]), X.dtype), np.zeros(1, y_dtype), np.ones(1, X.dtype))
+    layout = Objective(source, K, None, estimator.fit_intercept)  # only its parameter layout is used
+    estimator._set_coefficients(layout, state.theta, state.classes)
+    estimator.solver_ = state.solver
+
+
+def fit_epochs(estimator, X, y, sample_weight):
+    """``fit`` with a mini-batch solver: ``max_iter`` epochs (20 by default) over shuffled mini-batches.
+
+    Stops early when the mean mini-batch objective of an epoch changes by less than ``tol``; the penalty is
+    scaled by the data's total weight, as in the full-batch objective.
+    """
+    solver = _check(estimator)
+    X, y = validate_data(estimator, X, y, accept_sparse="csr", dtype=[np.float64, np.float32], y_numeric=False)
+    check_classification_targets(y)
+    classes, y_idx = np.unique(y, return_inverse=True)
+    if len(classes) < 2:
+        raise ValueError(f"y contains only one class ({classes[0]!r}): logistic regression needs at least 2.")
+    sample_weight = estimator._sample_weight(X, y, classes, sample_weight)
+    K = len(classes)
+    y_enc = y_idx.astype(X.dtype) if K == 2 else y_idx.astype(np.int32)
+    state = OnlineState(solver, classes, _n_params(K, X.shape[1], estimator.fit_intercept))
+    total = float(np.sum(sample_weight, dtype=np.float64))
+    epochs = DEFAULT_EPOCHS if estimator.max_iter is None else estimator.max_iter
+    rng = np.random.default_rng(0)
+    curve, converged = [], False
+    for _ in range(epochs):
+        order = rng.permutation(len(y))
+        curve.append(float(np.mean(_run(estimator, state, X[order], y_enc[order], sample_weight[order], total))))
+        if len(curve) > 1 and abs(curve[-1] - curve[-2]) < estimator.tol:
+            converged = True
+            break
+    if not converged and epochs:
+        warnings.warn(
+            f"{solver} did not converge in max_iter={epochs} epochs (epoch objective still changing by more than "
+            f"tol={estimator.tol:g}). Increase max_iter or use solver='lbfgs'.",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+    _finish(estimator, state, X, y_enc.dtype)
+    estimator.n_iter_ = np.array([len(curve)], dtype=np.int32)
+    estimator.loss_curve_ = curve
+    return estimator
+
+
+def _learning_rate(estimator, solver: str, X_first, n_classes: int, l2: float) -> float:
+    """The step size: the estimator's ``learning_rate``, or by default ``(1 - momentum) / L`` for sgd (``L`` a
+    curvature bound measured on the first mini-batch) and 0.01 for adam."""
+    if estimator.learning_rate != "auto":
+        return float(estimator.learning_rate)
+    if solver == "adam":
+        return ADAM_LEARNING_RATE
+    L = minibatch.curvature_bound(X_first, n_classes, estimator.fit_intercept, l2)
+    return (1.0 - estimator.momentum) / L
