@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow bench lint clean
+.PHONY: demo demo-cluster test test-slow bench lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +14,9 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/oneuron demo
+
+demo-cluster: $(STAMP)
+	$(BIN)/oneuron demo-cluster
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow" -n 2

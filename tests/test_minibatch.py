@@ -99,3 +99,6 @@ def test_partial_fit_bad_input():
         model.partial_fit(X, y, classes=[0, 1, 2])
     model.fit(X, y)  # fit starts afresh
     assert not hasattr(model, "_online")
+    coef = model.coef_.copy()
+    model.partial_fit(X[:10], y[:10])  # partial_fit after fit continues from the fitted model
+    assert np.linalg.norm(model.coef_ - coef) < 0.5 * np.linalg.norm(coef)

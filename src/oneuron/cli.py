@@ -11,6 +11,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="oneuron", description="Logistic regression as one neuron.")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("demo", help="run the lesson's experiment (digits: is it a 2?)")
+    cluster = sub.add_parser("demo-cluster", help="fit on generated data on a local Dask cluster")
+    cluster.add_argument("--n-samples", type=int, default=1_000_000)
+    cluster.add_argument("--n-features", type=int, default=20)
+    cluster.add_argument("--workers", type=int, default=2)
     return parser
 
 
@@ -21,6 +25,10 @@ def main(argv: list[str] | None = None) -> int:
         from oneuron import demo
 
         demo.main()
+    elif args.command == "demo-cluster":
+        from oneuron import demo_cluster
+
+        demo_cluster.main(args.n_samples, args.n_features, args.workers)
     return 0
 
 

@@ -66,6 +66,8 @@ def partial_fit(estimator, X, y, classes=None, sample_weight=None):
     estimator._check_params()
     solver = _check(estimator)
     state: OnlineState | None = getattr(estimator, "_online", None)
+    if state is None and hasattr(estimator, "coef_"):  # after fit: continue from the fitted model
+        state = _state_from_fit(estimator, solver)
     first = state is None
     X, y = validate_data(
         estimator, X, y, accept_sparse="csr", dtype=[np.float64, np.float32], y_numeric=False, reset=first
@@ -99,6 +101,18 @@ def partial_fit(estimator, X, y, classes=None, sample_weight=None):
     _finish(estimator, state, X, y_enc.dtype)
     estimator.n_iter_ = np.array([state.n_updates], dtype=np.int32)
     return estimator
+
+
+def _state_from_fit(estimator, solver: str) -> OnlineState:
+    classes = estimator.classes_
+    K, d = len(classes), estimator.coef_.shape[1]
+    state = OnlineState(solver, classes, _n_params(K, d, estimator.fit_intercept))
+    W = estimator.coef_ if K > 2 else estimator.coef_[:1]
+    M = np.column_stack([W, estimator.intercept_[: len(W)]]) if estimator.fit_intercept else W
+    state.theta = np.array(M, dtype=np.float64).ravel()
+    if not hasattr(estimator, "loss_curve_"):
+        estimator.loss_curve_ = []
+    return state
 
 
 def _n_params(K: int, d: int, fit_intercept) -> int:
