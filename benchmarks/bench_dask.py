@@ -40,7 +40,7 @@ def main(argv=None) -> None:
     parser.add_argument("--quick", action="store_true", help="100,000 x 20, to check the script")
     parser.add_argument("--n-samples", type=int, default=None)
     parser.add_argument("--n-features", type=int, default=None)
-    parser.add_argument("--chunk-rows", type=int, default=250_000)
+    parser.add_argument("--chunk-rows", type=int, default=None, help="rows per partition (default: n / 8)")
     parser.add_argument("--dask-ml-solvers", default="lbfgs,admm", help="comma-separated dask-ml solvers to time")
     args = parser.parse_args(argv)
     n = args.n_samples or (100_000 if args.quick else 2_000_000)
@@ -57,7 +57,7 @@ def main(argv=None) -> None:
         cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
     with cluster, Client(cluster) as client:
         rs = da.random.RandomState(0)
-        chunk = min(args.chunk_rows, n)
+        chunk = args.chunk_rows or -(-n // 8)
         X = rs.normal(size=(n, d), chunks=(chunk, d))
         w_true = np.random.default_rng(0).normal(size=d) / np.sqrt(d)
         y = ((X @ w_true + rs.logistic(size=n, chunks=chunk)) > 0).astype(np.int64)

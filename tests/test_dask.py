@@ -82,7 +82,7 @@ def test_dask_dataframe_and_lazy_predictions(client):
     X, y = noisy_classification(n_samples=1500, n_features=6, n_classes=4, seed=6)
     cols = [f"c{j}" for j in range(6)]
     ddf = dd.from_pandas(pd.DataFrame(X, columns=cols), npartitions=3)
-    ref = tight().fit(pd.DataFrame(X, columns=cols), y)
+    ref = tight().fit(X, y)
     model = tight().fit(ddf, dd.from_pandas(pd.Series(y), npartitions=3))
     same_model(model, ref, 1e-8)
     assert list(model.feature_names_in_) == cols
@@ -155,7 +155,6 @@ def test_worker_restarted_mid_fit_gives_same_answer_or_clear_error(monkeypatch):
         try:
             model = tight().fit(da.from_array(X, chunks=500), da.from_array(y, chunks=500))
         except DataLostError:
-            print("worker restart: DataLostError")
             return  # a clear error is acceptable; a wrong model is not
         assert len(calls) > 4
         same_model(model, ref, 1e-8)

@@ -97,7 +97,9 @@ def test_partial_fit_bad_input():
         model.partial_fit(X, y + 5)
     with pytest.raises(ValueError, match="differs from the classes"):
         model.partial_fit(X, y, classes=[0, 1, 2])
-    model.fit(X, y)  # fit starts afresh
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)  # fit starts afresh
     assert not hasattr(model, "_online")
     coef = model.coef_.copy()
     model.partial_fit(X[:10], y[:10])  # partial_fit after fit continues from the fitted model
