@@ -127,6 +127,8 @@ def test_bad_sources_raise_clear_errors(tmp_path):
     src = oneuron.data.parquet(tmp_path / "data.parquet", target="label")
     with pytest.raises(ValueError, match="carries its own labels"):
         LogisticRegression().fit(src, y)
+    with pytest.raises(ValueError, match="full-batch solver"):
+        LogisticRegression(solver="adam").fit(src)
     df = pd.DataFrame({"a": [1.0, None, 3.0, 4.0], "y": [0, 1, 0, 1]})
     df.to_parquet(tmp_path / "nulls.parquet")
     with pytest.raises(ValueError, match="missing values"):

@@ -177,13 +177,13 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def _fit(self, X, y, sample_weight):
         self._check_params()
         self.__dict__.pop("_online", None)  # a fit starts afresh; partial_fit continues
+        if is_external(X):  # a file source or a dask collection: data stays where it is
+            source, classes = external_source(self, X, y, sample_weight)
+            return self._solve(source, classes, sparse=False)
         if self.solver in OPTIMIZERS:
             from oneuron.online import fit_epochs
 
             return fit_epochs(self, X, y, sample_weight)
-        if is_external(X):  # a file source or a dask collection: data stays where it is
-            source, classes = external_source(self, X, y, sample_weight)
-            return self._solve(source, classes, sparse=False)
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32], y_numeric=False)
         check_classification_targets(y)
         classes, y_encoded = np.unique(y, return_inverse=True)

@@ -48,6 +48,11 @@ def external_source(estimator, X, y, sample_weight):
     source : StreamSource or DaskSource
     classes : ndarray
     """
+    if estimator.solver in ("sgd", "adam"):
+        raise ValueError(
+            f"solver={estimator.solver!r} fits arrays in memory; on files or dask data use a full-batch solver "
+            "('auto', 'lbfgs', 'newton', 'gd'), or feed batches to partial_fit."
+        )
     if isinstance(X, StreamSource):
         if y is not None or sample_weight is not None:
             raise ValueError(
