@@ -41,7 +41,12 @@ def generate(path: Path, n: int, d: int, row_group: int = 65_536) -> None:
 
 
 def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kB
+    """This process' peak RSS: VmHWM on Linux (ru_maxrss would include the parent's, inherited at fork)."""
+    try:
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmHWM")) / 1024
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def child(task: str, path: str, batch_rows: int) -> dict:

@@ -1,5 +1,7 @@
 """File sources: fits streamed from Parquet, CSV and .npy equal the in-memory fit, in bounded memory."""
 
+import subprocess
+import sys
 import tracemalloc
 
 import numpy as np
@@ -138,17 +140,41 @@ def test_bad_sources_raise_clear_errors(tmp_path):
         oneuron.data.parquet(tmp_path / "one.parquet")
 
 
-def _peak_bytes_of_a_pass(path, batch_rows):
-    """Peak of NumPy (tracemalloc) plus Arrow (its memory pool) allocations during one evaluation."""
+PEAK_RSS_OF_A_PASS = """
+import sys
+import numpy as np
+import oneuron
+from oneuron.objective import Objective
+from oneuron.penalty import Penalty
+source = oneuron.data.parquet(sys.argv[1], batch_rows=int(sys.argv[2]))
+objective = Objective(source, 2, Penalty.from_params("l2", 1.0, source.total_weight))
+objective.loss_gradient(np.zeros(objective.n_params))
+# VmHWM: this process' own peak (ru_maxrss would include the parent's, inherited at fork)
+print([int(line.split()[1]) * 1024 for line in open("/proc/self/status") if line.startswith("VmHWM")][0])
+"""
+
+
+def _peak_rss_of_a_pass(path, batch_rows: int) -> int:
+    """Peak resident memory of a fresh process that builds the source and makes one evaluation."""
+    out = subprocess.run(
+        [sys.executable, "-c", PEAK_RSS_OF_A_PASS, str(path), str(batch_rows)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(out.stdout.split()[-1])
+
+
+def _peak_allocations_of_a_pass(path, batch_rows: int) -> int:
+    """Peak of NumPy (tracemalloc) plus Arrow (its default memory pool) allocations during one evaluation."""
     source = oneuron.data.parquet(path, batch_rows=batch_rows)
     objective = Objective(source, 2, Penalty.from_params("l2", 1.0, source.total_weight))
-    theta = np.zeros(objective.n_params)
     pool = pa.proxy_memory_pool(pa.default_memory_pool())
     previous = pa.default_memory_pool()
     pa.set_memory_pool(pool)
     tracemalloc.start()
     try:
-        objective.loss_gradient(theta)
+        objective.loss_gradient(np.zeros(objective.n_params))
         _, numpy_peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -156,17 +182,34 @@ def _peak_bytes_of_a_pass(path, batch_rows):
     return numpy_peak + pool.max_memory()
 
 
-def test_streamed_memory_stays_bounded_as_the_file_grows(tmp_path):
-    d, batch_rows = 20, 4096
-    batch_bytes = batch_rows * d * 8  # 655 kB
+def _write(path, n: int, d: int, row_group: int, rng) -> None:
+    X = rng.normal(size=(n, d))
+    table = pa.table({**{f"f{j}": X[:, j] for j in range(d)}, "y": (X[:, 0] > 0).astype(np.int64)})
+    pq.write_table(table, path, row_group_size=row_group)
+
+
+def test_streamed_allocations_stay_bounded_as_the_file_grows(tmp_path):
+    d, batch_rows = 20, 8192
+    batch_bytes = batch_rows * d * 8  # 1.3 MB
     rng = np.random.default_rng(0)
-    peaks = {}
-    for n in (40_000, 160_000):  # 10x and 40x the batch budget
-        X = rng.normal(size=(n, d))
-        table = pa.table({**{f"f{j}": X[:, j] for j in range(d)}, "y": (X[:, 0] > 0).astype(np.int64)})
-        pq.write_table(table, tmp_path / f"n{n}.parquet", row_group_size=batch_rows)
-        del X, table
-        peaks[n] = _peak_bytes_of_a_pass(tmp_path / f"n{n}.parquet", batch_rows)
-    file_bytes = 160_000 * d * 8
-    assert peaks[160_000] < 8 * batch_bytes < file_bytes / 4
-    assert peaks[160_000] < 1.25 * peaks[40_000] + batch_bytes  # no growth with the file
+    allocated = {}
+    for n in (25_000, 200_000):  # 3x and 25x the batch budget
+        _write(tmp_path / f"n{n}.parquet", n, d, batch_rows, rng)
+        allocated[n] = _peak_allocations_of_a_pass(tmp_path / f"n{n}.parquet", batch_rows)
+    assert allocated[200_000] < 8 * batch_bytes
+    assert allocated[200_000] < 1.25 * allocated[25_000] + batch_bytes
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
+def test_streamed_peak_rss_stays_bounded_as_the_file_grows(tmp_path):
+    """The whole process, Arrow's buffers included (tracemalloc does not see them all)."""
+    d, batch_rows = 20, 8192
+    batch_bytes = batch_rows * d * 8  # 1.3 MB
+    rng = np.random.default_rng(0)
+    rss = {}
+    for n in (25_000, 200_000):  # files of 4 MB and 32 MB
+        _write(tmp_path / f"n{n}.parquet", n, d, batch_rows, rng)
+        rss[n] = _peak_rss_of_a_pass(tmp_path / f"n{n}.parquet", batch_rows)
+    # 8x the file (+28 MB), less than 8 batches (10.5 MB) more memory for the interpreter, libraries and batch
+    assert rss[200_000] - rss[25_000] < 8 * batch_bytes

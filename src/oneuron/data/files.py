@@ -250,7 +250,8 @@ class ParquetSource(_TableSource):
         import pyarrow.parquet as pq
 
         for path in self.paths:
-            with pq.ParquetFile(path) as f:
+            # pre_buffer=False: pyarrow's default (True) buffers the column chunks of the whole file
+            with pq.ParquetFile(path, pre_buffer=False) as f:
                 for batch in f.iter_batches(batch_size=self.batch_rows, columns=self._columns(), use_threads=True):
                     yield self._split_batch(batch)
 
