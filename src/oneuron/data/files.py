@@ -216,11 +216,15 @@ class _TableSource(StreamSource):
         return [*self.features, self.target] + ([self.weight] if self.weight else [])
 
     def _split_batch(self, batch):
-        """A pyarrow RecordBatch -> ``(X_b, y_b, s_b)``; X is Fortran-ordered (filled column by column)."""
+        """A pyarrow RecordBatch -> ``(X_b, y_b, s_b)``.
+
+        X is C-ordered although filled column by column (3x slower to fill than Fortran order): row blocks of a
+        C-ordered batch are contiguous, which makes the Hessian's ``X.T @ X`` of a block about 4x faster.
+        """
         if any(batch.column(c).null_count for c in self._columns()):
             nulls = [c for c in self._columns() if batch.column(c).null_count]
             raise ValueError(f"columns {nulls} contain missing values: impute or drop them before fitting.")
-        X = np.empty((batch.num_rows, self.n_features), dtype=self.dtype, order="F")
+        X = np.empty((batch.num_rows, self.n_features), dtype=self.dtype)
         for j, c in enumerate(self.features):
             X[:, j] = batch.column(c).to_numpy(zero_copy_only=False)
         y = batch.column(self.target).to_numpy(zero_copy_only=False)
