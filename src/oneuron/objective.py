@@ -56,6 +56,21 @@ def multi_hessp_block(X, y, s, W, b, V_W, v_b):
     return neuron.multinomial_hessp(X, s, W, b, V_W, v_b)
 
 
+def multi_hessian_block(X, y, s, W, b, fit_intercept):
+    """Full softmax Hessian of one block."""
+    return (neuron.multinomial_hessian(X, s, W, b, fit_intercept),)
+
+
+def binary_score_outer_block(X, y, s, w, b, fit_intercept):
+    """Sum of the outer products of the per-row gradients (sandwich "meat") of one block."""
+    return (neuron.binary_score_outer(X, y, s, w, b, fit_intercept),)
+
+
+def multi_score_outer_block(X, y, s, W, b, fit_intercept):
+    """Softmax sandwich "meat" of one block."""
+    return (neuron.multinomial_score_outer(X, _one_hot(y, W.shape[0], W.dtype), s, W, b, fit_intercept),)
+
+
 class Objective:
     """Penalized, weighted log-loss of the neuron over a data source, as scikit-learn defines it.
 
@@ -158,11 +173,18 @@ class Objective:
         return self.join(hw / S + self.penalty.l2_strength * self.weights(v), hb / S)
 
     def hessian(self, theta: np.ndarray) -> np.ndarray:
-        """Full Hessian of ``F`` (binary head: one pass; softmax head: one pass per parameter)."""
-        if not self.is_binary:
-            return np.column_stack([self.hessp(theta, e) for e in np.eye(self.n_params)])
-        (H,) = self._reduce(binary_hessian_block, None, theta, self.fit_intercept)
+        """Full Hessian of ``F`` (one pass)."""
+        (H,) = self._reduce(binary_hessian_block, multi_hessian_block, theta, self.fit_intercept)
         H = H / self.source.total_weight
-        d = self.n_features
-        H[np.arange(d), np.arange(d)] += self.penalty.l2_strength
+        penalized = np.flatnonzero(self.join(np.ones_like(self.weights(theta)), 0.0 * self.split(theta)[1]))
+        H[penalized, penalized] += self.penalty.l2_strength
         return H
+
+    def score_outer(self, theta: np.ndarray) -> np.ndarray:
+        """``(1/S) sum_i s_i g_i g_i.T``, ``g_i`` the gradient of row i's loss (one pass).
+
+        The "meat" of the sandwich covariance ``H^-1 M H^-1 / S``, with sample weights read as frequency
+        weights. The penalty does not enter.
+        """
+        (M,) = self._reduce(binary_score_outer_block, multi_score_outer_block, theta, self.fit_intercept)
+        return M / self.source.total_weight
