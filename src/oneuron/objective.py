@@ -71,6 +71,30 @@ def multi_score_outer_block(X, y, s, W, b, fit_intercept):
     return (neuron.multinomial_score_outer(X, _one_hot(y, W.shape[0], W.dtype), s, W, b, fit_intercept),)
 
 
+def binary_moved_block(X, y, s, w, b, u_w, u_b):
+    """Rows of positive weight whose observed-class score a step ``u`` raises by ``>= 1 / p_obs``."""
+    z = neuron.forward(X, w, b)
+    sign = 2 * y - 1
+    p_obs = neuron.sigmoid(sign * z)  # probability of the observed class
+    moved = p_obs * sign * neuron.forward(X, u_w, u_b)
+    return (float(np.count_nonzero((s > 0) & ((moved >= 1) | (p_obs == 1)))),)
+
+
+def binary_firth_block(X, y, s, w, b, fit_intercept, info_inv):
+    """Log-likelihood and Firth's modified score of one block (see :mod:`oneuron.firth`).
+
+    With ``h_i = s_i p_i (1 - p_i) x~_i.T I^-1 x~_i`` (the leverages)::
+
+        U*_j = sum_i (s_i (y_i - p_i) + h_i (1/2 - p_i)) x~_ij
+    """
+    Xt = neuron._with_ones(X, fit_intercept).astype(np.float64, copy=False)
+    z = neuron.forward(X, w, b)
+    loglik = -float(s @ (neuron.softplus(z) - y * z))
+    p = neuron.sigmoid(z).astype(np.float64)
+    h = s * p * (1 - p) * ((Xt @ info_inv) * Xt).sum(axis=1)
+    return loglik, Xt.T @ (s * (y - p) + h * (0.5 - p))
+
+
 class Objective:
     """Penalized, weighted log-loss of the neuron over a data source, as scikit-learn defines it.
 
@@ -188,3 +212,22 @@ class Objective:
         """
         (M,) = self._reduce(binary_score_outer_block, multi_score_outer_block, theta, self.fit_intercept)
         return M / self.source.total_weight
+
+    def count_moved(self, theta: np.ndarray, step: np.ndarray) -> int:
+        """Binary head: rows (of positive weight) with ``p_obs,i * y*_i (x~_i . step) >= 1`` (one pass).
+
+        ``y* = +-1`` is the label's sign and ``p_obs`` the fitted probability of the observed class (rows
+        with ``p_obs == 1`` in floating point count too). See :mod:`oneuron.separation` for its use.
+        """
+        u_w, u_b = self.split(np.asarray(step, dtype=np.float64))
+        u_w, u_b = self._cast(u_w, u_b)
+        (count,) = self._reduce(binary_moved_block, None, theta, u_w, u_b[()])
+        return int(count)
+
+    def firth_terms(self, theta: np.ndarray, info_inv: np.ndarray):
+        """Binary head: log-likelihood (a sum, not a mean) and Firth's modified score, in one pass.
+
+        ``info_inv`` is the inverse of the information ``I = S * hessian(theta)`` at the same ``theta``.
+        """
+        loglik, score = self._reduce(binary_firth_block, None, theta, self.fit_intercept, info_inv)
+        return float(loglik), np.asarray(score)
