@@ -133,9 +133,7 @@ def find_separation(X, y, n_classes: int, fit_intercept: bool, names: list[str],
                 rows.append(rr)
                 cols.append(cc)
                 vals.append(sign * Xt[idx[keep]].ravel())
-        A = sp.csr_matrix(
-            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(r, (K - 1) * m)
-        )
+        A = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(r, (K - 1) * m))
         labels = [f"{name} (class {classes[k] if classes is not None else k})" for k in range(1, K) for name in names]
     value, beta, complete = _lp(A, A.shape[1])
     if value == 0.0:
