@@ -205,14 +205,14 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 stacklevel=3,
             )
         self._set_coefficients(objective, result.x, classes)
-        if penalty.kind is None and not firth:
-            check_separation(objective, result.x, term_names(self), classes, stacklevel=3)
-        self._fit_source = source  # the training data (a reference, not a copy), for summary()
         self.solver_ = solver
         self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
         self.loss_curve_ = loss_curve
         self.objective_value_ = result.fun
         self.n_passes_ = objective.n_passes
+        self._fit_source = source  # the training data (a reference, not a copy), for summary()
+        if penalty.kind is None and not firth:
+            check_separation(objective, result.x, term_names(self), classes, stacklevel=3)
         return self
 
     def _sample_weight(self, X, y, classes, sample_weight) -> np.ndarray:
