@@ -188,3 +188,21 @@ def test_well_posed_fits_raise_no_separation_warning():
         with warnings.catch_warnings():
             warnings.simplefilter("error", SeparationWarning)
             LogisticRegression(penalty=None, tol=TIGHT).fit(X, y)
+
+
+def test_without_intercept_matches_statsmodels_without_constant():
+    X, y = noisy_classification(n_samples=300, n_features=4, seed=6)
+    model = LogisticRegression(penalty=None, fit_intercept=False, tol=TIGHT).fit(X, y)
+    res = sm.Logit(y, X).fit(disp=0, method="newton", tol=1e-12, maxiter=100)
+    res.set_null_options(method="newton", tol=1e-12, maxiter=100)
+    summary = model.summary()
+    assert list(summary.table.index) == [f"x{j}" for j in range(4)]
+    assert_table_matches(summary.table, res)
+    assert_statistics_match(summary, res)
+
+
+def test_multinomial_l2_summary_is_finite_and_flagged():
+    X, y = MULTI["3class"]()
+    summary = LogisticRegression(C=0.1, tol=TIGHT).fit(X, y).summary(cov_type="HC1")
+    assert np.all(np.isfinite(summary.table.to_numpy())) and np.all(summary.table["std_err"] > 0)
+    assert "approximate" in summary.method

@@ -210,7 +210,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.loss_curve_ = loss_curve
         self.objective_value_ = result.fun
         self.n_passes_ = objective.n_passes
-        self._fit_source = source  # the training data (a reference, not a copy), for summary()
+        self._fit_objective = objective  # the training data (a reference, not a copy), for summary()
         if penalty.kind is None and not firth:
             check_separation(objective, result.x, term_names(self), classes, stacklevel=3)
         return self
@@ -262,8 +262,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             ``.table`` (pandas DataFrame) and the model statistics; ``print(summary)`` shows them.
         """
         check_is_fitted(self)
-        source = self._fit_source if X is None else source_for(self, X, y, sample_weight)
-        return summarize(self, source, cov_type, alpha)
+        if X is None:
+            return summarize(self, self._fit_objective.source, cov_type, alpha, objective=self._fit_objective)
+        return summarize(self, source_for(self, X, y, sample_weight), cov_type, alpha)
 
     # -- prediction: the neuron's forward pass ------------------------------------------------------------
     def decision_function(self, X) -> np.ndarray:

@@ -12,8 +12,8 @@ weight (sample weights are *frequency* weights: a row of weight 3 counts as thre
     z = coef / std_err,  p = 2 (1 - Phi(|z|)),  interval = coef +- Phi^-1(1 - alpha/2) std_err
 
 and the model statistics ``ll_null`` (intercept-only model), ``llr = 2 (ll - ll_null)`` with its chi^2 p-value
-on ``df_model`` degrees of freedom, McFadden's pseudo R^2 ``1 - ll/ll_null``, ``aic = -2 ll + 2 k`` and
-``bic = -2 ll + log(n) k``.
+on ``df_model = k - (K - 1)`` degrees of freedom (K - 1 = 1 for two classes), ``df_resid = n - k``,
+McFadden's pseudo R^2 ``1 - ll/ll_null``, ``aic = -2 ll + 2 k`` and ``bic = -2 ll + log(n) k``.
 
 Multinomial models are fitted in the symmetric parametrization (one row of weights per class); the summary
 reports, as statsmodels' ``MNLogit`` does, the contrasts ``beta_k = theta_k - theta_0`` of every class against
@@ -183,7 +183,7 @@ def null_log_likelihood(source, n_classes: int) -> float:
     return float(source.total_weight * np.sum(pi[pi > 0] * np.log(pi[pi > 0])))
 
 
-def summarize(model, source, cov_type: str = "nonrobust", alpha: float = 0.05) -> Summary:
+def summarize(model, source, cov_type: str = "nonrobust", alpha: float = 0.05, objective=None) -> Summary:
     """Inference for a fitted :class:`~oneuron.LogisticRegression` on the data ``source`` it was fitted to.
 
     Parameters
@@ -195,6 +195,9 @@ def summarize(model, source, cov_type: str = "nonrobust", alpha: float = 0.05) -
     cov_type : {"nonrobust", "HC0", "HC1"}
     alpha : float
         ``1 - alpha`` intervals.
+    objective : Objective, optional
+        The objective the model minimized on ``source``: evaluations it remembers at the estimate (the
+        Hessian, the loss) are reused instead of new passes over the data.
 
     Returns
     -------
@@ -213,7 +216,9 @@ def summarize(model, source, cov_type: str = "nonrobust", alpha: float = 0.05) -
         if not penalty.is_smooth:
             raise ValueError(f"summary() supports penalty=None, 'l2' or 'firth', not penalty={model.penalty!r}.")
     approximate = penalty.kind is not None
-    obj = Objective(source, K, penalty, model.fit_intercept)
+    obj = objective
+    if obj is None or obj.source is not source or obj.penalty != penalty or obj.fit_intercept != model.fit_intercept:
+        obj = Objective(source, K, penalty, model.fit_intercept)
     theta = obj.join(model.coef_[0] if K == 2 else model.coef_, model.intercept_[0] if K == 2 else model.intercept_)
     S = source.total_weight
     notes: list[str] = []
@@ -261,7 +266,7 @@ def summarize(model, source, cov_type: str = "nonrobust", alpha: float = 0.05) -
     q = stats.norm.ppf(1 - alpha / 2)
     lower, upper = beta - q * se, beta + q * se
 
-    ll = -S * Objective(source, K, Penalty(None), model.fit_intercept).loss(theta)
+    ll = -S * (obj.loss(theta) - penalty.smooth_value(obj.weights(theta)))
     method = "MLE"
     if firth:
         from oneuron import firth as firth_module
@@ -282,8 +287,9 @@ def summarize(model, source, cov_type: str = "nonrobust", alpha: float = 0.05) -
             "penalty=None (or 'firth') for exact inference."
         )
     ll_null = null_log_likelihood(source, K)
-    n_const = (K - 1 if K > 2 else 1) * obj.fit_intercept
-    df_model = float(k - n_const)
+    # the likelihood-ratio test is against the intercept-only model (K - 1 parameters), with or without an
+    # intercept in the fitted model (as statsmodels)
+    df_model = float(k - (K - 1 if K > 2 else 1))
     llr = 2.0 * (ll - ll_null)
 
     index = term_names(model)

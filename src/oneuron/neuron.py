@@ -120,11 +120,17 @@ def binary_hessian(X, s: np.ndarray, w: np.ndarray, b: float, fit_intercept: boo
     """Full Hessian ``[X 1].T diag(s p (1-p)) [X 1]`` of one block (drop the 1 column without intercept)."""
     p = sigmoid(forward(X, w, b))
     h = s * p * (1 - p)
-    Xh = X.multiply(h[:, None]).tocsr() if hasattr(X, "multiply") else X * h[:, None]
-    Hww = np.asarray((X.T @ Xh).todense() if hasattr(Xh, "todense") else X.T @ Xh)
+    if hasattr(X, "multiply"):  # sparse
+        Xh = X.multiply(h[:, None]).tocsr()
+        Hww = np.asarray((X.T @ Xh).todense())
+        xh = np.asarray(Xh.sum(axis=0)).ravel()
+    else:
+        # X.T diag(h) X = Xr.T Xr with Xr = sqrt(h) X: numpy computes A.T @ A with half the flops (syrk)
+        r = np.sqrt(h)
+        Xr = X * r[:, None]
+        Hww, xh = Xr.T @ Xr, Xr.T @ r
     if not fit_intercept:
         return Hww
-    xh = np.asarray(Xh.sum(axis=0)).ravel()
     d = Hww.shape[0]
     H = np.empty((d + 1, d + 1), dtype=Hww.dtype)
     H[:d, :d] = Hww

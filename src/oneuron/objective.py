@@ -111,7 +111,8 @@ class Objective:
           (K classes, symmetric parametrization): the K x (d + 1) matrix ``[W | b]`` raveled row by row.
           Without an intercept the ``b`` entries are absent.
         - Every value/gradient evaluation is exactly one pass over the data (:attr:`n_passes` counts them);
-          a Hessian-vector product is one more.
+          a Hessian-vector product is one more. ``loss_gradient`` and ``hessian`` remember their last
+          evaluation: asking again at the same theta (e.g. inference after a fit) costs no pass.
         - Sums over blocks are accumulated in float64 whatever the data's dtype.
 
     Parameters
@@ -134,6 +135,7 @@ class Objective:
         self.penalty = penalty if penalty is not None else Penalty(None)
         self.n_params = self.n_rows * (self.n_features + self.fit_intercept)
         self.n_passes = 0
+        self._last = {}  # name -> (theta, value) of the last loss_gradient / hessian evaluation
 
     # -- parameter layout -----------------------------------------------------------------------------
     def split(self, theta: np.ndarray):
@@ -171,16 +173,29 @@ class Objective:
     # -- evaluations ----------------------------------------------------------------------------------
     def loss(self, theta: np.ndarray) -> float:
         """Objective value ``F(theta)`` (smooth part: without the penalty's l1 term)."""
+        last = self._recall("loss_gradient", theta)
+        if last is not None:
+            return last[0]
         (loss,) = self._reduce(binary_loss_block, multi_loss_block, theta)
         return float(loss) / self.source.total_weight + self.penalty.smooth_value(self.weights(theta))
 
+    def _recall(self, name: str, theta: np.ndarray):
+        """The last ``name`` evaluation if it was at this very ``theta`` (no pass), else None."""
+        last = self._last.get(name)
+        return last[1] if last is not None and np.array_equal(last[0], theta) else None
+
     def loss_gradient(self, theta: np.ndarray):
-        """``F(theta)`` and its gradient, in one pass over the data."""
+        """``F(theta)`` and its gradient, in one pass over the data (none if the last call had this theta)."""
+        last = self._recall("loss_gradient", theta)
+        if last is not None:
+            return last[0], last[1].copy()
         loss, gw, gb = self._reduce(binary_loss_grad_block, multi_loss_grad_block, theta)
         S = self.source.total_weight
         w = self.weights(theta)
         f = float(loss) / S + self.penalty.smooth_value(w)
-        return f, self.join(gw / S + self.penalty.smooth_gradient(w), gb / S)
+        g = self.join(gw / S + self.penalty.smooth_gradient(w), gb / S)
+        self._last["loss_gradient"] = (np.array(theta, dtype=np.float64), (f, g.copy()))
+        return f, g
 
     def gradient(self, theta: np.ndarray) -> np.ndarray:
         """Gradient of ``F`` (one pass)."""
@@ -197,11 +212,15 @@ class Objective:
         return self.join(hw / S + self.penalty.l2_strength * self.weights(v), hb / S)
 
     def hessian(self, theta: np.ndarray) -> np.ndarray:
-        """Full Hessian of ``F`` (one pass)."""
+        """Full Hessian of ``F`` (one pass; none if the last call had this theta)."""
+        last = self._recall("hessian", theta)
+        if last is not None:
+            return last.copy()
         (H,) = self._reduce(binary_hessian_block, multi_hessian_block, theta, self.fit_intercept)
         H = H / self.source.total_weight
         penalized = np.flatnonzero(self.join(np.ones_like(self.weights(theta)), 0.0 * self.split(theta)[1]))
         H[penalized, penalized] += self.penalty.l2_strength
+        self._last["hessian"] = (np.array(theta, dtype=np.float64), H.copy())
         return H
 
     def score_outer(self, theta: np.ndarray) -> np.ndarray:

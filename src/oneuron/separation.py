@@ -39,6 +39,8 @@ from sklearn.exceptions import ConvergenceWarning
 MAX_LP_SIZE = 20_000_000
 #: largest multinomial program solved without a certificate (it is solved after every multinomial fit).
 MAX_MULTI_LP_SIZE = 2_000_000
+#: at most this many terms are listed in the warning (all are in ``Separation.terms``).
+MAX_NAMED = 10
 #: a feature is named when its share of the separating direction (columns scaled to max |x| = 1) exceeds this.
 SHARE = 0.05
 
@@ -139,7 +141,8 @@ def find_separation(X, y, n_classes: int, fit_intercept: bool, names: list[str],
     if value == 0.0:
         return None
     size = np.abs(beta)
-    terms = [labels[j] for j in np.flatnonzero(size > SHARE * size.max())]
+    order = np.argsort(-size, kind="stable")
+    terms = [labels[j] for j in order if size[j] > SHARE * size.max()]  # largest share first
     return Separation("complete" if complete else "quasi-complete", terms, beta)
 
 
@@ -208,8 +211,10 @@ def check_separation(objective, theta: np.ndarray, names: list[str], classes=Non
         return None
     found = find_separation(*rows, objective.n_classes, objective.fit_intercept, names, classes)
     if found is not None:
+        shown = found.terms if len(found.terms) <= MAX_NAMED else [*found.terms[:MAX_NAMED], "..."]
+        more = f" ({len(found.terms)} terms, largest first)" if len(found.terms) > MAX_NAMED else ""
         warnings.warn(
-            f"{found.kind.capitalize()} separation: a linear combination of {found.terms} separates the classes "
+            f"{found.kind.capitalize()} separation: a linear combination of {shown}{more} separates the classes "
             f"{'perfectly' if found.kind == 'complete' else 'for part of the data'}, so the maximum-likelihood "
             "coefficients of these terms are infinite and the returned values are arbitrary (and their standard "
             "errors meaningless). Use penalty='firth' (finite, bias-reduced estimates) or penalty='l2', or "
