@@ -110,3 +110,17 @@ def test_full_hessian_is_one_pass_and_score_outer_sums_per_row_gradients(n_class
     ]
     expected = sum(si * np.outer(g, g) for si, g in zip(s, rows, strict=True)) / s.sum()
     np.testing.assert_allclose(M, expected, rtol=1e-10, atol=1e-14)
+
+
+def test_repeated_evaluation_at_the_same_theta_costs_no_pass():
+    X, y = noisy_classification(n_samples=200, n_features=4)
+    obj = make_objective(X, y, 2, block_rows=50)
+    theta = np.random.default_rng(8).normal(size=obj.n_params)
+    f, g = obj.loss_gradient(theta)
+    H = obj.hessian(theta)
+    g[:] = 0.0  # callers own what they get back
+    H[:] = 0.0
+    assert obj.loss(theta) == f and np.any(obj.gradient(theta) != 0) and np.any(obj.hessian(theta) != 0)
+    assert obj.n_passes == 2
+    obj.loss_gradient(theta + 1e-3)
+    assert obj.n_passes == 3
