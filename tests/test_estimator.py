@@ -127,6 +127,7 @@ def test_verbose_prints_the_cost_each_iteration(capsys):
     assert np.all(np.diff(model.loss_curve_) < 0)
 
 
+@pytest.mark.filterwarnings("ignore::oneuron.separation.SeparationWarning")  # the digits are separable
 def test_the_lessons_experiment_with_gd():
     X_train, y_train, X_test, y_test = lesson_data()
     with warnings.catch_warnings():

@@ -276,7 +276,8 @@ def summarize(model, source, cov_type: str = "nonrobust", alpha: float = 0.05, o
         lower, upper = lower[within], upper[within]
         notes.append(
             "Firth (Jeffreys-prior) penalized likelihood: standard errors, z and p-values are Wald (from I^-1 at "
-            f"the estimate); the intervals are profile penalized-likelihood intervals ({100 * (1 - alpha):g}%)."
+            f"the estimate); the intervals are profile penalized-likelihood intervals ({100 * (1 - alpha):g}%); "
+            "log-likelihood, AIC and BIC are the unpenalized ones at the Firth estimate."
         )
     if approximate:
         method = f"L2-penalized (C={model.C:g}): approximate"
