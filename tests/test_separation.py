@@ -79,3 +79,10 @@ def test_certificate_proves_finite_estimates_and_fails_on_separated_data():
         obj = Objective(MemorySource(Xd, yd.astype(float), np.ones(len(yd))), 2)
         theta = obj.join(model.coef_[0], model.intercept_[0])
         assert certified_finite(obj, theta) is expected
+
+
+def test_constant_zero_features_are_not_named():
+    X, y = complete()
+    X["empty"] = 0.0  # moves no margin: it must not be reported as diverging
+    _, caught = _separation_warnings(X, y)
+    assert _named_terms(str(caught[0].message)) == {"dose", "intercept"}

@@ -71,9 +71,12 @@ class Separation:
 def _lp(A, n_params: int) -> tuple[float, np.ndarray, bool]:
     """Solve the separation program on constraint rows ``A`` (margins ``A beta >= 0``)."""
     A = sp.csr_matrix(A)
+    A.eliminate_zeros()
     n = A.shape[0]
     c = -np.asarray(A.sum(axis=0)).ravel()
-    res = linprog(c, A_ub=-A, b_ub=np.zeros(n), bounds=(-1, 1), method="highs")
+    # a parameter whose column is all zeros (a constant-zero feature) moves no margin: keep it at 0
+    box = [(-1, 1) if used else (0, 0) for used in A.getnnz(axis=0) > 0]
+    res = linprog(c, A_ub=-A, b_ub=np.zeros(n), bounds=box, method="highs")
     if res.status != 0 or -res.fun <= 1e-9 * max(1.0, np.abs(c).sum()):
         return 0.0, np.zeros(n_params), False
     # complete separation: some direction makes every margin positive (maximize the smallest margin t)
@@ -82,7 +85,7 @@ def _lp(A, n_params: int) -> tuple[float, np.ndarray, bool]:
         np.r_[np.zeros(n_params), -1.0],
         A_ub=sp.hstack([-A, ones]).tocsr(),
         b_ub=np.zeros(n),
-        bounds=[(-1, 1)] * n_params + [(0, 1)],
+        bounds=[*box, (0, 1)],
         method="highs",
     )
     complete = res2.status == 0 and -res2.fun > 1e-9
