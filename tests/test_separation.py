@@ -86,3 +86,18 @@ def test_constant_zero_features_are_not_named():
     X["empty"] = 0.0  # moves no margin: it must not be reported as diverging
     _, caught = _separation_warnings(X, y)
     assert _named_terms(str(caught[0].message)) == {"dose", "intercept"}
+
+
+def test_many_parameters_check_only_on_signs(monkeypatch):
+    """Above MAX_EAGER parameters the Hessian certificate runs only when probabilities approach 0 or 1."""
+    import oneuron.separation as separation
+
+    monkeypatch.setattr(separation, "MAX_EAGER", 2)
+    calls = []
+    original = separation.certified_finite
+    monkeypatch.setattr(separation, "certified_finite", lambda *a: calls.append(1) or original(*a))
+    X, y = noisy_classification(n_samples=300, n_features=4)
+    LogisticRegression(penalty=None, tol=1e-8).fit(X * 0.1, y)  # weak effects: no probability near 0 or 1
+    assert calls == []
+    _, caught = _separation_warnings(*quasi_complete())
+    assert calls == [1] and len(caught) == 1

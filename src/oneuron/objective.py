@@ -71,13 +71,14 @@ def multi_score_outer_block(X, y, s, W, b, fit_intercept):
     return (neuron.multinomial_score_outer(X, _one_hot(y, W.shape[0], W.dtype), s, W, b, fit_intercept),)
 
 
-def binary_moved_block(X, y, s, w, b, u_w, u_b):
-    """Rows of positive weight whose observed-class score a step ``u`` raises by ``>= 1 / p_obs``."""
+def binary_moved_block(X, y, s, w, b, u_w, u_b, p_min):
+    """Rows of positive weight whose observed-class score a step ``u`` raises by ``>= 1 / p_obs``, or whose
+    observed-class probability is ``>= p_min``."""
     z = neuron.forward(X, w, b)
     sign = 2 * y - 1
     p_obs = neuron.sigmoid(sign * z)  # probability of the observed class
     moved = p_obs * sign * neuron.forward(X, u_w, u_b)
-    return (float(np.count_nonzero((s > 0) & ((moved >= 1) | (p_obs == 1)))),)
+    return (float(np.count_nonzero((s > 0) & ((moved >= 1) | (p_obs >= p_min)))),)
 
 
 def binary_firth_block(X, y, s, w, b, fit_intercept, info_inv):
@@ -232,15 +233,15 @@ class Objective:
         (M,) = self._reduce(binary_score_outer_block, multi_score_outer_block, theta, self.fit_intercept)
         return M / self.source.total_weight
 
-    def count_moved(self, theta: np.ndarray, step: np.ndarray) -> int:
+    def count_moved(self, theta: np.ndarray, step: np.ndarray, p_min: float = 1.0) -> int:
         """Binary head: rows (of positive weight) with ``p_obs,i * y*_i (x~_i . step) >= 1`` (one pass).
 
-        ``y* = +-1`` is the label's sign and ``p_obs`` the fitted probability of the observed class (rows
-        with ``p_obs == 1`` in floating point count too). See :mod:`oneuron.separation` for its use.
+        ``y* = +-1`` is the label's sign and ``p_obs`` the fitted probability of the observed class; rows
+        with ``p_obs >= p_min`` count too. See :mod:`oneuron.separation` for its use.
         """
         u_w, u_b = self.split(np.asarray(step, dtype=np.float64))
         u_w, u_b = self._cast(u_w, u_b)
-        (count,) = self._reduce(binary_moved_block, None, theta, u_w, u_b[()])
+        (count,) = self._reduce(binary_moved_block, None, theta, u_w, u_b[()], p_min)
         return int(count)
 
     def firth_terms(self, theta: np.ndarray, info_inv: np.ndarray):

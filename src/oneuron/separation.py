@@ -22,6 +22,10 @@ margins by about 1 per iteration and the certificate fails. Only then is the lin
 program (maximize the smallest margin) tells complete from quasi-complete separation. Multinomial models
 (margins ``(beta_{y_i} - beta_k) . x~_i`` against the first class) get the linear program directly when it is
 small.
+
+Cost: with up to ``MAX_EAGER`` parameters the certificate runs after every unpenalized fit (its Hessian is
+then reused by ``summary()``); with more, a pass first looks for fitted probabilities within ``1 - P_SIGN`` of
+0 or 1 and the certificate runs only if there are some.
 """
 
 from __future__ import annotations
@@ -40,6 +44,11 @@ from sklearn.exceptions import ConvergenceWarning
 MAX_LP_SIZE = 5_000_000
 #: largest multinomial program solved without a certificate (it is solved after every multinomial fit).
 MAX_MULTI_LP_SIZE = 2_000_000
+#: up to this many parameters the certificate (one Hessian, n p^2 flops) runs after every unpenalized fit;
+#: above, only when some row's fitted probability of its class is >= P_SIGN (a sign of diverging coefficients:
+#: separated rows reach it as the solver's gradient tolerance is met).
+MAX_EAGER = 200
+P_SIGN = 1 - 1e-4
 #: at most this many terms are listed in the warning (all are in ``Separation.terms``).
 MAX_NAMED = 10
 #: a feature is named when its share of the separating direction (columns scaled to max |x| = 1) exceeds this.
@@ -201,6 +210,8 @@ def check_separation(objective, theta: np.ndarray, names: list[str], classes=Non
         names = names[1:] + names[:1]
     rows = _training_rows(objective.source)
     if objective.is_binary:
+        if objective.n_params > MAX_EAGER and objective.count_moved(theta, np.zeros_like(theta), P_SIGN) == 0:
+            return None  # no fitted probability near 0 or 1: no sign of diverging coefficients
         if certified_finite(objective, theta):
             return None
     elif rows is None or len(rows[1]) * objective.n_params > MAX_MULTI_LP_SIZE:
