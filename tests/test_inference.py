@@ -206,3 +206,12 @@ def test_multinomial_l2_summary_is_finite_and_flagged():
     summary = LogisticRegression(C=0.1, tol=TIGHT).fit(X, y).summary(cov_type="HC1")
     assert np.all(np.isfinite(summary.table.to_numpy())) and np.all(summary.table["std_err"] > 0)
     assert "approximate" in summary.method
+
+
+def test_summary_without_kept_training_data_asks_for_it():
+    X, y = noisy_classification(n_samples=100, n_features=3)
+    model = LogisticRegression(penalty=None).fit(X, y)
+    del model._fit_objective  # as a model restored from a file
+    with pytest.raises(ValueError, match="X= and y="):
+        model.summary()
+    assert model.summary(X=X, y=y).n_obs == 100

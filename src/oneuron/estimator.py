@@ -49,7 +49,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     ----------
     penalty : {"l2", None, "firth"}, default="l2"
         Penalty on the weights (the intercept is never penalized). ``"firth"``: Firth's bias-reduced
-        regression (maximizes ``loglik + 0.5 log det I``; two classes), finite even on separated data.
+        regression (maximizes ``loglik + 0.5 log det I``; two classes), finite even on separated data; it
+        has its own Fisher-scoring solver (``solver`` is ignored).
     C : float, default=1.0
         Inverse regularization strength; ``C=np.inf`` means no penalty.
     l1_ratio : float, optional
@@ -263,6 +264,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         if X is None:
+            if not hasattr(self, "_fit_objective"):
+                raise ValueError("summary() needs the training data here: pass X= and y= (and sample_weight=).")
             return summarize(self, self._fit_objective.source, cov_type, alpha, objective=self._fit_objective)
         return summarize(self, source_for(self, X, y, sample_weight), cov_type, alpha)
 
