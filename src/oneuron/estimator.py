@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numbers
-import sys
 import warnings
 
 import numpy as np
@@ -18,6 +17,7 @@ from oneuron import neuron
 from oneuron.data import MemorySource
 from oneuron.objective import Objective
 from oneuron.penalty import PENALTIES, Penalty
+from oneuron.progress import FitMonitor
 from oneuron.solvers import SOLVERS
 
 #: iteration caps used when ``max_iter=None``.
@@ -65,7 +65,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     warm_start : bool, default=False
         Start a new ``fit`` from the current coefficients.
     verbose : int, default=0
-        ``>= 1`` prints the cost at every iteration (the lesson's ``debug``).
+        ``1`` shows a progress bar in a terminal (fits over about a second) and prints the cost at every
+        iteration elsewhere (the lesson's ``debug``); ``>= 2`` always prints (see :mod:`oneuron.progress`).
     n_jobs : int, optional
         Threads used to evaluate the objective (all cores by default).
 
@@ -180,14 +181,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         options = {"learning_rate": self.learning_rate} if solver == "gd" else {}
         x0 = self._start(objective, classes)
 
-        loss_curve = []
-
-        def callback(iteration, loss, grad_norm):
-            loss_curve.append(loss)
-            if self.verbose:
-                print(f"iteration {iteration:5d}   cost {loss:.8f}   |gradient| {grad_norm:.3e}", file=sys.stdout)
-
-        result = SOLVERS[solver](objective, x0, tol=self.tol, max_iter=max_iter, callback=callback, **options)
+        monitor = FitMonitor(self.verbose, max_iter, description=solver)  # loss_curve_, verbose, progress bar
+        try:
+            result = SOLVERS[solver](objective, x0, tol=self.tol, max_iter=max_iter, callback=monitor, **options)
+        finally:
+            monitor.close()
         if not result.converged:
             warnings.warn(
                 f"{solver} did not converge: {result.message}. Increase max_iter, scale the features "
@@ -198,7 +196,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self._set_coefficients(objective, result.x, classes)
         self.solver_ = solver
         self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
-        self.loss_curve_ = loss_curve
+        self.loss_curve_ = monitor.loss_curve
         self.objective_value_ = result.fun
         self.n_passes_ = objective.n_passes
         return self
@@ -261,6 +259,12 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         z = self.decision_function(X)
         index = (z > 0).astype(np.intp) if z.ndim == 1 else z.argmax(axis=1)
         return self.classes_[index]
+
+    def to_onnx(self, path=None, **options):
+        """The fitted neuron as an ONNX graph (see :func:`oneuron.onnx_export.export_onnx`)."""
+        from oneuron.onnx_export import export_onnx
+
+        return export_onnx(self, path, **options)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
