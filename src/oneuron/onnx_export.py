@@ -33,7 +33,9 @@ def _classes_tensor(onnx, classes: np.ndarray):
     if kind in "OU":
         if not all(isinstance(c, str) for c in classes.tolist()):
             raise ValueError("ONNX export supports labels that are all str, int, float or bool.")
-        return onnx.helper.make_tensor("classes", onnx.TensorProto.STRING, [len(classes)], [c.encode() for c in classes])
+        return onnx.helper.make_tensor(
+            "classes", onnx.TensorProto.STRING, [len(classes)], [c.encode() for c in classes]
+        )
     if kind == "b":
         return onnx.numpy_helper.from_array(classes.astype(bool), "classes")
     if kind in "iu":
@@ -63,7 +65,6 @@ def export_onnx(model, path: str | os.PathLike | None = None, *, dtype=np.float6
     """
     onnx = _onnx()
     from onnx import TensorProto, helper, numpy_helper
-
     from sklearn.utils.validation import check_is_fitted
 
     check_is_fitted(model)

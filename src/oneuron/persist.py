@@ -190,7 +190,9 @@ def _document(model) -> dict:
         else:
             skipped.append(key)
     if skipped:
-        warnings.warn(f"save(): fitted attributes {skipped} are not stored (not plain numbers or arrays).", stacklevel=3)
+        warnings.warn(
+            f"save(): fitted attributes {skipped} are not stored (not plain numbers or arrays).", stacklevel=3
+        )
     feature_names = getattr(model, "feature_names_in_", None)
     return {
         "format": "oneuron-model",
