@@ -95,6 +95,8 @@ def plot_loss_curve(
     fig, axes = _new_figure(figsize, dpi, 1, 2 if log_scale else 1)
     ax = axes[0, 0]
     ax.plot(iterations, losses, color="C0")
+    if losses.min() > 0 and losses.max() > 10 * losses.min():
+        ax.set_yscale("log")  # an early spike (a large fixed step) would flatten the rest of the curve
     ax.set_xlabel("iteration")
     ax.set_ylabel("cost (mean log-loss + penalty)")
     ax.grid(alpha=0.3)
