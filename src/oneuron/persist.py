@@ -273,7 +273,7 @@ def _fsync_directory(directory: Path) -> None:
 def loads(data: bytes, source: str = "the data"):
     """The model held by the bytes ``data`` of a model file (see :func:`load`)."""
     if not data.startswith(MAGIC):
-        raise ModelFileError(f"{source} is not a oneuron model file (it does not start with {MAGIC!r}).")
+        raise ModelFileError(f"{source} is not a oneuron model file (it lacks the 'oneuron-model' header line).")
     rest = data[len(MAGIC) :]
     line, sep, body = rest.partition(b"\n")
     if not sep or not line.startswith(CHECKSUM_PREFIX) or len(line) != len(CHECKSUM_PREFIX) + 64:

@@ -216,16 +216,20 @@ def _summary_intervals(model, n_coef: int):
     except Exception:  # no statistical table for this model (penalized, not fitted with data kept, ...)
         return None
     table = s.conf_int() if callable(getattr(s, "conf_int", None)) else getattr(s, "conf_int", s)
-    table = getattr(table, "conf_int", table)
+    columns = [str(c).lower() for c in getattr(table, "columns", [])]
+    if columns:  # a table: pick the lower and upper bound columns by name
+        low = [i for i, c in enumerate(columns) if "lower" in c or c.startswith("[0.") or c in ("ci_low", "low")]
+        high = [i for i, c in enumerate(columns) if "upper" in c or c.endswith("]") or c in ("ci_high", "high")]
+        if not (low and high):
+            return None
+        table = table.iloc[:, [low[0], high[0]]]
+        index = [str(i).lower() for i in getattr(table, "index", [])]
+        keep = [i for i, name in enumerate(index) if name not in ("intercept", "const", "(intercept)", "bias")]
+        table = table.iloc[keep] if index else table
     try:
         a = np.asarray(table, dtype=float)
     except (TypeError, ValueError):
-        columns = [str(c).lower() for c in getattr(table, "columns", [])]
-        low = [i for i, c in enumerate(columns) if "lower" in c or c.startswith("[0.0") or c == "ci_low"]
-        high = [i for i, c in enumerate(columns) if "upper" in c or c.endswith("]") or c == "ci_high"]
-        if not (low and high):
-            return None
-        a = np.asarray(table.iloc[:, [low[0], high[0]]], dtype=float)
+        return None
     if a.ndim != 2 or a.shape[1] != 2 or a.shape[0] < n_coef:
         return None
     return a[:n_coef, 0], a[:n_coef, 1]
