@@ -13,6 +13,8 @@ import sys
 
 #: seconds a fit must run before its progress bar appears.
 PROGRESS_DELAY = 1.0
+#: seconds between redraws of the bar.
+PROGRESS_REFRESH = 0.1
 
 
 def is_terminal(stream) -> bool:
@@ -47,7 +49,13 @@ class FitMonitor:
                 self._print = True
             else:
                 self._bar = tqdm(
-                    total=max_iter, desc=description, unit="it", delay=PROGRESS_DELAY, leave=False, file=sys.stderr
+                    total=max_iter,
+                    desc=description,
+                    unit="it",
+                    delay=PROGRESS_DELAY,
+                    mininterval=PROGRESS_REFRESH,
+                    leave=False,
+                    file=sys.stderr,
                 )
         elif verbose:
             self._print = True
@@ -55,7 +63,7 @@ class FitMonitor:
     def __call__(self, iteration: int, loss: float, grad_norm: float) -> bool:
         self.loss_curve.append(loss)
         if self._bar is not None:
-            self._bar.set_postfix(loss=f"{loss:.6g}", grad=f"{grad_norm:.2e}", refresh=False)
+            self._bar.set_postfix({"loss": f"{loss:.6g}", "grad": f"{grad_norm:.2e}"}, refresh=False)
             self._bar.update(1)
         elif self._print:
             print(f"iteration {iteration:5d}   cost {loss:.8f}   |gradient| {grad_norm:.3e}", file=sys.stdout)
