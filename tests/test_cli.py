@@ -80,7 +80,8 @@ def test_train_predict_evaluate_round_trip(fmt, tables, tmp_path, capsys):
     assert m["confusion_matrix"] == metrics.confusion_matrix(y, ours.predict(X)).tolist()
 
 
-def test_multinomial_evaluate_table_and_plots(tables, tmp_path, capsys):
+def test_multinomial_evaluate_table_and_plots(tables, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("oneuron.plots.DEFAULT_DPI", 30)  # small figures: a quicker test
     data = tables / "iris.parquet"
     model_path = tmp_path / "iris.oneuron"
     assert run_cli(capsys, "train", data, "-t", "target", "-o", model_path, "--solver", "lbfgs", "--C", "10")[0] == 0
@@ -157,14 +158,12 @@ def test_help_everywhere(command, capsys):
 
 
 def test_exit_codes_of_the_installed_command(tables, tmp_path):
-    """The real process: exit status and stderr as a shell sees them (status 1 is checked in-process above)."""
+    """The real process: exit status and stderr as a shell sees them (one call: starting Python and importing
+    scikit-learn is slow; the other statuses are checked in-process above)."""
 
     def oneuron(*argv):
         return subprocess.run([sys.executable, "-m", "oneuron.cli", *map(str, argv)], capture_output=True, text=True)
 
-    done = oneuron("train", tables / "bc.parquet", "-t", "target", "-o", tmp_path / "m.oneuron", "--drop", "id")
-    assert done.returncode == 0, done.stderr
-    assert done.stderr == ""  # not a terminal: silent
     missing = oneuron("train", tmp_path / "missing.csv", "-t", "target", "-o", tmp_path / "x")
     assert missing.returncode == 2
     assert missing.stderr.count("\n") == 1 and "does not exist" in missing.stderr

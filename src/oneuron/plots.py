@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+#: resolution of figures whose ``dpi`` is not given (pixels per inch).
 DEFAULT_DPI = 100
 
 
@@ -25,7 +26,7 @@ def _new_figure(figsize, dpi, nrows=1, ncols=1):
         from matplotlib.figure import Figure
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError("plots need matplotlib: pip install 'oneuron[plots]'") from exc
-    fig = Figure(figsize=figsize, dpi=dpi)
+    fig = Figure(figsize=figsize, dpi=dpi or DEFAULT_DPI)
     axes = fig.subplots(nrows, ncols, squeeze=False)
     return fig, axes
 
@@ -68,7 +69,7 @@ def plot_loss_curve(
     title: str | None = None,
     path=None,
     figsize=(6.4, 4.0),
-    dpi: int = DEFAULT_DPI,
+    dpi: int | None = None,
 ):
     """The objective after each iteration (``model.loss_curve_``).
 
@@ -82,7 +83,8 @@ def plot_loss_curve(
     path : str or path-like, optional
         Save the figure there.
     figsize : (float, float)
-    dpi : int
+    dpi : int, optional
+        Pixels per inch; :data:`DEFAULT_DPI` by default.
 
     Returns
     -------
@@ -113,7 +115,7 @@ def plot_loss_curve(
     return _finish(fig, path)
 
 
-def plot_roc(model, X, y, *, path=None, figsize=(5.0, 5.0), dpi: int = DEFAULT_DPI):
+def plot_roc(model, X, y, *, path=None, figsize=(5.0, 5.0), dpi: int | None = None):
     """ROC curve(s) of ``model`` on ``(X, y)``, with the area under each.
 
     Returns
@@ -134,7 +136,7 @@ def plot_roc(model, X, y, *, path=None, figsize=(5.0, 5.0), dpi: int = DEFAULT_D
     return _finish(fig, path)
 
 
-def plot_precision_recall(model, X, y, *, path=None, figsize=(5.0, 5.0), dpi: int = DEFAULT_DPI):
+def plot_precision_recall(model, X, y, *, path=None, figsize=(5.0, 5.0), dpi: int | None = None):
     """Precision-recall curve(s) of ``model`` on ``(X, y)``, with the average precision of each.
 
     Returns
@@ -155,7 +157,7 @@ def plot_precision_recall(model, X, y, *, path=None, figsize=(5.0, 5.0), dpi: in
     return _finish(fig, path)
 
 
-def plot_calibration(model, X, y, *, n_bins: int = 10, path=None, figsize=(5.0, 5.0), dpi: int = DEFAULT_DPI):
+def plot_calibration(model, X, y, *, n_bins: int = 10, path=None, figsize=(5.0, 5.0), dpi: int | None = None):
     """Reliability diagram: mean predicted probability against the observed frequency, per bin.
 
     Returns
@@ -182,7 +184,7 @@ def plot_calibration(model, X, y, *, n_bins: int = 10, path=None, figsize=(5.0, 
 
 
 def plot_confusion_matrix(
-    model, X, y, *, normalize: str | None = None, path=None, figsize=(5.0, 4.5), dpi: int = DEFAULT_DPI
+    model, X, y, *, normalize: str | None = None, path=None, figsize=(5.0, 4.5), dpi: int | None = None
 ):
     """Confusion matrix of ``model`` on ``(X, y)`` (rows: true class, columns: predicted class).
 
@@ -243,7 +245,7 @@ def plot_coefficients(
     class_index: int = 0,
     path=None,
     figsize=None,
-    dpi: int = DEFAULT_DPI,
+    dpi: int | None = None,
 ):
     """The weights as a dot plot, with confidence intervals where they are known.
 
@@ -311,7 +313,7 @@ def plot_weights_image(
     title: str | None = None,
     path=None,
     figsize=None,
-    dpi: int = DEFAULT_DPI,
+    dpi: int | None = None,
 ):
     """The weights of image data drawn as images: red pixels push towards the class, blue ones away.
 
@@ -362,7 +364,7 @@ def plot_images(
     ncols: int = 6,
     suptitle: str | None = None,
     path=None,
-    dpi: int = DEFAULT_DPI,
+    dpi: int | None = None,
 ):
     """A grid of small grayscale images (e.g. the misclassified digits), each with a title.
 
