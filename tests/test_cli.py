@@ -114,6 +114,7 @@ def bad_cases(d, model):
         "not a model": (["predict", d / "not_a_model.oneuron", d / "bc.csv"], 1, "not a oneuron model"),
         "missing model": (["summary", d / "nope.oneuron"], 2, "does not exist"),
         "wrong suffix": (["train", d / "not_a_model.oneuron", "-t", "target", "-o", model], 2, "CSV"),
+        "missing output dir": (["train", d / "bc.csv", "-t", "target", "-o", d / "no" / "m"], 2, "does not exist"),
         "missing option": (["train", d / "bc.csv", "-o", model], 2, "required: --target"),
         "bad C": (["train", d / "bc.csv", "-t", "target", "--C", "-1", "-o", model], 2, "must be > 0"),
         "wrong columns": (["evaluate", d / "bc.oneuron", d / "iris.parquet", "-t", "target"], 1, "lacks columns"),

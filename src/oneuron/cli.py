@@ -118,6 +118,14 @@ def _first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
+def _check_output(path: str) -> None:
+    parent = Path(path).parent
+    if not parent.is_dir():
+        raise UsageError(f"cannot write {path!r}: directory {str(parent)!r} does not exist.")
+    if Path(path).is_dir():
+        raise UsageError(f"cannot write {path!r}: it is a directory; give a file name.")
+
+
 def load_model(path: str):
     from oneuron.persist import ModelFileError, load
 
@@ -141,6 +149,7 @@ def cmd_train(args) -> int:
     from oneuron.progress import is_terminal
 
     df = read_table(args.data)
+    _check_output(args.output)
     X, y = split_columns(df, args.data, args.target, args.drop)
     verbose = 1 if (not args.quiet and is_terminal(sys.stderr)) else 0  # a progress bar, only in a terminal
     model = LogisticRegression(
@@ -179,6 +188,8 @@ def cmd_predict(args) -> int:
 
     model = load_model(args.model)
     df = read_table(args.data)
+    if args.output is not None:
+        _check_output(args.output)
     X, _ = _features_for(model, df, args.data, args.drop)
     try:
         out = pd.DataFrame({"prediction": model.predict(X)})

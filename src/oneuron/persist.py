@@ -284,7 +284,7 @@ def loads(data: bytes, source: str = "the data"):
         )
     try:
         doc = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise ModelFileError(f"{source} holds invalid JSON: {exc}") from exc
     if not isinstance(doc, dict) or doc.get("format") != "oneuron-model":
         raise ModelFileError(f"{source} is not a oneuron model file.")
@@ -298,7 +298,7 @@ def loads(data: bytes, source: str = "the data"):
         return _build(doc, source)
     except ModelFileError:
         raise
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError) as exc:
         raise ModelFileError(f"{source} is a malformed oneuron model file: {exc}") from exc
 
 
