@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numbers
-import sys
 import warnings
 
 import numpy as np
@@ -20,6 +19,7 @@ from oneuron.firth import solve as firth_solve
 from oneuron.inference import source_for, summarize, term_names
 from oneuron.objective import Objective
 from oneuron.penalty import PENALTIES, Penalty
+from oneuron.progress import FitMonitor
 from oneuron.separation import check_separation
 from oneuron.solvers import SOLVERS
 
@@ -70,7 +70,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     warm_start : bool, default=False
         Start a new ``fit`` from the current coefficients.
     verbose : int, default=0
-        ``>= 1`` prints the cost at every iteration (the lesson's ``debug``).
+        ``1`` shows a progress bar in a terminal (fits over about a second) and prints the cost at every
+        iteration elsewhere (the lesson's ``debug``); ``>= 2`` always prints (see :mod:`oneuron.progress`).
     n_jobs : int, optional
         Threads used to evaluate the objective (all cores by default).
 
@@ -189,15 +190,12 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         options = {"learning_rate": self.learning_rate} if solver == "gd" else {}
         x0 = self._start(objective, classes)
 
-        loss_curve = []
-
-        def callback(iteration, loss, grad_norm):
-            loss_curve.append(loss)
-            if self.verbose:
-                print(f"iteration {iteration:5d}   cost {loss:.8f}   |gradient| {grad_norm:.3e}", file=sys.stdout)
-
+        monitor = FitMonitor(self.verbose, max_iter, description=solver)  # loss_curve_, verbose, progress bar
         solve = firth_solve if firth else SOLVERS[solver]
-        result = solve(objective, x0, tol=self.tol, max_iter=max_iter, callback=callback, **options)
+        try:
+            result = solve(objective, x0, tol=self.tol, max_iter=max_iter, callback=monitor, **options)
+        finally:
+            monitor.close()
         if not result.converged:
             warnings.warn(
                 f"{solver} did not converge: {result.message}. Increase max_iter, scale the features "
@@ -208,7 +206,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self._set_coefficients(objective, result.x, classes)
         self.solver_ = solver
         self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
-        self.loss_curve_ = loss_curve
+        self.loss_curve_ = monitor.loss_curve
         self.objective_value_ = result.fun
         self.n_passes_ = objective.n_passes
         self._fit_objective = objective  # the training data (a reference, not a copy), for summary()
@@ -299,6 +297,12 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         z = self.decision_function(X)
         index = (z > 0).astype(np.intp) if z.ndim == 1 else z.argmax(axis=1)
         return self.classes_[index]
+
+    def to_onnx(self, path=None, **options):
+        """The fitted neuron as an ONNX graph (see :func:`oneuron.onnx_export.export_onnx`)."""
+        from oneuron.onnx_export import export_onnx
+
+        return export_onnx(self, path, **options)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
