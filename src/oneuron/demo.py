@@ -17,6 +17,7 @@ import numpy as np
 from sklearn.datasets import load_digits
 
 from oneuron.estimator import LogisticRegression
+from oneuron.separation import SeparationWarning
 
 N_TEST = 797
 
@@ -48,17 +49,25 @@ class DemoRun:
     seconds: float
     accuracy: float
     misclassified: np.ndarray
+    separated: bool = False
 
 
 def run(label: str, **params) -> DemoRun:
     """Fit ``LogisticRegression(**params)`` on the lesson's data and score it on the test images."""
     X_train, y_train, X_test, y_test = lesson_data()
     model = LogisticRegression(**params)
-    start = time.perf_counter()
-    model.fit(X_train, y_train)
-    seconds = time.perf_counter() - start
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SeparationWarning)
+        start = time.perf_counter()
+        model.fit(X_train, y_train)
+        seconds = time.perf_counter() - start
+    separated = any(issubclass(w.category, SeparationWarning) for w in caught)
+    for w in caught:  # anything else is passed on
+        if not issubclass(w.category, SeparationWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     predicted = model.predict(X_test)
-    return DemoRun(label, model, seconds, float(np.mean(predicted == y_test)), np.flatnonzero(predicted != y_test))
+    accuracy = float(np.mean(predicted == y_test))
+    return DemoRun(label, model, seconds, accuracy, np.flatnonzero(predicted != y_test), separated)
 
 
 def main(output_dir: str | os.PathLike | None = None) -> list[DemoRun]:
@@ -78,6 +87,13 @@ def main(output_dir: str | os.PathLike | None = None) -> list[DemoRun]:
             f"{r.seconds * 1000:.1f} ms, test accuracy {r.accuracy:.2%} ({len(r.misclassified)} errors)"
         )
         print(f"  misclassified test images (index in the test set): {r.misclassified.tolist()}")
+    if any(r.separated for r in runs):
+        print(
+            "\nnote: the 1,000 training images are linearly separable (oneuron checked), so without a penalty the"
+            "\n  best weights are infinitely large and the cost can only approach 0: the unpenalized runs stop by"
+            "\n  the lesson's rule |J - J_last| < tol, and their weights depend on where they stopped. A penalty"
+            "\n  (the default C=1) or penalty='firth' gives a finite optimum."
+        )
     if output_dir is not None:
         try:
             written = write_figures(runs[0], output_dir)
