@@ -116,3 +116,24 @@ def test_extreme_scores_give_finite_loss_and_no_warning(dtype):
     assert np.isfinite(loss) and np.isclose(loss, expected, rtol=1e-6)
     assert p[0] == 0 and p[-1] == 1
     assert np.all(np.isfinite(gw)) and np.isfinite(gb) and np.isfinite(mloss)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_softmax_full_hessian_matches_finite_differences(fit_intercept):
+    X, _, yk, s = _block(np.float64)
+    K, d = 3, X.shape[1]
+    Y = np.eye(K)[yk]
+    m = d + fit_intercept
+    theta = np.random.default_rng(4).normal(size=K * m)
+
+    def split(t):
+        M = t.reshape(K, m)
+        return M[:, :d], (M[:, d] if fit_intercept else np.zeros(K))
+
+    def grad(t):
+        _, gW, gb = neuron.multinomial_loss_grad(X, Y, s, *split(t))
+        return (np.column_stack([gW, gb]) if fit_intercept else gW).ravel()
+
+    numeric = np.column_stack([approx_fprime(theta, lambda t, j=j: grad(t)[j], 1e-7) for j in range(K * m)]).T
+    H = neuron.multinomial_hessian(X, s, *split(theta), fit_intercept=fit_intercept)
+    np.testing.assert_allclose(H, numeric, rtol=1e-5, atol=1e-5 * np.abs(numeric).max())

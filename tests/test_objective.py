@@ -90,3 +90,37 @@ def test_integer_weights_equal_repeated_rows():
     repeated = make_objective(np.repeat(X, counts, axis=0), np.repeat(y, counts), 2).loss_gradient(theta)
     assert weighted[0] == pytest.approx(repeated[0], rel=1e-12)
     np.testing.assert_allclose(weighted[1], repeated[1], rtol=1e-10)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_full_hessian_is_one_pass_and_score_outer_sums_per_row_gradients(n_classes, fit_intercept):
+    X, y = noisy_classification(n_samples=90, n_features=4, n_classes=n_classes)
+    s = np.random.default_rng(6).integers(1, 4, len(y)).astype(float)
+    obj = make_objective(X, y, n_classes, penalty=None, s=s, block_rows=25, fit_intercept=fit_intercept)
+    theta = np.random.default_rng(7).normal(size=obj.n_params) * 0.3
+    H = obj.hessian(theta)
+    assert obj.n_passes == 1 and np.allclose(H, H.T)
+    M = obj.score_outer(theta)
+    assert obj.n_passes == 2
+    # peer: each row's gradient from a one-row objective, outer products summed with the weights
+    rows = [
+        make_objective(X[i : i + 1], y[i : i + 1], n_classes, penalty=None, fit_intercept=fit_intercept).gradient(theta)
+        for i in range(len(y))
+    ]
+    expected = sum(si * np.outer(g, g) for si, g in zip(s, rows, strict=True)) / s.sum()
+    np.testing.assert_allclose(M, expected, rtol=1e-10, atol=1e-14)
+
+
+def test_repeated_evaluation_at_the_same_theta_costs_no_pass():
+    X, y = noisy_classification(n_samples=200, n_features=4)
+    obj = make_objective(X, y, 2, block_rows=50)
+    theta = np.random.default_rng(8).normal(size=obj.n_params)
+    f, g = obj.loss_gradient(theta)
+    H = obj.hessian(theta)
+    g[:] = 0.0  # callers own what they get back
+    H[:] = 0.0
+    assert obj.loss(theta) == f and np.any(obj.gradient(theta) != 0) and np.any(obj.hessian(theta) != 0)
+    assert obj.n_passes == 2
+    obj.loss_gradient(theta + 1e-3)
+    assert obj.n_passes == 3

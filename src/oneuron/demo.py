@@ -7,14 +7,17 @@ took ~6,900 iterations and 12-30 s, and made 3 errors).
 
 from __future__ import annotations
 
+import os
 import time
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from sklearn.datasets import load_digits
 
 from oneuron.estimator import LogisticRegression
+from oneuron.separation import SeparationWarning
 
 N_TEST = 797
 
@@ -46,21 +49,32 @@ class DemoRun:
     seconds: float
     accuracy: float
     misclassified: np.ndarray
+    separated: bool = False
 
 
 def run(label: str, **params) -> DemoRun:
     """Fit ``LogisticRegression(**params)`` on the lesson's data and score it on the test images."""
     X_train, y_train, X_test, y_test = lesson_data()
     model = LogisticRegression(**params)
-    start = time.perf_counter()
-    model.fit(X_train, y_train)
-    seconds = time.perf_counter() - start
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SeparationWarning)
+        start = time.perf_counter()
+        model.fit(X_train, y_train)
+        seconds = time.perf_counter() - start
+    separated = any(issubclass(w.category, SeparationWarning) for w in caught)
+    for w in caught:  # anything else is passed on
+        if not issubclass(w.category, SeparationWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     predicted = model.predict(X_test)
-    return DemoRun(label, model, seconds, float(np.mean(predicted == y_test)), np.flatnonzero(predicted != y_test))
+    accuracy = float(np.mean(predicted == y_test))
+    return DemoRun(label, model, seconds, accuracy, np.flatnonzero(predicted != y_test), separated)
 
 
-def main() -> list[DemoRun]:
-    """Run the experiment with the lesson's solver (``gd``) and with the default, and print the results."""
+def main(output_dir: str | os.PathLike | None = None) -> list[DemoRun]:
+    """Run the experiment with the lesson's solver (``gd``) and with the default, and print the results.
+
+    With ``output_dir`` also write the figures of the lesson's run there (see :func:`write_figures`).
+    """
     runs = []
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)  # the lesson's log(0) warnings must not come back
@@ -73,4 +87,42 @@ def main() -> list[DemoRun]:
             f"{r.seconds * 1000:.1f} ms, test accuracy {r.accuracy:.2%} ({len(r.misclassified)} errors)"
         )
         print(f"  misclassified test images (index in the test set): {r.misclassified.tolist()}")
+    if any(r.separated for r in runs):
+        print(
+            "\nnote: the 1,000 training images are linearly separable (oneuron checked), so without a penalty the"
+            "\n  best weights are infinitely large and the cost can only approach 0: the unpenalized runs stop by"
+            "\n  the lesson's rule |J - J_last| < tol, and their weights depend on where they stopped. A penalty"
+            "\n  (the default C=1) or penalty='firth' gives a finite optimum."
+        )
+    if output_dir is not None:
+        try:
+            written = write_figures(runs[0], output_dir)
+        except ImportError as exc:
+            print(f"\nno figures written: {exc}")
+        else:
+            print(f"\nfigures of the lesson's run written to {output_dir}/: {', '.join(p.name for p in written)}")
     return runs
+
+
+def write_figures(lesson_run: DemoRun, output_dir: str | os.PathLike) -> list[Path]:
+    """The lesson's loss curve, its weights as an 8x8 image and its misclassified test digits, as PNGs."""
+    from oneuron import plots
+
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    model = lesson_run.model
+    _, _, X_test, y_test = lesson_data()
+    paths = [out / "loss_curve.png", out / "weights_is_it_a_2.png", out / "misclassified.png"]
+    plots.plot_loss_curve(model, title=f"The lesson's gradient descent: {len(model.loss_curve_)} iterations",
+                          path=paths[0])  # fmt: skip
+    plots.plot_weights_image(
+        model, (8, 8), class_index=0, title='Weights of the "is it a 2?" neuron', figsize=(4.6, 4.0), path=paths[1]
+    )
+    wrong = lesson_run.misclassified
+    if len(wrong):
+        p2 = model.predict_proba(X_test[wrong])[:, 1]
+        titles = [f"test #{i}: is a 2: {bool(y_test[i])}\nP(2) = {p:.3f}" for i, p in zip(wrong, p2, strict=True)]
+        plots.plot_images(X_test[wrong], (8, 8), titles=titles, suptitle="Misclassified test digits", path=paths[2])
+    else:
+        paths.pop()
+    return paths

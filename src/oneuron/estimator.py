@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numbers
-import sys
 import warnings
 
 import numpy as np
@@ -17,13 +16,17 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from oneuron import neuron
 from oneuron.data import MemorySource
 from oneuron.data.external import external_source, is_dask, is_external, predict_lazy
+from oneuron.firth import solve as firth_solve
+from oneuron.inference import source_for, summarize, term_names
 from oneuron.objective import Objective
 from oneuron.penalty import PENALTIES, Penalty
+from oneuron.progress import FitMonitor
+from oneuron.separation import check_separation
 from oneuron.solvers import SOLVERS
 from oneuron.solvers.minibatch import OPTIMIZERS
 
 #: iteration caps used when ``max_iter=None``.
-DEFAULT_MAX_ITER = {"gd": 10_000, "lbfgs": 1000, "newton": 100}
+DEFAULT_MAX_ITER = {"gd": 10_000, "lbfgs": 1000, "newton": 100, "firth": 100}
 
 
 def choose_solver(objective: Objective, sparse: bool) -> str:
@@ -46,8 +49,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    penalty : {"l2", None}, default="l2"
-        Penalty on the weights (the intercept is never penalized).
+    penalty : {"l2", None, "firth"}, default="l2"
+        Penalty on the weights (the intercept is never penalized). ``"firth"``: Firth's bias-reduced
+        regression (maximizes ``loglik + 0.5 log det I``; two classes), finite even on separated data; it
+        has its own Fisher-scoring solver (``solver`` is ignored).
     C : float, default=1.0
         Inverse regularization strength; ``C=np.inf`` means no penalty.
     l1_ratio : float, optional
@@ -69,7 +74,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     warm_start : bool, default=False
         Start a new ``fit`` from the current coefficients.
     verbose : int, default=0
-        ``>= 1`` prints the cost at every iteration (the lesson's ``debug``).
+        ``1`` shows a progress bar in a terminal (fits over about a second) and prints the cost at every
+        iteration elsewhere (the lesson's ``debug``); ``>= 2`` always prints (see :mod:`oneuron.progress`).
     n_jobs : int, optional
         Threads used to evaluate the objective (all cores by default).
     batch_size : int, default=256
@@ -127,8 +133,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     # -- parameter checks ---------------------------------------------------------------------------------
     def _check_params(self) -> None:
-        if self.penalty not in PENALTIES:
-            raise ValueError(f"penalty={self.penalty!r} is not supported; use one of {PENALTIES}.")
+        if self.penalty not in (*PENALTIES, "firth"):
+            raise ValueError(f"penalty={self.penalty!r} is not supported; use one of {(*PENALTIES, 'firth')}.")
         if self.penalty in ("l1", "elasticnet"):
             raise ValueError(f"penalty={self.penalty!r} is not available yet; use 'l2' or None.")
         if not isinstance(self.C, numbers.Real) or np.isnan(self.C) or self.C <= 0:
@@ -200,22 +206,24 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def _solve(self, source, classes, sparse: bool):
         """Build the objective over ``source`` and run the solver; sets the fitted attributes."""
         n_classes = len(classes)
-        penalty = Penalty.from_params(self.penalty, self.C, source.total_weight, self.l1_ratio)
+        firth = self.penalty == "firth"
+        if firth and n_classes > 2:
+            raise ValueError("penalty='firth' supports two classes only; use penalty=None or 'l2' with more classes.")
+        penalty = Penalty.from_params(None if firth else self.penalty, self.C, source.total_weight, self.l1_ratio)
         objective = Objective(source, n_classes, penalty, self.fit_intercept)
 
         solver = self.solver if self.solver != "auto" else choose_solver(objective, sparse)
+        solver = "firth" if firth else solver
         max_iter = DEFAULT_MAX_ITER[solver] if self.max_iter is None else self.max_iter
         options = {"learning_rate": self.learning_rate} if solver == "gd" else {}
         x0 = self._start(objective, classes)
 
-        loss_curve = []
-
-        def callback(iteration, loss, grad_norm):
-            loss_curve.append(loss)
-            if self.verbose:
-                print(f"iteration {iteration:5d}   cost {loss:.8f}   |gradient| {grad_norm:.3e}", file=sys.stdout)
-
-        result = SOLVERS[solver](objective, x0, tol=self.tol, max_iter=max_iter, callback=callback, **options)
+        monitor = FitMonitor(self.verbose, max_iter, description=solver)  # loss_curve_, verbose, progress bar
+        solve = firth_solve if firth else SOLVERS[solver]
+        try:
+            result = solve(objective, x0, tol=self.tol, max_iter=max_iter, callback=monitor, **options)
+        finally:
+            monitor.close()
         if not result.converged:
             warnings.warn(
                 f"{solver} did not converge: {result.message}. Increase max_iter, scale the features "
@@ -226,9 +234,12 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self._set_coefficients(objective, result.x, classes)
         self.solver_ = solver
         self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
-        self.loss_curve_ = loss_curve
+        self.loss_curve_ = monitor.loss_curve
         self.objective_value_ = result.fun
         self.n_passes_ = objective.n_passes
+        self._fit_objective = objective  # the training data (a reference, not a copy), for summary()
+        if penalty.kind is None and not firth:
+            check_separation(objective, result.x, term_names(self), classes, stacklevel=3)
         return self
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
@@ -283,6 +294,31 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             np.atleast_1d(np.array(b, dtype=np.float64)) if self.fit_intercept else np.zeros(self.coef_.shape[0])
         )
 
+    # -- inference --------------------------------------------------------------------------------------
+    def summary(self, cov_type="nonrobust", alpha=0.05, *, X=None, y=None, sample_weight=None):
+        """Standard errors, z, p-values, intervals and model statistics (see :mod:`oneuron.inference`).
+
+        Parameters
+        ----------
+        cov_type : {"nonrobust", "HC0", "HC1"}, default="nonrobust"
+            Inverse information, or White's sandwich (HC1: times ``n / (n - k)``).
+        alpha : float, default=0.05
+            The intervals have coverage ``1 - alpha``.
+        X, y, sample_weight : optional
+            The training data; by default the data of the last ``fit`` (kept by reference).
+
+        Returns
+        -------
+        Summary
+            ``.table`` (pandas DataFrame) and the model statistics; ``print(summary)`` shows them.
+        """
+        check_is_fitted(self)
+        if X is None:
+            if not hasattr(self, "_fit_objective"):
+                raise ValueError("summary() needs the training data here: pass X= and y= (and sample_weight=).")
+            return summarize(self, self._fit_objective.source, cov_type, alpha, objective=self._fit_objective)
+        return summarize(self, source_for(self, X, y, sample_weight), cov_type, alpha)
+
     # -- prediction: the neuron's forward pass ------------------------------------------------------------
     def decision_function(self, X) -> np.ndarray:
         """Raw scores ``z = X @ w + b``: shape (n,) for two classes, (n, n_classes) otherwise."""
@@ -321,6 +357,12 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         z = self.decision_function(X)
         index = (z > 0).astype(np.intp) if z.ndim == 1 else z.argmax(axis=1)
         return self.classes_[index]
+
+    def to_onnx(self, path=None, **options):
+        """The fitted neuron as an ONNX graph (see :func:`oneuron.onnx_export.export_onnx`)."""
+        from oneuron.onnx_export import export_onnx
+
+        return export_onnx(self, path, **options)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -120,11 +120,17 @@ def binary_hessian(X, s: np.ndarray, w: np.ndarray, b: float, fit_intercept: boo
     """Full Hessian ``[X 1].T diag(s p (1-p)) [X 1]`` of one block (drop the 1 column without intercept)."""
     p = sigmoid(forward(X, w, b))
     h = s * p * (1 - p)
-    Xh = X.multiply(h[:, None]).tocsr() if hasattr(X, "multiply") else X * h[:, None]
-    Hww = np.asarray((X.T @ Xh).todense() if hasattr(Xh, "todense") else X.T @ Xh)
+    if hasattr(X, "multiply"):  # sparse
+        Xh = X.multiply(h[:, None]).tocsr()
+        Hww = np.asarray((X.T @ Xh).todense())
+        xh = np.asarray(Xh.sum(axis=0)).ravel()
+    else:
+        # X.T diag(h) X = Xr.T Xr with Xr = sqrt(h) X: numpy computes A.T @ A with half the flops (syrk)
+        r = np.sqrt(h)
+        Xr = X * r[:, None]
+        Hww, xh = Xr.T @ Xr, Xr.T @ r
     if not fit_intercept:
         return Hww
-    xh = np.asarray(Xh.sum(axis=0)).ravel()
     d = Hww.shape[0]
     H = np.empty((d + 1, d + 1), dtype=Hww.dtype)
     H[:d, :d] = Hww
@@ -170,3 +176,50 @@ def multinomial_hessp(X, s: np.ndarray, W: np.ndarray, b: np.ndarray, V_W: np.nd
     dZ = forward_multi(X, V_W, v_b)
     T = s[:, None] * P * (dZ - (P * dZ).sum(axis=1, keepdims=True))
     return np.asarray((X.T @ T).T), T.sum(axis=0)
+
+
+def _with_ones(X, fit_intercept: bool) -> np.ndarray:
+    """Dense ``[X 1]`` (or ``X``) of one block, for the per-row outer products below."""
+    X = X.toarray() if hasattr(X, "toarray") else np.asarray(X)
+    return np.column_stack([X, np.ones(len(X), dtype=X.dtype)]) if fit_intercept else X
+
+
+def multinomial_hessian(X, s: np.ndarray, W: np.ndarray, b: np.ndarray, fit_intercept: bool = True) -> np.ndarray:
+    """Full Hessian of the summed softmax loss of one block, in one pass.
+
+    With ``x~ = [x 1]`` and parameters ordered class by class (``[W_k | b_k]`` for k = 0..K-1), the curvature
+    of one row is ``diag(p) - p p.T`` in the scores, so::
+
+        H = sum_i s_i (diag(p_i) - p_i p_i.T) kron (x~_i x~_i.T)
+
+    computed as ``blockdiag_k(X~.T diag(s p_k) X~) - Q.T diag(s) Q`` with ``Q_i = p_i kron x~_i``.
+    """
+    Xt = _with_ones(X, fit_intercept)
+    P = softmax(forward_multi(X, W, b))
+    n, m = Xt.shape
+    K = P.shape[1]
+    Q = (P[:, :, None] * Xt[:, None, :]).reshape(n, K * m)
+    H = -(Q.T @ (s[:, None] * Q))
+    for k in range(K):
+        H[k * m : (k + 1) * m, k * m : (k + 1) * m] += Xt.T @ ((s * P[:, k])[:, None] * Xt)
+    return H
+
+
+def binary_score_outer(X, y: np.ndarray, s: np.ndarray, w: np.ndarray, b: float, fit_intercept: bool = True):
+    """``sum_i s_i g_i g_i.T`` of one block, ``g_i = (p_i - y_i) x~_i`` the gradient of row i's loss.
+
+    This is the "meat" of the sandwich covariance, with ``s`` read as frequency weights (a row of weight 3
+    counts as three identical rows): ``[X 1].T diag(s (p - y)^2) [X 1]``.
+    """
+    Xt = _with_ones(X, fit_intercept)
+    r = sigmoid(forward(X, w, b)) - y
+    return Xt.T @ ((s * r * r)[:, None] * Xt)
+
+
+def multinomial_score_outer(X, Y: np.ndarray, s: np.ndarray, W: np.ndarray, b: np.ndarray, fit_intercept=True):
+    """``sum_i s_i g_i g_i.T`` with ``g_i = (p_i - y_i) kron x~_i`` (class-by-class order, as the Hessian)."""
+    Xt = _with_ones(X, fit_intercept)
+    R = softmax(forward_multi(X, W, b)) - Y
+    n, m = Xt.shape
+    G = (R[:, :, None] * Xt[:, None, :]).reshape(n, R.shape[1] * m)
+    return G.T @ (s[:, None] * G)

@@ -56,6 +56,46 @@ def multi_hessp_block(X, y, s, W, b, V_W, v_b):
     return neuron.multinomial_hessp(X, s, W, b, V_W, v_b)
 
 
+def multi_hessian_block(X, y, s, W, b, fit_intercept):
+    """Full softmax Hessian of one block."""
+    return (neuron.multinomial_hessian(X, s, W, b, fit_intercept),)
+
+
+def binary_score_outer_block(X, y, s, w, b, fit_intercept):
+    """Sum of the outer products of the per-row gradients (sandwich "meat") of one block."""
+    return (neuron.binary_score_outer(X, y, s, w, b, fit_intercept),)
+
+
+def multi_score_outer_block(X, y, s, W, b, fit_intercept):
+    """Softmax sandwich "meat" of one block."""
+    return (neuron.multinomial_score_outer(X, _one_hot(y, W.shape[0], W.dtype), s, W, b, fit_intercept),)
+
+
+def binary_moved_block(X, y, s, w, b, u_w, u_b, p_min):
+    """Rows of positive weight whose observed-class score a step ``u`` raises by ``>= 1 / p_obs``, or whose
+    observed-class probability is ``>= p_min``."""
+    z = neuron.forward(X, w, b)
+    sign = 2 * y - 1
+    p_obs = neuron.sigmoid(sign * z)  # probability of the observed class
+    moved = p_obs * sign * neuron.forward(X, u_w, u_b)
+    return (float(np.count_nonzero((s > 0) & ((moved >= 1) | (p_obs >= p_min)))),)
+
+
+def binary_firth_block(X, y, s, w, b, fit_intercept, info_inv):
+    """Log-likelihood and Firth's modified score of one block (see :mod:`oneuron.firth`).
+
+    With ``h_i = s_i p_i (1 - p_i) x~_i.T I^-1 x~_i`` (the leverages)::
+
+        U*_j = sum_i (s_i (y_i - p_i) + h_i (1/2 - p_i)) x~_ij
+    """
+    Xt = neuron._with_ones(X, fit_intercept).astype(np.float64, copy=False)
+    z = neuron.forward(X, w, b)
+    loglik = -float(s @ (neuron.softplus(z) - y * z))
+    p = neuron.sigmoid(z).astype(np.float64)
+    h = s * p * (1 - p) * ((Xt @ info_inv) * Xt).sum(axis=1)
+    return loglik, Xt.T @ (s * (y - p) + h * (0.5 - p))
+
+
 class Objective:
     """Penalized, weighted log-loss of the neuron over a data source, as scikit-learn defines it.
 
@@ -72,7 +112,8 @@ class Objective:
           (K classes, symmetric parametrization): the K x (d + 1) matrix ``[W | b]`` raveled row by row.
           Without an intercept the ``b`` entries are absent.
         - Every value/gradient evaluation is exactly one pass over the data (:attr:`n_passes` counts them);
-          a Hessian-vector product is one more.
+          a Hessian-vector product is one more. ``loss_gradient`` and ``hessian`` remember their last
+          evaluation: asking again at the same theta (e.g. inference after a fit) costs no pass.
         - Sums over blocks are accumulated in float64 whatever the data's dtype.
 
     Parameters
@@ -95,6 +136,7 @@ class Objective:
         self.penalty = penalty if penalty is not None else Penalty(None)
         self.n_params = self.n_rows * (self.n_features + self.fit_intercept)
         self.n_passes = 0
+        self._last = {}  # name -> (theta, value) of the last loss_gradient / hessian evaluation
 
     # -- parameter layout -----------------------------------------------------------------------------
     def split(self, theta: np.ndarray):
@@ -132,16 +174,29 @@ class Objective:
     # -- evaluations ----------------------------------------------------------------------------------
     def loss(self, theta: np.ndarray) -> float:
         """Objective value ``F(theta)`` (smooth part: without the penalty's l1 term)."""
+        last = self._recall("loss_gradient", theta)
+        if last is not None:
+            return last[0]
         (loss,) = self._reduce(binary_loss_block, multi_loss_block, theta)
         return float(loss) / self.source.total_weight + self.penalty.smooth_value(self.weights(theta))
 
+    def _recall(self, name: str, theta: np.ndarray):
+        """The last ``name`` evaluation if it was at this very ``theta`` (no pass), else None."""
+        last = self._last.get(name)
+        return last[1] if last is not None and np.array_equal(last[0], theta) else None
+
     def loss_gradient(self, theta: np.ndarray):
-        """``F(theta)`` and its gradient, in one pass over the data."""
+        """``F(theta)`` and its gradient, in one pass over the data (none if the last call had this theta)."""
+        last = self._recall("loss_gradient", theta)
+        if last is not None:
+            return last[0], last[1].copy()
         loss, gw, gb = self._reduce(binary_loss_grad_block, multi_loss_grad_block, theta)
         S = self.source.total_weight
         w = self.weights(theta)
         f = float(loss) / S + self.penalty.smooth_value(w)
-        return f, self.join(gw / S + self.penalty.smooth_gradient(w), gb / S)
+        g = self.join(gw / S + self.penalty.smooth_gradient(w), gb / S)
+        self._last["loss_gradient"] = (np.array(theta, dtype=np.float64), (f, g.copy()))
+        return f, g
 
     def gradient(self, theta: np.ndarray) -> np.ndarray:
         """Gradient of ``F`` (one pass)."""
@@ -158,11 +213,41 @@ class Objective:
         return self.join(hw / S + self.penalty.l2_strength * self.weights(v), hb / S)
 
     def hessian(self, theta: np.ndarray) -> np.ndarray:
-        """Full Hessian of ``F`` (binary head: one pass; softmax head: one pass per parameter)."""
-        if not self.is_binary:
-            return np.column_stack([self.hessp(theta, e) for e in np.eye(self.n_params)])
-        (H,) = self._reduce(binary_hessian_block, None, theta, self.fit_intercept)
+        """Full Hessian of ``F`` (one pass; none if the last call had this theta)."""
+        last = self._recall("hessian", theta)
+        if last is not None:
+            return last.copy()
+        (H,) = self._reduce(binary_hessian_block, multi_hessian_block, theta, self.fit_intercept)
         H = H / self.source.total_weight
-        d = self.n_features
-        H[np.arange(d), np.arange(d)] += self.penalty.l2_strength
+        penalized = np.flatnonzero(self.join(np.ones_like(self.weights(theta)), 0.0 * self.split(theta)[1]))
+        H[penalized, penalized] += self.penalty.l2_strength
+        self._last["hessian"] = (np.array(theta, dtype=np.float64), H.copy())
         return H
+
+    def score_outer(self, theta: np.ndarray) -> np.ndarray:
+        """``(1/S) sum_i s_i g_i g_i.T``, ``g_i`` the gradient of row i's loss (one pass).
+
+        The "meat" of the sandwich covariance ``H^-1 M H^-1 / S``, with sample weights read as frequency
+        weights. The penalty does not enter.
+        """
+        (M,) = self._reduce(binary_score_outer_block, multi_score_outer_block, theta, self.fit_intercept)
+        return M / self.source.total_weight
+
+    def count_moved(self, theta: np.ndarray, step: np.ndarray, p_min: float = 1.0) -> int:
+        """Binary head: rows (of positive weight) with ``p_obs,i * y*_i (x~_i . step) >= 1`` (one pass).
+
+        ``y* = +-1`` is the label's sign and ``p_obs`` the fitted probability of the observed class; rows
+        with ``p_obs >= p_min`` count too. See :mod:`oneuron.separation` for its use.
+        """
+        u_w, u_b = self.split(np.asarray(step, dtype=np.float64))
+        u_w, u_b = self._cast(u_w, u_b)
+        (count,) = self._reduce(binary_moved_block, None, theta, u_w, u_b[()], p_min)
+        return int(count)
+
+    def firth_terms(self, theta: np.ndarray, info_inv: np.ndarray):
+        """Binary head: log-likelihood (a sum, not a mean) and Firth's modified score, in one pass.
+
+        ``info_inv`` is the inverse of the information ``I = S * hessian(theta)`` at the same ``theta``.
+        """
+        loglik, score = self._reduce(binary_firth_block, None, theta, self.fit_intercept, info_inv)
+        return float(loglik), np.asarray(score)

@@ -218,7 +218,10 @@ def predict_lazy(estimator, X, method: str):
             "pass the same columns as in fit."
         )
     X = X.rechunk({1: -1})
-    plain = copy.copy(estimator)  # blocks are arrays: the column names were checked above, by count
+    # what the workers get: parameters and fitted attributes only (not the training data's source, nor the
+    # column names: blocks are arrays, and their count was checked above)
+    plain = copy.copy(estimator)
+    plain.__dict__ = {k: v for k, v in estimator.__dict__.items() if not k.startswith("_")}
     plain.__dict__.pop("feature_names_in_", None)
     K = len(estimator.classes_)
     dtype = np.result_type(X.dtype, np.float32) if X.dtype in (np.float32, np.float64) else np.float64

@@ -1,0 +1,350 @@
+"""Model files that are safe to share: JSON plus raw arrays, a checksum, an atomic write, no pickle.
+
+A model file is three parts, one after the other::
+
+    oneuron-model\\n                   the magic line: what this file is
+    sha256:<64 hex digits>\\n          SHA-256 of everything after this line
+    {"format_version": 1, ...}        one JSON document (UTF-8)
+
+The JSON holds the metadata (format version, oneuron / scikit-learn / NumPy versions, the estimator's class
+and parameters, classes, feature names, training summary) and the arrays, each as
+``{"dtype": "<f8", "shape": [...], "data": "<base64 of the raw little-endian bytes>"}``. Loading reads JSON
+and bytes only: no pickle, no ``eval``, nothing from the file is ever executed. Any changed, missing or
+added byte fails the checksum (or the magic line), so a truncated, corrupted or edited file is refused with
+:class:`ModelFileError` instead of giving a silently different model.
+
+The file is written to a temporary file in the same directory, flushed and ``fsync``-ed, then moved over
+the destination with ``os.replace`` (atomic on POSIX and Windows): a crash mid-save leaves the previous file
+as it was.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import hashlib
+import json
+import math
+import os
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MAGIC = b"oneuron-model\n"
+CHECKSUM_PREFIX = b"sha256:"
+FORMAT_VERSION = 1
+
+#: dtypes an array in a model file may have (no object arrays: they would need pickle).
+SAFE_DTYPES = {"<f8", "<f4", "<i8", "<i4", "<u1", "|b1"}
+
+#: fitted attributes that are written by dedicated code, not by the generic loop.
+_SPECIAL = {"classes_", "feature_names_in_"}
+
+
+class ModelFileError(ValueError):
+    """A file that is not a oneuron model, or one that is damaged, edited or from an unsupported version."""
+
+
+# ----------------------------------------------------------------------------------------------------------
+# JSON-safe encodings
+# ----------------------------------------------------------------------------------------------------------
+def _encode_array(a: np.ndarray) -> dict:
+    a = np.asarray(a)
+    if a.dtype.kind == "b":
+        a = a.astype("|b1")
+    elif a.dtype.kind in "iu" and a.dtype != np.uint8:
+        a = a.astype("<i4" if a.dtype.kind == "i" and a.dtype.itemsize <= 4 else "<i8")
+    elif a.dtype.kind == "f":
+        a = a.astype("<f4" if a.dtype.itemsize == 4 else "<f8")
+    dtype = a.dtype.str
+    if dtype not in SAFE_DTYPES:
+        raise ValueError(f"cannot store an array of dtype {a.dtype} in a model file (numbers and booleans only).")
+    return {
+        "dtype": dtype,
+        "shape": list(a.shape),
+        "data": base64.b64encode(np.ascontiguousarray(a).tobytes()).decode("ascii"),
+    }
+
+
+def _decode_array(d: Any, name: str) -> np.ndarray:
+    if not isinstance(d, dict) or set(d) != {"dtype", "shape", "data"}:
+        raise ModelFileError(f"array {name!r} in the model file is malformed.")
+    dtype, shape = d["dtype"], d["shape"]
+    if dtype not in SAFE_DTYPES:
+        raise ModelFileError(f"array {name!r} has dtype {dtype!r}, which model files may not hold.")
+    if not isinstance(shape, list) or not all(isinstance(s, int) and s >= 0 for s in shape):
+        raise ModelFileError(f"array {name!r} has an invalid shape {shape!r}.")
+    try:
+        raw = base64.b64decode(d["data"], validate=True)
+    except (TypeError, ValueError) as exc:
+        raise ModelFileError(f"array {name!r} is not valid base64.") from exc
+    a = np.frombuffer(raw, dtype=np.dtype(dtype))
+    if a.size != math.prod(shape):
+        raise ModelFileError(f"array {name!r} holds {a.size} values, its shape {shape} needs {math.prod(shape)}.")
+    return a.reshape(shape).copy()  # writeable, native
+
+
+def _encode_value(v: Any, name: str) -> Any:
+    """A parameter value as JSON: None/bool/int/str as they are, floats (inf too), dicts with any safe keys."""
+    if v is None or isinstance(v, (bool, str)):
+        return v
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        v = float(v)
+        return v if math.isfinite(v) else {"float": repr(v)}  # JSON has no inf/nan
+    if isinstance(v, dict):
+        return {"dict": [[_encode_label(k, name), _encode_value(x, name)] for k, x in v.items()]}
+    raise ValueError(f"{name}={v!r} (type {type(v).__name__}) cannot be stored safely in a model file.")
+
+
+def _decode_value(v: Any) -> Any:
+    if isinstance(v, dict) and set(v) == {"float"} and v["float"] in ("inf", "-inf", "nan"):
+        return float(v["float"])
+    if isinstance(v, dict) and set(v) == {"dict"} and isinstance(v["dict"], list):
+        return {_decode_label(k): _decode_value(x) for k, x in v["dict"]}
+    if isinstance(v, (dict, list)):
+        raise ModelFileError(f"unexpected value {v!r} in the model file's parameters.")
+    return v
+
+
+def _encode_label(v: Any, name: str) -> Any:
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, (float, np.floating)) and math.isfinite(v):
+        return float(v)
+    if isinstance(v, (str, np.str_)):
+        return str(v)
+    raise ValueError(
+        f"{name} contains {v!r} (type {type(v).__name__}): model files store labels that are str, int, float or "
+        "bool; map the labels to one of these types before fitting."
+    )
+
+
+def _decode_label(v: Any) -> Any:
+    if not isinstance(v, (bool, int, float, str)):
+        raise ModelFileError(f"unexpected label {v!r} in the model file.")
+    return v
+
+
+def _encode_classes(classes: np.ndarray) -> dict:
+    kind = classes.dtype.kind
+    values = [_encode_label(c, "classes_") for c in classes.tolist()]
+    if kind in "biuf":
+        return {"kind": "array", "array": _encode_array(classes)}
+    if kind == "U":
+        return {"kind": "str", "values": values}
+    if kind == "O" and all(isinstance(v, str) for v in values):
+        return {"kind": "object-str", "values": values}
+    raise ValueError(
+        f"classes_ of dtype {classes.dtype} cannot be stored safely; use labels that are all str, int, float or bool."
+    )
+
+
+def _decode_classes(d: Any) -> np.ndarray:
+    if not isinstance(d, dict) or d.get("kind") not in ("array", "str", "object-str"):
+        raise ModelFileError("the model file's classes are malformed.")
+    if d["kind"] == "array":
+        return _decode_array(d.get("array"), "classes_")
+    values = d.get("values")
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise ModelFileError("the model file's classes are malformed.")
+    return np.array(values, dtype=object if d["kind"] == "object-str" else str)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# save / load
+# ----------------------------------------------------------------------------------------------------------
+def _registry() -> dict:
+    from oneuron.estimator import LogisticRegression
+
+    return {"LogisticRegression": LogisticRegression}
+
+
+def _document(model) -> dict:
+    import sklearn
+
+    import oneuron
+
+    name = type(model).__name__
+    if _registry().get(name) is not type(model):
+        raise ValueError(f"save() writes oneuron estimators ({sorted(_registry())}), got {type(model).__name__}.")
+    if not hasattr(model, "coef_"):
+        raise ValueError("the model is not fitted: call fit() before save().")
+    params = {k: _encode_value(v, k) for k, v in model.get_params(deep=False).items()}
+    arrays, scalars, skipped = {}, {}, []
+    for key, value in sorted(vars(model).items()):
+        if not key.endswith("_") or key.startswith("_") or key in _SPECIAL:
+            continue
+        if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+            arrays[key] = _encode_array(value)
+        elif isinstance(value, list) and all(isinstance(x, (int, float, np.number)) for x in value):
+            arrays[key] = _encode_array(np.asarray(value, dtype=np.float64)) | {"list": True}
+        elif value is None or isinstance(value, (bool, str, int, float, np.number)):
+            scalars[key] = _encode_value(value, key)
+        else:
+            skipped.append(key)
+    if skipped:
+        warnings.warn(
+            f"save(): fitted attributes {skipped} are not stored (not plain numbers or arrays).", stacklevel=3
+        )
+    feature_names = getattr(model, "feature_names_in_", None)
+    return {
+        "format": "oneuron-model",
+        "format_version": FORMAT_VERSION,
+        "oneuron_version": oneuron.__version__,
+        "sklearn_version": sklearn.__version__,
+        "numpy_version": np.__version__,
+        "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "estimator": name,
+        "params": params,
+        "classes": _encode_classes(np.asarray(model.classes_)),
+        "feature_names": None if feature_names is None else [str(f) for f in feature_names],
+        "fitted": {"arrays": arrays, "scalars": scalars},
+    }
+
+
+def dumps(model) -> bytes:
+    """The bytes of the model file of a fitted ``model`` (see :func:`save`)."""
+    body = json.dumps(_document(model), indent=1, allow_nan=False).encode("utf-8")
+    return MAGIC + CHECKSUM_PREFIX + hashlib.sha256(body).hexdigest().encode("ascii") + b"\n" + body
+
+
+def save(model, path: str | os.PathLike) -> Path:
+    """Write a fitted model to ``path``, atomically.
+
+    Parameters
+    ----------
+    model : LogisticRegression
+        A fitted oneuron estimator. Its classes must be str, int, float or bool.
+    path : str or path-like
+        Destination (conventionally ``*.oneuron``); an existing file is replaced only once the new one is
+        completely written.
+
+    Returns
+    -------
+    Path
+        The path written.
+
+    Raises
+    ------
+    ValueError
+        If the model is not fitted or holds something that cannot be stored without pickle.
+    """
+    data = dumps(model)
+    path = Path(path)
+    directory = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    _fsync_directory(directory)
+    return path
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make the rename itself durable (POSIX); a no-op where directories cannot be opened."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def loads(data: bytes, source: str = "the data"):
+    """The model held by the bytes ``data`` of a model file (see :func:`load`)."""
+    if not data.startswith(MAGIC):
+        raise ModelFileError(f"{source} is not a oneuron model file (it lacks the 'oneuron-model' header line).")
+    rest = data[len(MAGIC) :]
+    line, sep, body = rest.partition(b"\n")
+    if not sep or not line.startswith(CHECKSUM_PREFIX) or len(line) != len(CHECKSUM_PREFIX) + 64:
+        raise ModelFileError(f"{source} is a damaged oneuron model file (its checksum line is missing or broken).")
+    if hashlib.sha256(body).hexdigest().encode("ascii") != line[len(CHECKSUM_PREFIX) :]:
+        raise ModelFileError(
+            f"{source} is damaged or was modified: its SHA-256 checksum does not match (truncated or edited file?)."
+        )
+    try:
+        doc = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise ModelFileError(f"{source} holds invalid JSON: {exc}") from exc
+    if not isinstance(doc, dict) or doc.get("format") != "oneuron-model":
+        raise ModelFileError(f"{source} is not a oneuron model file.")
+    version = doc.get("format_version")
+    if version != FORMAT_VERSION:
+        raise ModelFileError(
+            f"{source} has model-file format version {version!r}, this oneuron reads version {FORMAT_VERSION}: "
+            f"it was written by oneuron {doc.get('oneuron_version', '?')}; load it with that version."
+        )
+    try:
+        return _build(doc, source)
+    except ModelFileError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError) as exc:
+        raise ModelFileError(f"{source} is a malformed oneuron model file: {exc}") from exc
+
+
+def _build(doc: dict, source: str):
+    cls = _registry().get(doc["estimator"])
+    if cls is None:
+        raise ModelFileError(f"{source} holds an unknown estimator {doc['estimator']!r}.")
+    params = {k: _decode_value(v) for k, v in doc["params"].items()}
+    model = cls(**params)
+    for key, value in doc["fitted"]["arrays"].items():
+        is_list = isinstance(value, dict) and value.pop("list", False)
+        a = _decode_array(value, key)
+        setattr(model, key, a.tolist() if is_list else a)
+    for key, value in doc["fitted"]["scalars"].items():
+        setattr(model, key, _decode_value(value))
+    model.classes_ = _decode_classes(doc["classes"])
+    if doc["feature_names"] is not None:
+        model.feature_names_in_ = np.array(doc["feature_names"], dtype=object)
+    if not hasattr(model, "coef_") or model.coef_.ndim != 2:
+        raise ModelFileError(f"{source} has no valid coefficients.")
+    return model
+
+
+def load(path: str | os.PathLike):
+    """Read a model written by :func:`save`.
+
+    Nothing in the file is executed: it is parsed as JSON and raw numbers only.
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    LogisticRegression
+        The fitted model, predicting exactly as the saved one.
+
+    Raises
+    ------
+    ModelFileError
+        (a ``ValueError``) if the file is not a oneuron model, is truncated or altered (checksum), or has a
+        format version this oneuron does not read.
+    FileNotFoundError
+        If ``path`` does not exist.
+    """
+    path = Path(path)
+    with open(path, "rb") as f:
+        data = f.read()
+    return loads(data, source=str(path))

@@ -1,0 +1,179 @@
+"""The ``oneuron`` command: round trips on CSV and Parquet, exit codes and one-line errors."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn import metrics
+from sklearn.datasets import load_breast_cancer, load_iris
+
+from oneuron import LogisticRegression, load
+from oneuron.cli import main
+
+
+@pytest.fixture(scope="module")
+def tables(tmp_path_factory):
+    """Breast cancer (string labels) as CSV and Parquet, iris (3 classes) as Parquet, and broken files."""
+    d = tmp_path_factory.mktemp("data")
+    bc = load_breast_cancer(as_frame=True).frame
+    bc["target"] = np.array(["malignant", "benign"])[bc["target"]]
+    bc.insert(0, "id", np.arange(len(bc)))
+    bc.to_csv(d / "bc.csv", index=False)
+    bc.to_parquet(d / "bc.parquet")
+    ir = load_iris(as_frame=True).frame
+    ir.to_parquet(d / "iris.parquet")
+    bc.assign(colour=np.where(bc["mean radius"] > 14, "red", "blue")).to_csv(d / "text.csv", index=False)
+    (d / "empty.csv").write_bytes(b"")
+    bc.iloc[:0].to_csv(d / "header_only.csv", index=False)
+    (d / "not_a_model.oneuron").write_text("these are not the weights you are looking for\n")
+    return d
+
+
+def run_cli(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def library_model(df, target, drop=()):
+    X = df.drop(columns=[target, *drop]).astype(np.float64)
+    return LogisticRegression().fit(X, df[target].to_numpy()), X
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_train_predict_evaluate_round_trip(fmt, tables, tmp_path, capsys):
+    data = tables / f"bc.{fmt}"
+    df = pd.read_csv(data) if fmt == "csv" else pd.read_parquet(data)
+    model_path = tmp_path / "bc.oneuron"
+    code, out, err = run_cli(capsys, "train", data, "--target", "target", "--drop", "id", "-o", model_path)
+    assert code == 0, err
+    assert err == ""  # not a terminal: no progress bar
+    assert "wrote" in out
+    ours, X = library_model(df, "target", drop=["id"])
+    cli_model = load(model_path)
+    np.testing.assert_allclose(cli_model.coef_, ours.coef_, rtol=1e-10, atol=1e-12)
+
+    out_path = tmp_path / f"pred.{fmt}"
+    code, out, err = run_cli(capsys, "predict", model_path, data, "--proba", "-o", out_path)
+    assert code == 0, err
+    pred = pd.read_csv(out_path) if fmt == "csv" else pd.read_parquet(out_path)
+    np.testing.assert_array_equal(pred["prediction"].to_numpy(), ours.predict(X))
+    proba = pred[[f"proba_{c}" for c in ours.classes_]].to_numpy()
+    np.testing.assert_allclose(proba, ours.predict_proba(X), rtol=1e-12, atol=1e-15)
+
+    code, out, err = run_cli(capsys, "predict", model_path, data)  # to stdout
+    assert code == 0
+    assert out.splitlines()[1:] == [str(p) for p in ours.predict(X)]
+
+    code, out, err = run_cli(capsys, "evaluate", model_path, data, "--target", "target", "--json")
+    assert code == 0, err
+    m = json.loads(out)
+    y = df["target"].to_numpy()
+    assert m["accuracy"] == pytest.approx(metrics.accuracy_score(y, ours.predict(X)))
+    assert m["log_loss"] == pytest.approx(metrics.log_loss(y, ours.predict_proba(X)))
+    assert m["roc_auc"] == pytest.approx(metrics.roc_auc_score(y == "malignant", ours.predict_proba(X)[:, 1]))
+    assert m["f1"] == pytest.approx(metrics.f1_score(y, ours.predict(X), pos_label="malignant"))
+    assert m["confusion_matrix"] == metrics.confusion_matrix(y, ours.predict(X)).tolist()
+
+
+def test_multinomial_evaluate_table_and_plots(tables, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("oneuron.plots.DEFAULT_DPI", 30)  # small figures: a quicker test
+    data = tables / "iris.parquet"
+    model_path = tmp_path / "iris.oneuron"
+    assert run_cli(capsys, "train", data, "-t", "target", "-o", model_path, "--solver", "lbfgs", "--C", "10")[0] == 0
+    df = pd.read_parquet(data)
+    X, y = df.drop(columns="target"), df["target"].to_numpy()
+    ours = LogisticRegression(C=10, solver="lbfgs").fit(X, y)
+    code, out, err = run_cli(capsys, "evaluate", model_path, data, "--target", "target", "--plots", tmp_path / "p")
+    assert code == 0, err
+    assert f"accuracy   {metrics.accuracy_score(y, ours.predict(X)):.6f}" in out
+    assert f"precision  {metrics.precision_score(y, ours.predict(X), average='macro'):.6f}" in out
+    assert "confusion matrix" in out
+    for name in ("roc", "precision_recall", "calibration", "confusion_matrix", "loss_curve", "coefficients"):
+        assert (tmp_path / "p" / f"{name}.png").stat().st_size > 1000
+
+    code, out, err = run_cli(capsys, "summary", model_path)
+    assert code == 0, err
+    assert "intercept" in out and "petal width (cm)" in out
+    if not hasattr(LogisticRegression, "summary"):
+        assert "not available" in out
+
+
+def bad_cases(d, model):
+    """(argv, exit code, words the one-line message must contain)."""
+    return {
+        "missing file": (["train", d / "nope.csv", "-t", "target", "-o", model], 2, "does not exist"),
+        "missing target column": (["train", d / "bc.csv", "-t", "label", "-o", model], 2, "'label' is not in"),
+        "string column": (["train", d / "text.csv", "-t", "target", "-o", model], 1, "'colour'"),
+        "empty file": (["train", d / "empty.csv", "-t", "target", "-o", model], 1, "empty"),
+        "header only": (["train", d / "header_only.csv", "-t", "target", "-o", model], 1, "no rows"),
+        "not a model": (["predict", d / "not_a_model.oneuron", d / "bc.csv"], 1, "not a oneuron model"),
+        "missing model": (["summary", d / "nope.oneuron"], 2, "does not exist"),
+        "wrong suffix": (["train", d / "not_a_model.oneuron", "-t", "target", "-o", model], 2, "CSV"),
+        "missing output dir": (["train", d / "bc.csv", "-t", "target", "-o", d / "no" / "m"], 2, "does not exist"),
+        "missing option": (["train", d / "bc.csv", "-o", model], 2, "required: --target"),
+        "bad C": (["train", d / "bc.csv", "-t", "target", "--C", "-1", "-o", model], 2, "must be > 0"),
+        "wrong columns": (["evaluate", d / "bc.oneuron", d / "iris.parquet", "-t", "target"], 1, "lacks columns"),
+    }
+
+
+@pytest.mark.parametrize("case", list(bad_cases(Path("."), Path("."))))
+def test_bad_usage_gives_exit_code_and_one_line(case, tables, tmp_path, capsys):
+    if case == "wrong columns":
+        assert main(["train", str(tables / "bc.csv"), "-t", "target", "-o", str(tables / "bc.oneuron"), "-q"]) == 0
+    argv, expected, words = bad_cases(tables, tmp_path / "m.oneuron")[case]
+    code, out, err = run_cli(capsys, *argv)
+    assert code == expected
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert "Traceback" not in err
+    assert words in lines[-1]
+    if expected == 1 or case not in ("missing option", "bad C"):  # argparse adds its usage line before
+        assert len(lines) == 1, err
+    assert not (tmp_path / "m.oneuron").exists()
+
+
+def test_text_column_message_says_how_to_encode(tables, tmp_path, capsys):
+    _, _, err = run_cli(capsys, "train", tables / "text.csv", "-t", "target", "-o", tmp_path / "m")
+    assert "get_dummies" in err and "--drop" in err
+    code, _, err = run_cli(capsys, "train", tables / "text.csv", "-t", "target", "--drop", "colour", "--drop", "id",
+                           "-o", tmp_path / "m", "-q")  # fmt: skip
+    assert code == 0, err
+
+
+def test_debug_shows_the_exception(tables, tmp_path):
+    from oneuron.cli import DataError
+
+    with pytest.raises(DataError, match="colour"):
+        main(["train", str(tables / "text.csv"), "-t", "target", "-o", str(tmp_path / "m"), "--debug"])
+
+
+@pytest.mark.parametrize("command", [[], ["train"], ["predict"], ["evaluate"], ["summary"], ["demo"]])
+def test_help_everywhere(command, capsys):
+    code, out, _ = run_cli(capsys, *command, "--help")
+    assert code == 0
+    assert out.startswith("usage: oneuron")
+
+
+def test_exit_codes_of_the_installed_command(tables, tmp_path):
+    """The real process: exit status and stderr as a shell sees them (one call: starting Python and importing
+    scikit-learn is slow; the other statuses are checked in-process above)."""
+
+    def oneuron(*argv):
+        return subprocess.run([sys.executable, "-m", "oneuron.cli", *map(str, argv)], capture_output=True, text=True)
+
+    missing = oneuron("train", tmp_path / "missing.csv", "-t", "target", "-o", tmp_path / "x")
+    assert missing.returncode == 2
+    assert missing.stderr.count("\n") == 1 and "does not exist" in missing.stderr
+
+
+@pytest.mark.slow
+def test_demo_command_writes_figures(tmp_path, capsys):
+    code, out, _ = run_cli(capsys, "demo", "-o", tmp_path)
+    assert code == 0
+    assert "3 errors" in out
+    for name in ("loss_curve.png", "weights_is_it_a_2.png", "misclassified.png"):
+        assert (tmp_path / name).stat().st_size > 2000
