@@ -213,3 +213,13 @@ def test_streamed_peak_rss_stays_bounded_as_the_file_grows(tmp_path):
         rss[n] = _peak_rss_of_a_pass(tmp_path / f"n{n}.parquet", batch_rows)
     # 8x the file (+28 MB), less than 8 batches (10.5 MB) more memory for the interpreter, libraries and batch
     assert rss[200_000] - rss[25_000] < 8 * batch_bytes
+
+
+def test_summary_after_a_streamed_fit_is_the_in_memory_one(tmp_path):
+    """summary() walks the training data through the same source: the file, batch by batch."""
+    X, y = noisy_classification(n_samples=1500, n_features=5, seed=11)
+    df = write_all(tmp_path, X, y).drop(columns="label")
+    model = LogisticRegression(penalty=None, solver="newton", tol=1e-12)
+    streamed = model.fit(oneuron.data.parquet(tmp_path / "data.parquet", target="label", batch_rows=400)).summary()
+    in_memory = LogisticRegression(penalty=None, solver="newton", tol=1e-12).fit(df, y).summary()
+    assert str(streamed) == str(in_memory)
