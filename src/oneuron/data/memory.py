@@ -76,6 +76,8 @@ class MemorySource:
     ):
         if sp.issparse(X) and X.format != "csr":
             raise ValueError(f"X must be a CSR matrix when sparse, got format {X.format!r}; convert with X.tocsr().")
+        if isinstance(X, np.ndarray) and not (X.flags.c_contiguous or X.flags.f_contiguous):
+            X = np.ascontiguousarray(X)  # a strided view: NumPy would copy each block at every pass instead
         self.X = X
         self.y = y
         self.sample_weight = sample_weight
