@@ -16,6 +16,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from oneuron import neuron
 from oneuron.data import MemorySource
+from oneuron.data.parallel import blas_single_thread
 from oneuron.objective import Objective
 from oneuron.penalty import PENALTIES, Penalty
 from oneuron.solvers import SOLVERS
@@ -193,7 +194,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             if self.verbose:
                 print(f"iteration {iteration:5d}   cost {loss:.8f}   |gradient| {grad_norm:.3e}", file=sys.stdout)
 
-        result = SOLVERS[solver](objective, x0, tol=self.tol, max_iter=max_iter, callback=callback, **options)
+        with blas_single_thread():  # parallelism is over blocks (n_jobs), not inside BLAS
+            result = SOLVERS[solver](objective, x0, tol=self.tol, max_iter=max_iter, callback=callback, **options)
         if not result.converged:
             warnings.warn(
                 f"{solver} did not converge: {result.message}. Increase max_iter, scale the features "
