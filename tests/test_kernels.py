@@ -225,4 +225,19 @@ def test_auto_solver_rule():
     assert choose_solver(*objective(1000, 64, 2)) == "newton"  # the lesson's digits
     assert choose_solver(*objective(1_000_000, 100, 2)) == "lbfgs"
     assert choose_solver(*objective(200_000, 50, 10)) == "lbfgs"
-    assert choose_solver(*objective(200_000, 20_000, 2, sparse=True)) == "lbfgs"
+    assert choose_solver(*objective(200_000, 20_000, 2, sparse=True)) == "newton"
+    assert choose_solver(*objective(200_000, 20_000, 5, sparse=True)) == "lbfgs"
+
+
+def test_blas_is_held_to_one_thread_while_blocks_run_in_parallel():
+    from threadpoolctl import threadpool_info
+
+    seen = []
+
+    def block_fn(X_b, y_b, s_b):
+        seen.append(max((i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"), default=1))
+        return (float(X_b.sum()),)
+
+    X = np.ones((1000, 3))
+    (total,) = MemorySource(X, np.zeros(1000), np.ones(1000), block_rows=100, n_jobs=2).reduce(block_fn)
+    assert total == 3000.0 and len(seen) == 10 and set(seen) == {1}
