@@ -99,12 +99,18 @@ def best_time(make_model, X, y, repeats):
     return best, model
 
 
+#: contenders left out (``--exclude``): substrings of their names
+EXCLUDE: list[str] = []
+
+
 def run_case(title, X, y, contenders, repeats, goal=None):
     """Fit every contender, print times, ratios to scikit-learn's fastest, and final objectives."""
     print(f"\n## {title}: X {X.shape} {X.dtype}{' CSR' if sp.issparse(X) else ''}", flush=True)
     n_warm = min(X.shape[0], 2000)
     rows = []
     for name, make in contenders:
+        if any(part and part in name for part in EXCLUDE):
+            continue
         best_time(make, X[:n_warm], y[:n_warm], 1)  # warm-up: imports, numba's compiled-kernel cache
         t, model = best_time(make, X, y, repeats)
         extra = getattr(model, "solver_", "") or ""
@@ -205,11 +211,13 @@ def main():
     parser.add_argument("--repeats", type=int, default=None, help="fits per contender (best is kept)")
     parser.add_argument("--tol", type=float, default=1e-6, help="tolerance given to both libraries")
     parser.add_argument("--cases", default="1,2,3,4,eval,rss", help="comma-separated subset to run")
+    parser.add_argument("--exclude", default="", help="comma-separated substrings of contenders to leave out")
     parser.add_argument("--rss-child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.rss_child:
         rss_child(int(args.rss_child[0]), int(args.rss_child[1]), args.rss_child[2])
         return
+    EXCLUDE.extend(args.exclude.split(","))
     scale = 10 if args.quick else 1
     repeats = args.repeats or (1 if args.quick else 3)
     cases = set(args.cases.split(","))
