@@ -242,3 +242,16 @@ def test_blas_is_held_to_one_thread_while_blocks_run_in_parallel():
     X = np.ones((1000, 3))
     (total,) = MemorySource(X, np.zeros(1000), np.ones(1000), block_rows=100, n_jobs=2).reduce(block_fn)
     assert total == 3000.0 and len(seen) == 10 and set(seen) == {1}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_dense_hessian_equals_neuron(dtype, fit_intercept):
+    X, y, s = block_data(2, dtype, sparse=False)
+    w = np.random.default_rng(6).normal(size=12)
+    H = kernels.binary_hessian_dense(X, s, w, -0.3, fit_intercept)
+    ref = neuron.binary_hessian(X.astype(np.float64), s.astype(np.float64), w, -0.3, fit_intercept)
+    if dtype == np.float64:
+        np.testing.assert_allclose(H, ref, rtol=1e-12, atol=1e-12)
+    else:  # float32 products (as neuron.binary_hessian on float32 data): only Newton's direction uses them
+        np.testing.assert_allclose(H, ref, rtol=1e-5, atol=1e-6 * np.abs(ref).max())

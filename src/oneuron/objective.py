@@ -45,6 +45,8 @@ def binary_hessp_block(X, y, s, w, b, v_w, v_b):
 
 def binary_hessian_block(X, y, s, w, b, fit_intercept):
     """Full Hessian of one block."""
+    if isinstance(X, np.ndarray):
+        return (kernels.binary_hessian_dense(X, s, w, b, fit_intercept),)
     return (neuron.binary_hessian(X, s, w, b, fit_intercept),)
 
 
