@@ -255,3 +255,16 @@ def test_dense_hessian_equals_neuron(dtype, fit_intercept):
         np.testing.assert_allclose(H, ref, rtol=1e-12, atol=1e-12)
     else:  # float32 products (as neuron.binary_hessian on float32 data): only Newton's direction uses them
         np.testing.assert_allclose(H, ref, rtol=1e-5, atol=1e-6 * np.abs(ref).max())
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_threaded_reduce_works_in_a_forked_child():
+    import multiprocessing
+
+    X, y = noisy_classification(n_samples=2000, n_features=5)
+    source = MemorySource(X, y.astype(float), np.ones(len(y)), block_rows=100, n_jobs=2)
+    obj = Objective(source, 2, Penalty.from_params("l2", 1.0, len(y)))
+    expected = obj.loss(np.zeros(6))  # starts the thread pool in this process
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        got = pool.apply_async(obj.loss, (np.zeros(6),)).get(timeout=60)
+    assert got == expected

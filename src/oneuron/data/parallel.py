@@ -36,8 +36,13 @@ def resolve_n_jobs(n_jobs: int | None) -> int:
 
 
 @cache
-def _pool(n_threads: int) -> ThreadPoolExecutor:
+def _pool_of(n_threads: int, pid: int) -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix="oneuron")
+
+
+def _pool(n_threads: int) -> ThreadPoolExecutor:
+    # one pool per process: a forked child inherits the parent's pool object but not its threads
+    return _pool_of(n_threads, os.getpid())
 
 
 @lru_cache(maxsize=1)
