@@ -86,7 +86,9 @@ def test_sparse_equals_dense():
     X[np.abs(X) < 1] = 0
     dense = LogisticRegression(tol=1e-10).fit(X, y)
     sparse = LogisticRegression(tol=1e-10).fit(sp.csr_matrix(X), y)
-    np.testing.assert_allclose(sparse.coef_, dense.coef_, rtol=1e-7, atol=1e-9)
+    # dense and CSR kernels add in different orders: L-BFGS stops at the float64 floor (|g| ~ 4e-9 here),
+    # which leaves the coefficients determined to a few 1e-8, not to 1e-9
+    np.testing.assert_allclose(sparse.coef_, dense.coef_, rtol=1e-6, atol=1e-7)
 
 
 def test_labels_of_any_type_and_pandas_feature_names():

@@ -124,3 +124,23 @@ def test_repeated_evaluation_at_the_same_theta_costs_no_pass():
     assert obj.n_passes == 2
     obj.loss_gradient(theta + 1e-3)
     assert obj.n_passes == 3
+
+
+@pytest.mark.parametrize("penalty", ["l2", None])
+def test_remove_symmetry_drops_only_flat_directions(penalty):
+    """A step along a removed direction leaves the softmax objective unchanged; what remains is centred."""
+    X, y = noisy_classification(n_samples=200, n_features=4, n_classes=3)
+    obj = make_objective(X, y, 3, penalty=penalty)
+    rng = np.random.default_rng(7)
+    theta, step = rng.normal(size=obj.n_params) * 0.3, rng.normal(size=obj.n_params)
+    kept = obj.remove_symmetry(step)
+    removed = step - kept
+    assert obj.loss(theta + removed) == pytest.approx(obj.loss(theta), rel=1e-13)
+    M = kept.reshape(3, -1)
+    np.testing.assert_allclose(M[:, 4].sum(), 0.0, atol=1e-12)  # intercepts centred
+    if penalty is None:
+        np.testing.assert_allclose(M.sum(axis=0), 0.0, atol=1e-12)
+    else:
+        np.testing.assert_array_equal(M[:, :4], step.reshape(3, -1)[:, :4])  # penalized weights untouched
+    binary = make_objective(X, (y > 0).astype(int), 2)
+    np.testing.assert_array_equal(binary.remove_symmetry(step[:5]), step[:5])

@@ -9,50 +9,66 @@ from __future__ import annotations
 
 import numpy as np
 
-from oneuron import neuron
+from oneuron import kernels, neuron
 from oneuron.penalty import Penalty
 
 
 # Block functions: module-level (so they can be shipped to Dask workers), each returns a tuple of sums.
-# ``y`` holds encoded labels; parameters arrive already cast to the block's dtype.
+# ``y`` holds encoded labels; parameters arrive already cast to the block's dtype. A block that a compiled
+# kernel accepts (C-contiguous dense or CSR, float32/float64) is read once by the kernel (kernels.py);
+# any other block (F-ordered, other sparse formats, numba missing) goes through neuron.py.
 def _one_hot(y: np.ndarray, n_classes: int, dtype) -> np.ndarray:
     return (y[:, None] == np.arange(n_classes)).astype(dtype)
 
 
 def binary_loss_block(X, y, s, w, b):
     """Summed loss of one block (no gradient)."""
+    if kernels.accepts(X):
+        return (kernels.binary_loss_grad(X, y, s, w, b, want_grad=False)[0],)
     z = neuron.forward(X, w, b)
     return (float(s @ (neuron.softplus(z) - y * z)),)
 
 
 def binary_loss_grad_block(X, y, s, w, b):
     """Summed loss and gradient of one block."""
+    if kernels.accepts(X):
+        return kernels.binary_loss_grad(X, y, s, w, b)
     return neuron.binary_loss_grad(X, y, s, w, b)
 
 
 def binary_hessp_block(X, y, s, w, b, v_w, v_b):
     """Hessian-vector product of one block."""
+    if kernels.accepts(X):
+        return kernels.binary_hessp(X, s, w, b, v_w, v_b)
     return neuron.binary_hessp(X, s, w, b, v_w, v_b)
 
 
 def binary_hessian_block(X, y, s, w, b, fit_intercept):
     """Full Hessian of one block."""
+    if isinstance(X, np.ndarray):
+        return (kernels.binary_hessian_dense(X, s, w, b, fit_intercept),)
     return (neuron.binary_hessian(X, s, w, b, fit_intercept),)
 
 
 def multi_loss_block(X, y, s, W, b):
     """Summed softmax loss of one block (no gradient)."""
+    if kernels.accepts(X):
+        return (kernels.multi_loss_grad(X, y, s, W, b, want_grad=False)[0],)
     Z = neuron.forward_multi(X, W, b)
     return (float(s @ (neuron.logsumexp(Z) - Z[np.arange(len(y)), y.astype(np.intp)])),)
 
 
 def multi_loss_grad_block(X, y, s, W, b):
     """Summed softmax loss and gradient of one block."""
+    if kernels.accepts(X):
+        return kernels.multi_loss_grad(X, y, s, W, b)
     return neuron.multinomial_loss_grad(X, _one_hot(y, W.shape[0], W.dtype), s, W, b)
 
 
 def multi_hessp_block(X, y, s, W, b, V_W, v_b):
     """Softmax Hessian-vector product of one block."""
+    if kernels.accepts(X):
+        return kernels.multi_hessp(X, s, W, b, V_W, v_b)
     return neuron.multinomial_hessp(X, s, W, b, V_W, v_b)
 
 
@@ -154,6 +170,23 @@ class Objective:
             return np.append(w, b) if self.fit_intercept else np.array(w, dtype=np.float64)
         W = np.asarray(w).reshape(self.n_classes, self.n_features)
         return np.column_stack([W, b]).ravel() if self.fit_intercept else np.array(W).ravel()
+
+    def remove_symmetry(self, step: np.ndarray) -> np.ndarray:
+        """Remove from a step the directions along which the objective is flat by symmetry.
+
+        The softmax is unchanged when the same vector is added to every class's parameters:
+        ``softmax(z + c) = softmax(z)``. The intercepts are never penalized, so adding one constant to all K of
+        them leaves ``F`` unchanged, and without a penalty so does adding one vector to all K weight rows. A
+        solver that steps along such a direction (rounding can make Newton-CG do so) wanders off scikit-learn's
+        solution, the one whose class-mean is zero; subtracting the class-mean of those entries keeps it there.
+        The binary head has no such direction.
+        """
+        if self.is_binary:
+            return step
+        M = np.array(step, dtype=np.float64).reshape(self.n_classes, -1)
+        flat = slice(None) if self.penalty.strength == 0 else slice(self.n_features, None)
+        M[:, flat] -= M[:, flat].mean(axis=0)
+        return M.ravel()
 
     def weights(self, theta: np.ndarray) -> np.ndarray:
         """The penalized entries of ``theta`` (everything but the intercept)."""

@@ -8,6 +8,8 @@ from typing import Protocol
 import numpy as np
 import scipy.sparse as sp
 
+from oneuron.data.parallel import map_blocks, resolve_n_jobs
+
 #: rows per block: 8,192 rows x 100 float64 features is 6.5 MB, about an L2/L3 cache's worth.
 DEFAULT_BLOCK_BYTES = 4 * 2**20
 
@@ -37,8 +39,20 @@ def add_into(acc: list | None, part) -> list:
     return acc
 
 
+def csr_row_block(X, start: int, stop: int):
+    """Rows ``start:stop`` of CSR matrix ``X`` sharing its ``data`` and ``indices`` (``X[start:stop]`` copies)."""
+    a, b = X.indptr[start], X.indptr[stop]
+    block = sp.csr_matrix((stop - start, X.shape[1]), dtype=X.dtype)
+    # assign the arrays directly: the constructor would check (and possibly copy) them
+    block.data, block.indices, block.indptr = X.data[a:b], X.indices[a:b], X.indptr[start : stop + 1] - a
+    return block
+
+
 class MemorySource:
-    """Row blocks of an in-memory matrix, as views (dense) or row slices (CSR).
+    """Row blocks of an in-memory matrix, as views (dense) or views of the CSR arrays (sparse).
+
+    Blocks are evaluated on ``n_jobs`` threads (the compiled kernels release the GIL) and their sums are
+    added in block order, so results are bit-identical for any ``n_jobs``.
 
     Parameters
     ----------
@@ -48,9 +62,22 @@ class MemorySource:
     sample_weight : ndarray (n,)
     block_rows : int, optional
         Rows per block; by default sized to about 4 MB of X.
+    n_jobs : int, optional
+        Threads; None or -1 for all cores, -2 for all but one, and so on.
     """
 
-    def __init__(self, X, y: np.ndarray, sample_weight: np.ndarray, block_rows: int | None = None):
+    def __init__(
+        self,
+        X,
+        y: np.ndarray,
+        sample_weight: np.ndarray,
+        block_rows: int | None = None,
+        n_jobs: int | None = None,
+    ):
+        if sp.issparse(X) and X.format != "csr":
+            raise ValueError(f"X must be a CSR matrix when sparse, got format {X.format!r}; convert with X.tocsr().")
+        if isinstance(X, np.ndarray) and not (X.flags.c_contiguous or X.flags.f_contiguous):
+            X = np.ascontiguousarray(X)  # a strided view: NumPy would copy each block at every pass instead
         self.X = X
         self.y = y
         self.sample_weight = sample_weight
@@ -61,16 +88,22 @@ class MemorySource:
             row_bytes = X.dtype.itemsize * max(1, X.nnz / max(self.n_samples, 1) if sp.issparse(X) else self.n_features)
             block_rows = int(max(256, DEFAULT_BLOCK_BYTES // row_bytes))
         self.block_rows = int(block_rows)
+        self.n_jobs = resolve_n_jobs(n_jobs)
+        starts = range(0, self.n_samples, self.block_rows)
+        self._ranges = [(a, min(a + self.block_rows, self.n_samples)) for a in starts]
+        self._blocks = None
 
     def blocks(self):
-        """Yield ``(X_b, y_b, s_b)`` for consecutive row ranges."""
-        for start in range(0, self.n_samples, self.block_rows):
-            stop = min(start + self.block_rows, self.n_samples)
-            yield self.X[start:stop], self.y[start:stop], self.sample_weight[start:stop]
+        """Yield ``(X_b, y_b, s_b)`` for consecutive row ranges (views: nothing is copied)."""
+        if self._blocks is None:  # built once: CSR block views cost a little to make
+            X, y, s = self.X, self.y, self.sample_weight
+            cut = (lambda a, b: csr_row_block(X, a, b)) if sp.issparse(X) else (lambda a, b: X[a:b])
+            self._blocks = [(cut(a, b), y[a:b], s[a:b]) for a, b in self._ranges]
+        return iter(self._blocks)
 
     def reduce(self, block_fn: Callable, *args) -> list:
-        """Sum ``block_fn(X_b, y_b, s_b, *args)`` over all blocks, in float64."""
+        """Sum ``block_fn(X_b, y_b, s_b, *args)`` over all blocks, in float64 and in block order."""
         acc = None
-        for X_b, y_b, s_b in self.blocks():
-            acc = add_into(acc, block_fn(X_b, y_b, s_b, *args))
+        for part in map_blocks(block_fn, list(self.blocks()), args, self.n_jobs):
+            acc = add_into(acc, part)
         return acc

@@ -87,6 +87,7 @@ def solve(objective, x0, *, tol: float = 1e-4, max_iter: int = 100, callback=Non
             d = _cholesky_direction(objective.hessian(x), g)
         else:
             d = _cg_direction(partial(objective.hessp, x), g, max_cg=max(10, min(200, x.size)))
+            d = objective.remove_symmetry(d)
         slope = g @ d
         if slope >= 0:  # not a descent direction (numerical trouble): fall back to the gradient
             d, slope = -g, -(g @ g)

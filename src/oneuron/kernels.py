@@ -1,0 +1,406 @@
+"""Compiled one-pass kernels: the neuron's block sums (``neuron.py``) with each row of X read once.
+
+``neuron.binary_loss_grad`` reads a block twice, ``z = X @ w`` and then ``X.T @ r``. The kernels here walk
+the rows once: for row ``x_i``::
+
+    z_i = x_i . w + b                                   (read x_i)
+    loss += s_i (softplus(z_i) - y_i z_i)
+    r_i = s_i (sigmoid(z_i) - y_i)
+    grad += r_i x_i                                     (x_i is still in L1 cache)
+
+and the softmax head does the same with K dot products per row. All arithmetic is float64 whatever the
+dtype of X (a float32 row is widened as it is read), so float32 data loses nothing but its own rounding.
+Kernels release the GIL (``nogil``), so blocks run in parallel on threads.
+
+The kernels are an optimization of the same math and are tested equal to ``neuron.py``. They are compiled
+with numba when it is installed (the ``fast`` extra); without numba :data:`AVAILABLE` is False and the
+objective uses ``neuron.py`` everywhere.
+
+Compilation flags: ``reassoc`` and ``contract`` only (no ``nnan``/``ninf``), so that the dot products can
+use SIMD lanes and fused multiply-adds. The order of the sums depends only on the block, never on the
+thread that runs it: results are the same for any number of threads.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from oneuron.neuron import sigmoid as neuron_sigmoid
+
+try:  # numba is optional (extra "fast")
+    import numba
+except ImportError:  # pragma: no cover - exercised only without the extra
+    numba = None
+
+AVAILABLE = numba is not None
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _jit(fn):
+    if numba is None:  # pragma: no cover
+        return fn
+    return numba.njit(nogil=True, cache=True, fastmath={"reassoc", "contract"}, error_model="numpy")(fn)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Scalar pieces (as neuron.softplus / neuron.sigmoid: exp only ever sees non-positive numbers).
+# ----------------------------------------------------------------------------------------------------------
+@_jit
+def _softplus(z):
+    return max(z, 0.0) + np.log1p(np.exp(-abs(z)))
+
+
+@_jit
+def _sigmoid(z):
+    e = np.exp(-abs(z))
+    return 1.0 / (1.0 + e) if z >= 0 else e / (1.0 + e)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Binary head, dense rows. X (n, d) C-contiguous; y, s (n,); w (d,) float64; b float.
+# ----------------------------------------------------------------------------------------------------------
+@_jit
+def _binary_row(z, y, s):
+    """Loss ``s (softplus(z) - y z)`` and weighted residual ``s (sigmoid(z) - y)`` of one row."""
+    return s * (_softplus(z) - y * z), s * (_sigmoid(z) - y)
+
+
+@_jit
+def _binary_dense1(X, y, s, w, b, want_grad):
+    """One row at a time (used for float64 data, where it beat four rows at a time)."""
+    n, d = X.shape
+    g = np.zeros(d if want_grad else 0)
+    loss = 0.0
+    gb = 0.0
+    for i in range(n):
+        z = b
+        for j in range(d):
+            z += X[i, j] * w[j]
+        li, r = _binary_row(z, y[i], s[i])
+        loss += li
+        if want_grad:
+            gb += r
+            for j in range(d):
+                g[j] += r * X[i, j]
+    return loss, g, gb
+
+
+@_jit
+def _binary_dense4(X, y, s, w, b, want_grad):
+    # Four rows at a time: four independent dot products (a single one waits on its own additions), and
+    # one read-modify-write of the gradient for four rows. The remaining n % 4 rows go one by one.
+    n, d = X.shape
+    g = np.zeros(d if want_grad else 0)
+    loss = 0.0
+    gb = 0.0
+    n4 = n - n % 4
+    for i in range(0, n4, 4):
+        z0 = b
+        z1 = b
+        z2 = b
+        z3 = b
+        for j in range(d):
+            z0 += X[i, j] * w[j]
+            z1 += X[i + 1, j] * w[j]
+            z2 += X[i + 2, j] * w[j]
+            z3 += X[i + 3, j] * w[j]
+        l0, r0 = _binary_row(z0, y[i], s[i])
+        l1, r1 = _binary_row(z1, y[i + 1], s[i + 1])
+        l2, r2 = _binary_row(z2, y[i + 2], s[i + 2])
+        l3, r3 = _binary_row(z3, y[i + 3], s[i + 3])
+        loss += (l0 + l1) + (l2 + l3)
+        if want_grad:
+            gb += (r0 + r1) + (r2 + r3)
+            for j in range(d):
+                g[j] += (r0 * X[i, j] + r1 * X[i + 1, j]) + (r2 * X[i + 2, j] + r3 * X[i + 3, j])
+    for i in range(n4, n):
+        z = b
+        for j in range(d):
+            z += X[i, j] * w[j]
+        li, r = _binary_row(z, y[i], s[i])
+        loss += li
+        if want_grad:
+            gb += r
+            for j in range(d):
+                g[j] += r * X[i, j]
+    return loss, g, gb
+
+
+@_jit
+def _binary_hessp_dense(X, s, w, b, v, vb):
+    n, d = X.shape
+    h = np.zeros(d)
+    hb = 0.0
+    for i in range(n):
+        z = b
+        dz = vb
+        for j in range(d):
+            z += X[i, j] * w[j]
+            dz += X[i, j] * v[j]
+        p = _sigmoid(z)
+        t = s[i] * p * (1.0 - p) * dz  # curvature of the row times the score direction
+        hb += t
+        for j in range(d):
+            h[j] += t * X[i, j]
+    return h, hb
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Binary head, CSR rows (data, indices, indptr of the block, indptr starting at 0).
+# ----------------------------------------------------------------------------------------------------------
+@_jit
+def _binary_csr(data, indices, indptr, y, s, w, b, want_grad):
+    n = indptr.shape[0] - 1
+    g = np.zeros(w.shape[0] if want_grad else 0)
+    loss = 0.0
+    gb = 0.0
+    for i in range(n):
+        z = b
+        for k in range(indptr[i], indptr[i + 1]):
+            z += data[k] * w[indices[k]]
+        loss += s[i] * (_softplus(z) - y[i] * z)
+        if want_grad:
+            r = s[i] * (_sigmoid(z) - y[i])
+            gb += r
+            for k in range(indptr[i], indptr[i + 1]):
+                g[indices[k]] += r * data[k]
+    return loss, g, gb
+
+
+@_jit
+def _binary_hessp_csr(data, indices, indptr, s, w, b, v, vb):
+    n = indptr.shape[0] - 1
+    h = np.zeros(w.shape[0])
+    hb = 0.0
+    for i in range(n):
+        z = b
+        dz = vb
+        for k in range(indptr[i], indptr[i + 1]):
+            z += data[k] * w[indices[k]]
+            dz += data[k] * v[indices[k]]
+        p = _sigmoid(z)
+        t = s[i] * p * (1.0 - p) * dz
+        hb += t
+        for k in range(indptr[i], indptr[i + 1]):
+            h[indices[k]] += t * data[k]
+    return h, hb
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Softmax head, dense rows. y (n,) int labels; W (K, d) float64; b (K,) float64.
+# ----------------------------------------------------------------------------------------------------------
+@_jit
+def _log_softmax_row(z, out):
+    """``out = z - logsumexp(z)`` (shifted by the maximum); returns logsumexp(z)."""
+    m = z[0]
+    for k in range(1, z.shape[0]):
+        m = max(m, z[k])
+    acc = 0.0
+    for k in range(z.shape[0]):
+        acc += np.exp(z[k] - m)
+    lse = m + np.log(acc)
+    for k in range(z.shape[0]):
+        out[k] = z[k] - lse
+    return lse
+
+
+@_jit
+def _multi_dense(X, y, s, W, b, want_grad):
+    n, d = X.shape
+    K = W.shape[0]
+    G = np.zeros((K, d) if want_grad else (0, 0))
+    gb = np.zeros(K)
+    z = np.empty(K)
+    logp = np.empty(K)
+    loss = 0.0
+    for i in range(n):
+        for k in range(K):
+            acc = b[k]
+            for j in range(d):
+                acc += X[i, j] * W[k, j]
+            z[k] = acc
+        lse = _log_softmax_row(z, logp)
+        yi = y[i]
+        loss += s[i] * (lse - z[yi])
+        if want_grad:
+            for k in range(K):
+                r = s[i] * (np.exp(logp[k]) - (1.0 if k == yi else 0.0))  # s (p_k - [k == y])
+                gb[k] += r
+                for j in range(d):
+                    G[k, j] += r * X[i, j]
+    return loss, G, gb
+
+
+@_jit
+def _multi_hessp_dense(X, s, W, b, V, vb):
+    n, d = X.shape
+    K = W.shape[0]
+    H = np.zeros((K, d))
+    hb = np.zeros(K)
+    z = np.empty(K)
+    dz = np.empty(K)
+    logp = np.empty(K)
+    for i in range(n):
+        for k in range(K):
+            acc = b[k]
+            dacc = vb[k]
+            for j in range(d):
+                acc += X[i, j] * W[k, j]
+                dacc += X[i, j] * V[k, j]
+            z[k] = acc
+            dz[k] = dacc
+        _log_softmax_row(z, logp)
+        pdz = 0.0
+        for k in range(K):
+            pdz += np.exp(logp[k]) * dz[k]
+        for k in range(K):
+            t = s[i] * np.exp(logp[k]) * (dz[k] - pdz)  # (diag(p) - p p.T) dz
+            hb[k] += t
+            for j in range(d):
+                H[k, j] += t * X[i, j]
+    return H, hb
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Softmax head, CSR rows.
+# ----------------------------------------------------------------------------------------------------------
+@_jit
+def _multi_csr(data, indices, indptr, y, s, W, b, want_grad):
+    n = indptr.shape[0] - 1
+    K, d = W.shape
+    G = np.zeros((K, d) if want_grad else (0, 0))
+    gb = np.zeros(K)
+    z = np.empty(K)
+    logp = np.empty(K)
+    loss = 0.0
+    for i in range(n):
+        for k in range(K):
+            acc = b[k]
+            for q in range(indptr[i], indptr[i + 1]):
+                acc += data[q] * W[k, indices[q]]
+            z[k] = acc
+        lse = _log_softmax_row(z, logp)
+        yi = y[i]
+        loss += s[i] * (lse - z[yi])
+        if want_grad:
+            for k in range(K):
+                r = s[i] * (np.exp(logp[k]) - (1.0 if k == yi else 0.0))
+                gb[k] += r
+                for q in range(indptr[i], indptr[i + 1]):
+                    G[k, indices[q]] += r * data[q]
+    return loss, G, gb
+
+
+@_jit
+def _multi_hessp_csr(data, indices, indptr, s, W, b, V, vb):
+    n = indptr.shape[0] - 1
+    K, d = W.shape
+    H = np.zeros((K, d))
+    hb = np.zeros(K)
+    z = np.empty(K)
+    dz = np.empty(K)
+    logp = np.empty(K)
+    for i in range(n):
+        for k in range(K):
+            acc = b[k]
+            dacc = vb[k]
+            for q in range(indptr[i], indptr[i + 1]):
+                acc += data[q] * W[k, indices[q]]
+                dacc += data[q] * V[k, indices[q]]
+            z[k] = acc
+            dz[k] = dacc
+        _log_softmax_row(z, logp)
+        pdz = 0.0
+        for k in range(K):
+            pdz += np.exp(logp[k]) * dz[k]
+        for k in range(K):
+            t = s[i] * np.exp(logp[k]) * (dz[k] - pdz)
+            hb[k] += t
+            for q in range(indptr[i], indptr[i + 1]):
+                H[k, indices[q]] += t * data[q]
+    return H, hb
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Dispatch: which blocks a kernel takes, and the calls the objective's block functions make.
+# ----------------------------------------------------------------------------------------------------------
+def accepts(X) -> bool:
+    """True when a kernel handles block ``X``: a C-contiguous float32/float64 ndarray, or such a CSR matrix."""
+    if not AVAILABLE:
+        return False
+    if isinstance(X, np.ndarray):
+        return X.ndim == 2 and X.dtype in _FLOATS and X.flags.c_contiguous
+    return sp.issparse(X) and X.format == "csr" and X.dtype in _FLOATS
+
+
+def _csr(X):
+    indptr = X.indptr
+    if indptr[0] != 0:
+        indptr = indptr - indptr[0]
+    return X.data, X.indices, indptr
+
+
+def _f64(a):
+    return np.ascontiguousarray(a, dtype=np.float64)
+
+
+def _labels(y):
+    return np.ascontiguousarray(y, dtype=np.intp)
+
+
+def binary_loss_grad(X, y, s, w, b, want_grad: bool = True):
+    """``(loss, grad_w, grad_b)`` of one block as :func:`oneuron.neuron.binary_loss_grad`, in one read of X."""
+    y, s, w, b = _f64(y), _f64(s), _f64(w), float(b)
+    if isinstance(X, np.ndarray):
+        # measured at 100,000 x 100, one thread: four rows at a time is ~15% faster on float32 and ~40% slower
+        # on float64 (benchmarks/RESULTS.md)
+        kernel = _binary_dense4 if X.dtype == np.float32 else _binary_dense1
+        return kernel(np.asarray(X), y, s, w, b, want_grad)
+    return _binary_csr(*_csr(X), y, s, w, b, want_grad)
+
+
+def binary_hessp(X, s, w, b, v_w, v_b):
+    """``(Hv_w, Hv_b)`` of one block as :func:`oneuron.neuron.binary_hessp`, in one read of X."""
+    s, args = _f64(s), (_f64(w), float(b), _f64(v_w), float(v_b))
+    if isinstance(X, np.ndarray):
+        return _binary_hessp_dense(np.asarray(X), s, *args)
+    return _binary_hessp_csr(*_csr(X), s, *args)
+
+
+def multi_loss_grad(X, y, s, W, b, want_grad: bool = True):
+    """``(loss, grad_W, grad_b)`` of one block as :func:`oneuron.neuron.multinomial_loss_grad` (y: labels)."""
+    y, s, W, b = _labels(y), _f64(s), _f64(W), _f64(b)
+    if isinstance(X, np.ndarray):
+        return _multi_dense(np.asarray(X), y, s, W, b, want_grad)
+    return _multi_csr(*_csr(X), y, s, W, b, want_grad)
+
+
+def multi_hessp(X, s, W, b, V_W, v_b):
+    """``(HV_W, Hv_b)`` of one block as :func:`oneuron.neuron.multinomial_hessp`, in one read of X."""
+    s, args = _f64(s), (_f64(W), _f64(b), _f64(V_W), _f64(v_b))
+    if isinstance(X, np.ndarray):
+        return _multi_hessp_dense(np.asarray(X), s, *args)
+    return _multi_hessp_csr(*_csr(X), s, *args)
+
+
+def binary_hessian_dense(X: np.ndarray, s, w, b, fit_intercept: bool) -> np.ndarray:
+    """Full Hessian of one dense block as :func:`oneuron.neuron.binary_hessian`, at half its flops.
+
+    With ``h = s p (1 - p) >= 0`` and ``U = sqrt(h) * X`` (rows scaled), ``X.T diag(h) X = U.T U``, which
+    NumPy hands to BLAS's symmetric rank-k update (``syrk``: half the work of a general product). Plain
+    NumPy: used with or without numba.
+    """
+    z = X @ np.asarray(w, dtype=X.dtype) + X.dtype.type(b)
+    p = neuron_sigmoid(z)
+    h = np.asarray(s, dtype=np.float64) * p * (1.0 - p)
+    U = X * np.sqrt(h, dtype=np.float64).astype(X.dtype)[:, None]
+    Hww = (U.T @ U).astype(np.float64)
+    if not fit_intercept:
+        return Hww
+    d = Hww.shape[0]
+    H = np.empty((d + 1, d + 1))
+    H[:d, :d] = Hww
+    H[:d, d] = H[d, :d] = h @ X
+    H[d, d] = h.sum()
+    return H
