@@ -18,10 +18,10 @@ from oneuron import neuron
 from oneuron.data import MemorySource
 from oneuron.objective import Objective
 from oneuron.penalty import PENALTIES, Penalty
-from oneuron.solvers import SOLVERS
+from oneuron.solvers import NONSMOOTH_SOLVERS, SOLVERS
 
 #: iteration caps used when ``max_iter=None``.
-DEFAULT_MAX_ITER = {"gd": 10_000, "lbfgs": 1000, "newton": 100}
+DEFAULT_MAX_ITER = {"gd": 10_000, "lbfgs": 1000, "newton": 100, "prox": 200}
 
 
 def choose_solver(objective: Objective, sparse: bool) -> str:
@@ -29,7 +29,10 @@ def choose_solver(objective: Objective, sparse: bool) -> str:
 
     Newton with a Cholesky-factorized Hessian when the binary problem has few parameters (its Hessian costs
     one pass and ``n d^2`` flops, and a handful of iterations reach any tolerance); L-BFGS otherwise.
+    Proximal Newton whenever the penalty has an l1 part.
     """
+    if not objective.penalty.is_smooth:
+        return "prox"
     if objective.is_binary and objective.n_params <= 200 and not sparse:
         return "newton"
     return "lbfgs"
@@ -44,16 +47,18 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    penalty : {"l2", None}, default="l2"
-        Penalty on the weights (the intercept is never penalized).
+    penalty : {"l2", "l1", "elasticnet", None}, default="l2"
+        Penalty on the weights (the intercept is never penalized), scaled as scikit-learn's.
     C : float, default=1.0
         Inverse regularization strength; ``C=np.inf`` means no penalty.
     l1_ratio : float, optional
-        Share of l1 in an elastic-net penalty.
-    solver : {"auto", "gd", "lbfgs", "newton"}, default="auto"
-        ``"gd"`` is the lesson's batch gradient descent; ``"auto"`` picks the fastest for the problem.
+        Share of l1 in an elastic-net penalty, in [0, 1] (required with ``penalty="elasticnet"``).
+    solver : {"auto", "gd", "lbfgs", "newton", "prox"}, default="auto"
+        ``"gd"`` is the lesson's batch gradient descent; ``"prox"`` is proximal Newton, the only solver for
+        l1/elastic net; ``"auto"`` picks the fastest for the problem.
     tol : float, default=1e-4
-        Stopping tolerance: on ``max|gradient|`` for lbfgs/newton, on the change of the cost for gd.
+        Stopping tolerance: on ``max|gradient|`` for lbfgs/newton, on the minimum-norm subgradient for prox,
+        on the change of the cost for gd.
     max_iter : int, optional
         Iteration cap; by default 10,000 for gd, 1,000 for lbfgs, 100 for newton.
     fit_intercept : bool, default=True
@@ -117,8 +122,14 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def _check_params(self) -> None:
         if self.penalty not in PENALTIES:
             raise ValueError(f"penalty={self.penalty!r} is not supported; use one of {PENALTIES}.")
-        if self.penalty in ("l1", "elasticnet"):
-            raise ValueError(f"penalty={self.penalty!r} is not available yet; use 'l2' or None.")
+        if self.penalty == "elasticnet":
+            r = self.l1_ratio
+            if isinstance(r, bool) or not isinstance(r, numbers.Real) or not 0 <= r <= 1:
+                raise ValueError(f"l1_ratio must be a number in [0, 1] with penalty='elasticnet', got l1_ratio={r!r}.")
+        if self.penalty in ("l1", "elasticnet") and self.solver not in ("auto", *NONSMOOTH_SOLVERS):
+            raise ValueError(
+                f"solver={self.solver!r} cannot handle penalty={self.penalty!r}; use solver='auto' or 'prox'."
+            )
         if not isinstance(self.C, numbers.Real) or np.isnan(self.C) or self.C <= 0:
             raise ValueError(f"C must be a positive number (np.inf for no penalty), got C={self.C!r}.")
         if self.solver not in ("auto", *SOLVERS):
