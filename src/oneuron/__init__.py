@@ -3,8 +3,9 @@
 The neuron, its loss and its gradient are in :mod:`oneuron.neuron`.
 """
 
+from oneuron.cv import LogisticRegressionCV
 from oneuron.estimator import LogisticRegression
 
 __version__ = "0.1.0"
 
-__all__ = ["LogisticRegression", "__version__"]
+__all__ = ["LogisticRegression", "LogisticRegressionCV", "__version__"]

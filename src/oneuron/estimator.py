@@ -221,7 +221,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 raise ValueError("sample_weight must contain only finite numbers (found NaN, inf or non-numbers).")
         sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
         if self.class_weight is not None:
-            sw = sw * compute_class_weight(self.class_weight, classes=classes, y=y)[np.searchsorted(classes, y)]
+            # "balanced" counts each class by its total sample weight, as scikit-learn does
+            cw = compute_class_weight(self.class_weight, classes=classes, y=y, sample_weight=sw)
+            sw = sw * cw[np.searchsorted(classes, y)]
         if not np.any(sw > 0):
             raise ValueError("sample_weight sums to zero: at least one sample needs a positive weight.")
         return sw.astype(X.dtype, copy=False)
