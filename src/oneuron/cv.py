@@ -241,7 +241,8 @@ class LogisticRegressionCV(LogisticRegression):
             )
 
         if self.refit:
-            i_l1, i_c = np.unravel_index(np.argmax(self.scores_.sum(axis=0)), (n_l1, n_cs))
+            # ties are broken as scikit-learn does: first C, then first l1_ratio (C-major order)
+            i_c, i_l1 = np.unravel_index(np.argmax(self.scores_.sum(axis=0).T), (n_cs, n_l1))
             self.C_, self.l1_ratio_ = float(Cs[i_c]), float(ratios[i_l1])
             start = paths[:, i_l1, i_c].mean(axis=0)
             thetas, _, ok = _path(
@@ -262,7 +263,7 @@ class LogisticRegressionCV(LogisticRegression):
             if not ok:
                 warnings.warn("The refit on all data did not converge.", ConvergenceWarning, stacklevel=2)
         else:
-            best = [np.unravel_index(np.argmax(s), (n_l1, n_cs)) for s in self.scores_]
+            best = [np.unravel_index(np.argmax(s.T), (n_cs, n_l1))[::-1] for s in self.scores_]
             theta = np.mean([paths[f, i, c] for f, (i, c) in enumerate(best)], axis=0)
             self.C_ = float(np.mean([Cs[c] for _, c in best]))
             self.l1_ratio_ = float(np.mean([ratios[i] for i, _ in best]))
@@ -282,4 +283,5 @@ class LogisticRegressionCV(LogisticRegression):
         LogisticRegressionCV._set_theta(model, theta, classes)
         if scorer is None:
             return float(model.score(X_test, y_test, sample_weight=sw_test))
-        return float(scorer(model, X_test, y_test))
+        extra = {} if sw_test is None else {"sample_weight": sw_test}  # as scikit-learn routes it
+        return float(scorer(model, X_test, y_test, **extra))

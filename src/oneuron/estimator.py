@@ -255,16 +255,16 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         return np.asarray(neuron.forward_multi(X, self.coef_.astype(dt), self.intercept_.astype(dt)))
 
     def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities, shape (n, n_classes), columns in the order of ``classes_``."""
-        z = self.decision_function(X)
+        """Class probabilities, shape (n, n_classes), columns in the order of ``classes_`` (float64)."""
+        z = np.asarray(self.decision_function(X), dtype=np.float64)  # float32 would round p to 1
         if z.ndim == 1:
-            p = neuron.sigmoid(z)
-            return np.column_stack([1 - p, p])
+            # sigmoid(-z), not 1 - p: keeps the tiny probabilities that 1 - p rounds to 0
+            return np.column_stack([neuron.sigmoid(-z), neuron.sigmoid(z)])
         return neuron.softmax(z)
 
     def predict_log_proba(self, X) -> np.ndarray:
         """Log of :meth:`predict_proba`, computed without taking log(0)."""
-        z = self.decision_function(X)
+        z = np.asarray(self.decision_function(X), dtype=np.float64)
         if z.ndim == 1:
             return np.column_stack([neuron.log_sigmoid(-z), neuron.log_sigmoid(z)])
         return z - neuron.logsumexp(z)[:, None]
