@@ -9,11 +9,11 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
 from oneuron import LogisticRegression
-
-from .conftest import breast_cancer_scaled, iris, noisy_classification, relative_gap
 from oneuron.data import MemorySource
 from oneuron.objective import Objective
 from oneuron.penalty import Penalty
+
+from .conftest import breast_cancer_scaled, iris, noisy_classification, relative_gap
 
 
 def scaled_iris():

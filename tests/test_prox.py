@@ -16,7 +16,9 @@ from .conftest import noisy_classification
 def objective_for(X, y, n_classes, strength, l1_ratio, fit_intercept=True, weights=None):
     y = y.astype(float) if n_classes == 2 else y.astype(np.int32)
     sw = np.ones(len(y)) if weights is None else weights
-    return Objective(MemorySource(X, y, sw, block_rows=97), n_classes, Penalty("elasticnet", strength, l1_ratio), fit_intercept)
+    return Objective(
+        MemorySource(X, y, sw, block_rows=97), n_classes, Penalty("elasticnet", strength, l1_ratio), fit_intercept
+    )
 
 
 @pytest.mark.parametrize("n_classes", [2, 3])
@@ -70,7 +72,14 @@ def test_prox_reaches_the_optimum_of_a_smooth_reformulation(n_classes, l1_ratio)
         return value, np.concatenate([gu, gv])
 
     bounds = [(0, None) if p else (None, None) for p in pen] + [(0, None) if p else (0, 0) for p in pen]
-    ref = minimize(fun, np.zeros(2 * n), jac=True, method="L-BFGS-B", bounds=bounds, options={"ftol": 1e-15, "gtol": 1e-11, "maxiter": 20_000})
+    ref = minimize(
+        fun,
+        np.zeros(2 * n),
+        jac=True,
+        method="L-BFGS-B",
+        bounds=bounds,
+        options={"ftol": 1e-15, "gtol": 1e-11, "maxiter": 20_000},
+    )
     assert result.fun <= ref.fun + 1e-12
     assert abs(result.fun - ref.fun) <= 1e-9 * abs(ref.fun)
     theta_ref, _ = split_uv(ref.x)
