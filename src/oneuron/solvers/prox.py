@@ -106,6 +106,7 @@ def _working_columns(objective, x, g, lam_value):
 
 def _center_intercepts(objective, x):
     """Softmax head: intercepts are defined up to a common shift (unpenalized); pick the zero-mean one."""
+    x = x + 0.0  # -0.0 -> +0.0: the zeros print as zeros
     if objective.is_binary or not objective.fit_intercept:
         return x
     W, b = objective.split(x)
