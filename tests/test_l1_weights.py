@@ -69,15 +69,22 @@ def test_l1_and_elasticnet_match_saga(name, penalty, C):
     np.testing.assert_allclose(ours.intercept_, saga.intercept_, atol=1e-4)
 
 
-def test_sparse_input_equals_dense_with_l1():
+@pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_sparse_input_equals_dense_with_l1(penalty, fit_intercept, rng):
+    # sparse binary input takes the coordinate descent through the sparse columns; dense the Hessian's
     import scipy.sparse as sp
 
     X, y = noisy_classification(n_samples=300, n_features=20)
     X = np.where(np.abs(X) > 0.5, X, 0.0)
-    dense = LogisticRegression(penalty="l1", C=0.3, tol=1e-10).fit(X, y)
-    sparse = LogisticRegression(penalty="l1", C=0.3, tol=1e-10).fit(sp.csr_matrix(X), y)
+    sw = rng.uniform(0.5, 2.0, size=300)
+    params = {"penalty": penalty, "l1_ratio": 0.5, "C": 0.1, "tol": 1e-10, "fit_intercept": fit_intercept}
+    dense = LogisticRegression(**params).fit(X, y, sample_weight=sw)
+    sparse = LogisticRegression(**params).fit(sp.csr_matrix(X), y, sample_weight=sw)
     np.testing.assert_allclose(sparse.coef_, dense.coef_, atol=1e-9)
+    np.testing.assert_allclose(sparse.intercept_, dense.intercept_, atol=1e-9)
     np.testing.assert_array_equal(sparse.coef_ != 0, dense.coef_ != 0)
+    assert (dense.coef_ == 0).any()
 
 
 def sklearn_weighted(X, y, **params):

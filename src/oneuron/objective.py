@@ -212,6 +212,22 @@ class Objective:
         local = np.append(columns, self.n_features) if self.fit_intercept else np.asarray(columns)
         return (np.arange(self.n_rows)[:, None] * d1 + local[None, :]).ravel()
 
+    def sparse_curvature(self, theta: np.ndarray, columns: np.ndarray):
+        """Binary head on an in-memory sparse matrix: ``(X[:, columns]`` as CSC, ``h / S)``, or None.
+
+        ``h`` is each row's curvature (:func:`oneuron.neuron.binary_curvature`), so that the Hessian of the
+        loss in those weights is ``A.T diag(h / S) A``: a solver can then run coordinate descent on the
+        quadratic model through the sparse columns, at a cost of their non-zeros, without forming it.
+        None for any other head or source (then use :meth:`hessian_columns`).
+        """
+        X = getattr(self.source, "X", None)
+        if not self.is_binary or X is None or not sp.issparse(X):
+            return None
+        self.n_passes += 1
+        w, b = self.split(theta)
+        h = neuron.binary_curvature(X, self.source.sample_weight.astype(np.float64), w, b)
+        return sp.csc_matrix(X[:, columns], dtype=np.float64), h / self.source.total_weight
+
     def hessian_columns(self, theta: np.ndarray, columns: np.ndarray | None = None) -> np.ndarray:
         """Hessian of ``F`` restricted to the weights of ``columns`` (all when None) and the intercepts.
 
