@@ -31,9 +31,11 @@ Stopping rule: the minimum-norm subgradient of the whole objective,
 of the smooth solvers, and zero exactly at the optimum. Weights that the optimum sets to zero come out as
 exact zeros.
 
-The solver sees only the objective: ``loss_gradient`` (one pass), ``hessian_columns`` (one pass) and the
-penalty's ``l1_strength``. The coordinate descent works on the small working-set Hessian (compiled with numba
-when it is installed, plain Python otherwise).
+The solver sees only the objective: ``loss_gradient`` (one pass), ``hessian_columns`` (one pass) or, for sparse
+binary data, ``sparse_curvature`` (the working set's sparse columns and each row's curvature ``h``, one pass)
+and the penalty's strengths. The coordinate descent runs on the working-set Hessian, or through the sparse
+columns keeping ``r = A d`` so a step costs one column's non-zeros (compiled with numba when it is
+installed, plain Python otherwise).
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from oneuron.solvers._result import Result, notify
 #: Armijo constant of the line search.
 SIGMA = 0.01
 #: an inner solve stops when its largest step (in gradient units, ``a |delta|``) falls below
-#: ``INNER_RATIO`` times the current optimality measure (1e-3 to 1e-1 measured within 25% of each other).
+#: ``INNER_RATIO`` times the current optimality measure (1e-2 measured best, see benchmarks/RESULTS.md).
 INNER_RATIO = 1e-2
 
 
