@@ -95,3 +95,20 @@ def test_warm_start_from_the_optimum_takes_no_iteration():
     first = prox.solve(obj, np.zeros(obj.n_params), tol=1e-9)
     again = prox.solve(obj, first.x, tol=1e-9)
     assert first.n_iter > 0 and again.n_iter == 0 and again.converged
+
+
+def test_coordinate_descent_kernels_agree_compiled_or_not_dense_or_sparse(rng):
+    # the same quadratic model: on its Hessian, and through the sparse columns it is made of
+    A = sp.random(50, 8, density=0.4, random_state=1, format="csc")
+    h = rng.random(50) / 50
+    A1 = np.column_stack([A.toarray(), np.ones(50)])
+    H = A1.T @ (h[:, None] * A1)
+    H[np.arange(8), np.arange(8)] += 0.01
+    g, x = rng.normal(size=9) * 0.1, rng.normal(size=9) * 0.1
+    lam = np.r_[np.full(8, 0.1), 0.0]
+    reference = prox._cd_sweeps(H, g, x, lam, 1000, 1e-13)[0]
+    assert np.any(x + reference == 0)  # some coordinates are thresholded to exact zeros
+    np.testing.assert_allclose(prox._cd(H, g, x, lam, 1000, 1e-13)[0], reference, atol=1e-12)
+    for kernel in (prox._cd_sparse_sweeps, prox._cd_sparse):
+        d = kernel(A.indptr, A.indices, A.data, h, 0.01, True, g, x, lam, 1000, 1e-13)[0]
+        np.testing.assert_allclose(d, reference, atol=1e-10)

@@ -75,8 +75,7 @@ def _cd_sweeps(H, g, x, lam, max_sweeps, tol):  # pragma: no cover - compiled by
             delta = z - u
             if delta != 0.0:
                 d[j] += delta
-                for i in range(m):
-                    Hd[i] += delta * H[i, j]
+                Hd += delta * H[j]  # H is symmetric: row j is column j, and contiguous
                 step = abs(delta) * a
                 if step > biggest:
                     biggest = step
