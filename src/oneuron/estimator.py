@@ -23,11 +23,11 @@ from oneuron.objective import Objective
 from oneuron.penalty import PENALTIES, Penalty
 from oneuron.progress import FitMonitor
 from oneuron.separation import check_separation
-from oneuron.solvers import SOLVERS
+from oneuron.solvers import NONSMOOTH_SOLVERS, SOLVERS
 from oneuron.solvers.minibatch import OPTIMIZERS
 
 #: iteration caps used when ``max_iter=None``.
-DEFAULT_MAX_ITER = {"gd": 10_000, "lbfgs": 1000, "newton": 100, "firth": 100}
+DEFAULT_MAX_ITER = {"gd": 10_000, "lbfgs": 1000, "newton": 100, "firth": 100, "prox": 200}
 
 
 def choose_solver(objective: Objective, sparse: bool) -> str:
@@ -43,7 +43,10 @@ def choose_solver(objective: Objective, sparse: bool) -> str:
     - Otherwise L-BFGS: on large dense data one Hessian pass costs about ``d / 10`` gradient passes (444 ms
       against 48 ms at 200,000 x 100), while L-BFGS needs 7-8 one-pass evaluations on well-conditioned
       data; for the softmax head Newton-CG took more passes than L-BFGS (17 vs 11 at tol=1e-4).
+    - Proximal Newton whenever the penalty has an l1 part (the only solver for it).
     """
+    if not objective.penalty.is_smooth:
+        return "prox"
     n, d = objective.source.n_samples, objective.n_features
     if objective.is_binary and sparse:
         return "newton"
@@ -61,20 +64,22 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    penalty : {"l2", None, "firth"}, default="l2"
-        Penalty on the weights (the intercept is never penalized). ``"firth"``: Firth's bias-reduced
-        regression (maximizes ``loglik + 0.5 log det I``; two classes), finite even on separated data; it
-        has its own Fisher-scoring solver (``solver`` is ignored).
+    penalty : {"l2", "l1", "elasticnet", None, "firth"}, default="l2"
+        Penalty on the weights (the intercept is never penalized), scaled as scikit-learn's. ``"firth"``:
+        Firth's bias-reduced regression (maximizes ``loglik + 0.5 log det I``; two classes), finite even on
+        separated data; it has its own Fisher-scoring solver (``solver`` is ignored).
     C : float, default=1.0
         Inverse regularization strength; ``C=np.inf`` means no penalty.
     l1_ratio : float, optional
-        Share of l1 in an elastic-net penalty.
-    solver : {"auto", "gd", "lbfgs", "newton", "sgd", "adam"}, default="auto"
-        ``"gd"`` is the lesson's batch gradient descent; ``"auto"`` picks the fastest for the problem.
-        ``"sgd"`` and ``"adam"`` are mini-batch solvers: ``fit`` runs ``max_iter`` epochs of shuffled
-        mini-batches, ``partial_fit`` one update per mini-batch.
+        Share of l1 in an elastic-net penalty, in [0, 1] (required with ``penalty="elasticnet"``).
+    solver : {"auto", "gd", "lbfgs", "newton", "prox", "sgd", "adam"}, default="auto"
+        ``"gd"`` is the lesson's batch gradient descent; ``"prox"`` is proximal Newton, the only solver for
+        l1/elastic net; ``"auto"`` picks the fastest for the problem. ``"sgd"`` and ``"adam"`` are
+        mini-batch solvers: ``fit`` runs ``max_iter`` epochs of shuffled mini-batches, ``partial_fit`` one
+        update per mini-batch.
     tol : float, default=1e-4
-        Stopping tolerance: on ``max|gradient|`` for lbfgs/newton, on the change of the cost for gd.
+        Stopping tolerance: on ``max|gradient|`` for lbfgs/newton, on the minimum-norm subgradient for prox,
+        on the change of the cost for gd.
     max_iter : int, optional
         Iteration cap; by default 10,000 for gd, 1,000 for lbfgs, 100 for newton.
     fit_intercept : bool, default=True
@@ -147,8 +152,14 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def _check_params(self) -> None:
         if self.penalty not in (*PENALTIES, "firth"):
             raise ValueError(f"penalty={self.penalty!r} is not supported; use one of {(*PENALTIES, 'firth')}.")
-        if self.penalty in ("l1", "elasticnet"):
-            raise ValueError(f"penalty={self.penalty!r} is not available yet; use 'l2' or None.")
+        if self.penalty == "elasticnet":
+            r = self.l1_ratio
+            if isinstance(r, bool) or not isinstance(r, numbers.Real) or not 0 <= r <= 1:
+                raise ValueError(f"l1_ratio must be a number in [0, 1] with penalty='elasticnet', got l1_ratio={r!r}.")
+        if self.penalty in ("l1", "elasticnet") and self.solver not in ("auto", *NONSMOOTH_SOLVERS):
+            raise ValueError(
+                f"solver={self.solver!r} cannot handle penalty={self.penalty!r}; use solver='auto' or 'prox'."
+            )
         if not isinstance(self.C, numbers.Real) or np.isnan(self.C) or self.C <= 0:
             raise ValueError(f"C must be a positive number (np.inf for no penalty), got C={self.C!r}.")
         if self.solver not in ("auto", *SOLVERS, *OPTIMIZERS):
@@ -286,7 +297,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 raise ValueError("sample_weight must contain only finite numbers (found NaN, inf or non-numbers).")
         sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
         if self.class_weight is not None:
-            sw = sw * compute_class_weight(self.class_weight, classes=classes, y=y)[np.searchsorted(classes, y)]
+            # "balanced" counts each class by its total sample weight, as scikit-learn does
+            cw = compute_class_weight(self.class_weight, classes=classes, y=y, sample_weight=sw)
+            sw = sw * cw[np.searchsorted(classes, y)]
         if not np.any(sw > 0):
             raise ValueError("sample_weight sums to zero: at least one sample needs a positive weight.")
         return sw.astype(X.dtype, copy=False)
@@ -345,20 +358,20 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         return np.asarray(neuron.forward_multi(X, self.coef_.astype(dt), self.intercept_.astype(dt)))
 
     def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities, shape (n, n_classes), columns in the order of ``classes_``."""
+        """Class probabilities, shape (n, n_classes), columns in the order of ``classes_`` (float64)."""
         if is_dask(X):
             return predict_lazy(self, X, "predict_proba")
-        z = self.decision_function(X)
+        z = np.asarray(self.decision_function(X), dtype=np.float64)  # float32 would round p to 1
         if z.ndim == 1:
-            p = neuron.sigmoid(z)
-            return np.column_stack([1 - p, p])
+            # sigmoid(-z), not 1 - p: keeps the tiny probabilities that 1 - p rounds to 0
+            return np.column_stack([neuron.sigmoid(-z), neuron.sigmoid(z)])
         return neuron.softmax(z)
 
     def predict_log_proba(self, X) -> np.ndarray:
         """Log of :meth:`predict_proba`, computed without taking log(0)."""
         if is_dask(X):
             return predict_lazy(self, X, "predict_log_proba")
-        z = self.decision_function(X)
+        z = np.asarray(self.decision_function(X), dtype=np.float64)
         if z.ndim == 1:
             return np.column_stack([neuron.log_sigmoid(-z), neuron.log_sigmoid(z)])
         return z - neuron.logsumexp(z)[:, None]

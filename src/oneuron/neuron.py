@@ -116,6 +116,12 @@ def binary_hessp(X, s: np.ndarray, w: np.ndarray, b: float, v_w: np.ndarray, v_b
     return X.T @ t, float(t.sum())
 
 
+def binary_curvature(X, s: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
+    """Curvature of each row's loss in its score: ``h_i = s_i d2l/dz2 = s_i p_i (1 - p_i)``."""
+    p = sigmoid(forward(X, w, b))
+    return s * p * (1 - p)
+
+
 def binary_hessian(X, s: np.ndarray, w: np.ndarray, b: float, fit_intercept: bool = True) -> np.ndarray:
     """Full Hessian ``[X 1].T diag(s p (1-p)) [X 1]`` of one block (drop the 1 column without intercept)."""
     p = sigmoid(forward(X, w, b))
@@ -164,6 +170,19 @@ def multinomial_loss_grad(X, Y: np.ndarray, s: np.ndarray, W: np.ndarray, b: np.
     loss = float(s @ (lse - (Z * Y).sum(axis=1)))
     R = s[:, None] * (np.exp(Z - lse[:, None]) - Y)  # P - Y with P = exp(Z - lse)
     return loss, np.asarray((X.T @ R).T), R.sum(axis=0)
+
+
+def multinomial_curvature(X, s: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Curvature of each row's loss in its K scores, shape (n, K, K): ``s_i (diag(p_i) - p_i p_i.T)``.
+
+    This is the Hessian of ``l = logsumexp(z) - z_y`` in ``z``; block (k, l) of the weights' Hessian is
+    ``X.T diag(H[:, k, l]) X``.
+    """
+    P = softmax(forward_multi(X, W, b))
+    H = -P[:, :, None] * P[:, None, :]
+    k = np.arange(P.shape[1])
+    H[:, k, k] += P
+    return s[:, None, None] * H
 
 
 def multinomial_hessp(X, s: np.ndarray, W: np.ndarray, b: np.ndarray, V_W: np.ndarray, v_b: np.ndarray):

@@ -8,6 +8,7 @@ penalty (``penalty.py``).
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
 from oneuron import kernels, neuron
 from oneuron.penalty import Penalty
@@ -110,6 +111,50 @@ def binary_firth_block(X, y, s, w, b, fit_intercept, info_inv):
     p = neuron.sigmoid(z).astype(np.float64)
     h = s * p * (1 - p) * ((Xt @ info_inv) * Xt).sum(axis=1)
     return loglik, Xt.T @ (s * (y - p) + h * (0.5 - p))
+
+
+def _gram(A, c: np.ndarray, intercept: bool) -> np.ndarray:
+    """``[A 1].T diag(c) [A 1]`` (without the column of ones when ``intercept`` is False), dense."""
+    if sp.issparse(A):
+        CA = sp.csr_matrix(A.multiply(c[:, None]))
+        G = (A.T @ CA).toarray()
+        col = np.asarray(CA.sum(axis=0)).ravel()
+    else:
+        CA = A * c[:, None]
+        G = A.T @ CA
+        col = CA.sum(axis=0)
+    if not intercept:
+        return G
+    m = G.shape[0]
+    out = np.empty((m + 1, m + 1), dtype=np.float64)
+    out[:m, :m] = G
+    out[:m, m] = out[m, :m] = col
+    out[m, m] = c.sum()
+    return out
+
+
+def _take_columns(X, columns):
+    return X if columns is None else X[:, columns]
+
+
+def binary_hessian_columns_block(X, y, s, w, b, columns, intercept):
+    """Hessian of one block's summed loss in the weights of ``columns`` (and the intercept)."""
+    h = neuron.binary_curvature(X, s, w, b)
+    return (_gram(_take_columns(X, columns), h, intercept),)
+
+
+def multi_hessian_columns_block(X, y, s, W, b, columns, intercept):
+    """Softmax Hessian of one block in the weights of ``columns`` of every class, class by class."""
+    Hz = neuron.multinomial_curvature(X, s, W, b)
+    A = _take_columns(X, columns)
+    K = W.shape[0]
+    m = (A.shape[1] if columns is not None else X.shape[1]) + intercept
+    H = np.empty((K, m, K, m), dtype=np.float64)
+    for k in range(K):
+        for j in range(k, K):
+            H[k, :, j, :] = _gram(A, Hz[:, k, j], intercept)
+            H[j, :, k, :] = H[k, :, j, :].T
+    return (H.reshape(K * m, K * m),)
 
 
 class Objective:
@@ -244,6 +289,50 @@ class Objective:
         hw, hb = self._reduce(binary_hessp_block, multi_hessp_block, theta, v_w, v_b)
         S = self.source.total_weight
         return self.join(hw / S + self.penalty.l2_strength * self.weights(v), hb / S)
+
+    def column_indices(self, columns: np.ndarray) -> np.ndarray:
+        """Flat indices in ``theta`` of the weights of ``columns`` in every class, then the intercepts.
+
+        The order is the one of :meth:`hessian_columns`: class by class, each class's ``columns`` followed
+        by its intercept.
+        """
+        d1 = self.n_features + self.fit_intercept
+        local = np.append(columns, self.n_features) if self.fit_intercept else np.asarray(columns)
+        return (np.arange(self.n_rows)[:, None] * d1 + local[None, :]).ravel()
+
+    def sparse_curvature(self, theta: np.ndarray, columns: np.ndarray):
+        """Binary head on an in-memory sparse matrix: ``(X[:, columns]`` as CSC, ``h / S)``, or None.
+
+        ``h`` is each row's curvature (:func:`oneuron.neuron.binary_curvature`), so that the Hessian of the
+        loss in those weights is ``A.T diag(h / S) A``: a solver can then run coordinate descent on the
+        quadratic model through the sparse columns, at a cost of their non-zeros, without forming it.
+        None for any other head or source (then use :meth:`hessian_columns`).
+        """
+        X = getattr(self.source, "X", None)
+        if not self.is_binary or X is None or not sp.issparse(X):
+            return None
+        self.n_passes += 1
+        w, b = self.split(theta)
+        h = neuron.binary_curvature(X, self.source.sample_weight.astype(np.float64), w, b)
+        return sp.csc_matrix(X[:, columns], dtype=np.float64), h / self.source.total_weight
+
+    def hessian_columns(self, theta: np.ndarray, columns: np.ndarray | None = None) -> np.ndarray:
+        """Hessian of ``F`` restricted to the weights of ``columns`` (all when None) and the intercepts.
+
+        One pass; its rows and columns are ordered as :meth:`column_indices`. This is what a proximal
+        Newton solver needs on its working set of features: ``[X_A 1].T diag(h) [X_A 1] / S`` plus the
+        smooth penalty on the diagonal (binary head; the softmax head has K x K such blocks).
+        """
+        if columns is not None:
+            columns = np.asarray(columns, dtype=np.intp)
+        (H,) = self._reduce(
+            binary_hessian_columns_block, multi_hessian_columns_block, theta, columns, self.fit_intercept
+        )
+        H = H / self.source.total_weight
+        m = (self.n_features if columns is None else len(columns)) + self.fit_intercept
+        diag = np.tile(np.r_[np.ones(m - int(self.fit_intercept)), np.zeros(int(self.fit_intercept))], self.n_rows)
+        H[np.diag_indices_from(H)] += self.penalty.l2_strength * diag
+        return H
 
     def hessian(self, theta: np.ndarray) -> np.ndarray:
         """Full Hessian of ``F`` (one pass; none if the last call had this theta)."""

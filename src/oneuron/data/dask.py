@@ -145,7 +145,10 @@ class DaskSource:
         self.classes, self.class_counts = classes, counts
         self.n_classes = len(classes)
         self.n_features = X.shape[1]
-        factors = class_factors(class_weight, classes, counts)
+        totals = counts
+        if s is not None and isinstance(class_weight, str):  # "balanced" counts classes by total sample weight
+            totals = np.array(dask.compute(*[s[y == c].sum() for c in classes]), dtype=np.float64)
+        factors = class_factors(class_weight, classes, totals)
 
         make = dask.delayed(_make_part, pure=True)
         ys, ss = y.to_delayed(), (s.to_delayed() if s is not None else [None] * len(rows))

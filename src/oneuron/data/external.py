@@ -30,13 +30,17 @@ def predict_lazy(estimator, X, method: str):
     return lazy(estimator, X, method)
 
 
-def class_factors(class_weight, classes: np.ndarray, counts: np.ndarray) -> np.ndarray | None:
-    """Per-class weight multipliers, as ``sklearn.utils.class_weight.compute_class_weight`` gives them."""
+def class_factors(class_weight, classes: np.ndarray, class_totals: np.ndarray) -> np.ndarray | None:
+    """Per-class weight multipliers, as ``sklearn.utils.class_weight.compute_class_weight`` gives them.
+
+    ``class_totals`` holds each class's total sample weight (its row count without sample weights).
+    """
     if class_weight is None:
         return None
     if isinstance(class_weight, str) and class_weight == "balanced":
-        # n / (K * count_k), scikit-learn's "balanced" rule, from the counts of the first pass
-        return counts.sum() / (len(classes) * counts.astype(np.float64))
+        # S / (K * S_k), scikit-learn's "balanced" rule with each class counted by its total sample weight
+        totals = np.asarray(class_totals, dtype=np.float64)
+        return totals.sum() / (len(classes) * totals)
     return compute_class_weight(class_weight, classes=classes, y=classes)
 
 
@@ -59,7 +63,7 @@ def external_source(estimator, X, y, sample_weight):
                 "y and sample_weight: a file source carries its own labels and weights; call fit(source) "
                 "and name the columns with target=... and weight=... when building the source."
             )
-        X.set_class_weight(class_factors(estimator.class_weight, X.classes, X.class_counts))
+        X.set_class_weight(class_factors(estimator.class_weight, X.classes, X.class_weight_sums))
         source = X
     else:
         from oneuron.data.dask import DaskSource

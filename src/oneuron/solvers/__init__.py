@@ -5,9 +5,12 @@ reported to ``callback(iteration, loss, grad_norm)``; a callback that returns Tr
 (early stopping).
 """
 
-from oneuron.solvers import gd, lbfgs, newton
+from oneuron.solvers import gd, lbfgs, newton, prox
 from oneuron.solvers._result import Result
 
-SOLVERS = {"gd": gd.solve, "lbfgs": lbfgs.solve, "newton": newton.solve}
+SOLVERS = {"gd": gd.solve, "lbfgs": lbfgs.solve, "newton": newton.solve, "prox": prox.solve}
 
-__all__ = ["Result", "SOLVERS", "gd", "lbfgs", "newton"]
+__all__ = ["Result", "SOLVERS", "gd", "lbfgs", "newton", "prox"]
+
+#: solvers that handle a penalty with an l1 part
+NONSMOOTH_SOLVERS = ("prox",)

@@ -1,0 +1,130 @@
+"""L1 regularization path (20 values of C from 1e-3 to 10): oneuron's proximal Newton vs scikit-learn.
+
+Every solver walks the path from the smallest C, warm-starting from the previous solution where it can
+(liblinear cannot). At each C the objective reached is evaluated by one yardstick (oneuron's objective plus
+its l1 part) and the relative gap to the best of the three is printed, so times are compared at the same
+final objective. The intercept is not fitted: liblinear penalizes it, which would make its problem differ.
+
+    python benchmarks/bench_l1_path.py            # dense 20,000 x 500 and sparse text-like 20,000 x 5,000
+    python benchmarks/bench_l1_path.py --quick    # small sizes, to check that it runs
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.datasets import make_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression as SkLogisticRegression
+from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
+
+from oneuron import LogisticRegression
+from oneuron.data import MemorySource
+from oneuron.objective import Objective
+from oneuron.penalty import Penalty
+
+
+def dense_data(n, d, seed=0):
+    X, y = make_classification(
+        n_samples=n, n_features=d, n_informative=max(5, d // 10), flip_y=0.05, class_sep=0.8, random_state=seed
+    )
+    return StandardScaler().fit_transform(X), y
+
+
+def sparse_text_data(n, d, nnz_per_row=40, seed=0):
+    """Bag-of-words-like rows: a few non-zero, non-negative, row-normalized counts; a sparse true model."""
+    rng = np.random.default_rng(seed)
+    # Zipf-like word frequencies
+    p = 1.0 / np.arange(1, d + 1) ** 1.1
+    p /= p.sum()
+    cols = rng.choice(d, size=(n, nnz_per_row), p=p)
+    rows = np.repeat(np.arange(n), nnz_per_row)
+    X = sp.csr_matrix((np.ones(n * nnz_per_row), (rows, cols.ravel())), shape=(n, d))
+    X.sum_duplicates()
+    X.data = np.log1p(X.data)
+    X = sp.csr_matrix(X.multiply(1.0 / np.sqrt(X.multiply(X).sum(axis=1))))
+    w = np.zeros(d)
+    informative = rng.choice(d, size=max(10, d // 50), replace=False)
+    w[informative] = rng.normal(scale=8.0, size=informative.size)
+    z = X @ w
+    y = (rng.random(n) < 1 / (1 + np.exp(-(z - np.median(z))))).astype(int)
+    return X, y
+
+
+def full_objective(X, y, C, coef):
+    source = MemorySource(X, y.astype(float), np.ones(X.shape[0]))
+    obj = Objective(source, 2, Penalty.from_params("l1", C, source.total_weight), fit_intercept=False)
+    return obj.loss(coef.ravel()) + obj.penalty.nonsmooth_value(coef.ravel())
+
+
+def run_path(make_model, X, y, Cs, warm):
+    model = make_model(Cs[0])
+    coefs, start = [], time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for C in Cs:
+            if not warm:
+                model = make_model(C)
+            model.set_params(C=C)
+            model.fit(X, y)
+            coefs.append(model.coef_.copy())
+    return time.perf_counter() - start, coefs
+
+
+def bench(name, X, y, Cs, tol_ours, tol_theirs):
+    print(f"\n== {name}: {X.shape[0]:,} x {X.shape[1]:,}{' sparse' if sp.issparse(X) else ''}, {len(Cs)} Cs")
+    runs = {
+        "oneuron prox": (
+            lambda C: LogisticRegression(penalty="l1", C=C, tol=tol_ours, fit_intercept=False, warm_start=True),
+            True,
+        ),
+        "sklearn saga": (
+            lambda C: SkLogisticRegression(
+                C=C, l1_ratio=1.0, solver="saga", tol=tol_theirs, max_iter=1000, fit_intercept=False, warm_start=True
+            ),
+            True,
+        ),
+        "sklearn liblinear": (
+            lambda C: SkLogisticRegression(
+                C=C, l1_ratio=1.0, solver="liblinear", tol=tol_theirs, max_iter=1000, fit_intercept=False
+            ),
+            False,
+        ),
+    }
+    results = {}
+    for label, (make, warm) in runs.items():
+        seconds, coefs = run_path(make, X, y, Cs, warm)
+        values = np.array([full_objective(X, y, C, c) for C, c in zip(Cs, coefs, strict=True)])
+        nnz = int((coefs[-1] != 0).sum())
+        results[label] = (seconds, values, nnz)
+    best = np.min([v for _, v, _ in results.values()], axis=0)
+    fastest_peer = min(results["sklearn saga"][0], results["sklearn liblinear"][0])
+    for label, (seconds, values, nnz) in results.items():
+        gap = np.max((values - best) / best)
+        print(f"{label:18s} {seconds:8.2f} s   max rel. objective gap to best {gap:9.2e}   nnz at C=10: {nnz}")
+    ratio = results["oneuron prox"][0] / fastest_peer
+    print(f"oneuron / fastest of saga, liblinear: {ratio:.3f}x (goal <= 0.1x)")
+    return ratio
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, to check that the script runs")
+    parser.add_argument("--threads", type=int, default=1, help="BLAS threads (default 1: the peers use one core)")
+    args = parser.parse_args(argv)
+    threadpool_limits(args.threads)
+    Cs = np.logspace(-3, 1, 20)
+    LogisticRegression(penalty="l1").fit(*dense_data(200, 20))  # compile the numba kernel once, before timing
+    n, d_dense, d_sparse = (4000, 100, 2000) if args.quick else (20_000, 500, 5000)
+    # oneuron at a tighter tolerance than the peers: its objective is then at least as low at every C
+    bench("dense", *dense_data(n, d_dense), Cs, tol_ours=1e-6, tol_theirs=1e-4)
+    bench("sparse text-like", *sparse_text_data(n, d_sparse), Cs, tol_ours=1e-6, tol_theirs=1e-4)
+
+
+if __name__ == "__main__":
+    main()

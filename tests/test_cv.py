@@ -1,0 +1,98 @@
+"""LogisticRegressionCV: same folds, same scores and same chosen C as scikit-learn's, fitted in the test."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn import linear_model
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import KFold
+from sklearn.utils.estimator_checks import check_estimator
+from threadpoolctl import threadpool_limits
+
+from oneuron import LogisticRegression, LogisticRegressionCV
+
+from .conftest import breast_cancer_scaled, noisy_classification
+
+# from 0.056: at smaller C the l1 fits are all-zero weights, where saga stops short of the intercepts' optimum
+CS = np.logspace(-1.25, 1, 5)
+
+
+def sklearn_cv(X, y, l1_ratios, solver, sample_weight=None, **params):
+    model = linear_model.LogisticRegressionCV(
+        Cs=CS, l1_ratios=l1_ratios, solver=solver, tol=1e-11, max_iter=50_000, use_legacy_attributes=False, **params
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.fit(X, y, sample_weight=sample_weight)
+
+
+CASES = {
+    # name: (data, our penalty, our l1_ratios, sklearn's l1_ratios, sklearn's solver)
+    "l2-binary": (breast_cancer_scaled, "l2", None, (0.0,), "newton-cholesky"),
+    "l2-3class": (lambda: noisy_classification(300, 10, n_classes=3, seed=1), "l2", None, (0.0,), "newton-cholesky"),
+    "l1-binary": (lambda: noisy_classification(300, 20, seed=2), "l1", None, (1.0,), "saga"),
+    "l1-3class": (lambda: noisy_classification(300, 10, n_classes=3, seed=1), "l1", None, (1.0,), "saga"),
+    "enet-binary": (lambda: noisy_classification(300, 20, seed=2), "elasticnet", [0.2, 0.8], [0.2, 0.8], "saga"),
+}
+
+
+@pytest.mark.parametrize("scoring", ["neg_log_loss", None])
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_same_choice_and_scores_as_sklearn(case, scoring):
+    make, penalty, ratios, sk_ratios, sk_solver = CASES[case]
+    X, y = make()
+    theirs = sklearn_cv(X, y, sk_ratios, sk_solver, cv=4, scoring=scoring)
+    ours = LogisticRegressionCV(Cs=CS, cv=4, penalty=penalty, l1_ratios=ratios, scoring=scoring, tol=1e-10).fit(X, y)
+    assert ours.C_ == theirs.C_ and ours.l1_ratio_ == theirs.l1_ratio_
+    assert ours.scores_.shape == theirs.scores_.shape and ours.coefs_paths_.shape == theirs.coefs_paths_.shape
+    assert ours.n_iter_.shape == theirs.n_iter_.shape
+    np.testing.assert_allclose(ours.scores_, theirs.scores_, atol=1e-6)
+    np.testing.assert_allclose(ours.Cs_, theirs.Cs_)
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, atol=1e-5)
+    np.testing.assert_allclose(ours.intercept_, theirs.intercept_, atol=1e-5)
+
+
+def test_sample_weight_class_weight_and_refit_false_match_sklearn(rng):
+    X, y = noisy_classification(300, 10, seed=3)
+    sw = rng.uniform(0.2, 2.0, size=300)
+    folds = KFold(3, shuffle=True, random_state=0)
+    kw = {"cv": folds, "scoring": "neg_log_loss", "class_weight": "balanced", "refit": False}
+    theirs = sklearn_cv(X, y, (0.0,), "newton-cholesky", sample_weight=sw, **kw)
+    ours = LogisticRegressionCV(Cs=CS, tol=1e-10, **kw).fit(X, y, sample_weight=sw)
+    np.testing.assert_allclose(ours.scores_, theirs.scores_, atol=1e-6)
+    assert ours.C_ == pytest.approx(theirs.C_)
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, atol=1e-5)
+
+
+def test_path_points_are_the_fits_of_logistic_regression():
+    X, y = noisy_classification(200, 8, seed=4)
+    folds = list(KFold(3).split(X))
+    cv = LogisticRegressionCV(Cs=[0.1, 1.0], cv=folds, penalty="l1", tol=1e-10, n_jobs=2).fit(X, y)
+    train = folds[1][0]
+    single = LogisticRegression(penalty="l1", C=1.0, tol=1e-10).fit(X[train], y[train])
+    np.testing.assert_allclose(cv.coefs_paths_[1, 0, 1, 0, :-1], single.coef_[0], atol=1e-8)
+    np.testing.assert_allclose(cv.coefs_paths_[1, 0, 1, 0, -1], single.intercept_[0], atol=1e-8)
+
+
+def test_check_estimator():
+    # hundreds of tiny fits, where BLAS threads only add overhead on a busy machine
+    with threadpool_limits(1):
+        check_estimator(LogisticRegressionCV(Cs=2, cv=3))
+
+
+@pytest.mark.parametrize(
+    "params,message",
+    [
+        ({"Cs": 0}, "Cs must be"),
+        ({"Cs": [1.0, -1.0]}, "Cs must be"),
+        ({"penalty": "elasticnet"}, "l1_ratios"),
+        ({"penalty": "elasticnet", "l1_ratios": [0.5, 2.0]}, "l1_ratios"),
+        ({"penalty": "l1", "solver": "lbfgs"}, "'auto' or 'prox'"),
+        ({"penalty": "l3"}, "penalty="),
+    ],
+)
+def test_bad_parameters_raise(params, message):
+    X, y = noisy_classification(60, 3)
+    with pytest.raises(ValueError, match=message):
+        LogisticRegressionCV(**params).fit(X, y)

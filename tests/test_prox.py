@@ -1,0 +1,114 @@
+"""Proximal Newton solver and the restricted Hessian it uses: checked against independent computations."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.optimize import minimize
+
+from oneuron.data import MemorySource
+from oneuron.objective import Objective
+from oneuron.penalty import Penalty
+from oneuron.solvers import prox
+
+from .conftest import noisy_classification
+
+
+def objective_for(X, y, n_classes, strength, l1_ratio, fit_intercept=True, weights=None):
+    y = y.astype(float) if n_classes == 2 else y.astype(np.int32)
+    sw = np.ones(len(y)) if weights is None else weights
+    return Objective(
+        MemorySource(X, y, sw, block_rows=97), n_classes, Penalty("elasticnet", strength, l1_ratio), fit_intercept
+    )
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_hessian_columns_equals_hessp_columns(n_classes, sparse, fit_intercept, rng):
+    X, y = noisy_classification(n_samples=250, n_features=8, n_classes=n_classes, seed=3)
+    if sparse:
+        X = sp.csr_matrix(np.where(np.abs(X) > 0.7, X, 0.0))
+    obj = objective_for(X, y, n_classes, 0.05, 0.4, fit_intercept, weights=rng.random(250))
+    theta = rng.normal(size=obj.n_params) * 0.3
+    full = np.column_stack([obj.hessp(theta, e) for e in np.eye(obj.n_params)])
+    cols = np.array([0, 3, 7])
+    idx = obj.column_indices(cols)
+    np.testing.assert_allclose(obj.hessian_columns(theta, cols), full[np.ix_(idx, idx)], atol=1e-12)
+    np.testing.assert_allclose(obj.hessian_columns(theta), full, atol=1e-12)
+
+
+def test_optimality_is_the_minimum_norm_subgradient():
+    x = np.array([0.0, 0.0, 2.0, -1.0, 0.5])
+    g = np.array([0.3, -2.0, -0.5, 0.2, 0.1])
+    lam = np.array([1.0, 1.0, 1.0, 1.0, 0.0])  # the last entry is unpenalized (an intercept)
+    np.testing.assert_allclose(prox.optimality(x, g, lam), [0.0, 1.0, 0.5, 0.8, 0.1])
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
+def test_prox_reaches_the_optimum_of_a_smooth_reformulation(n_classes, l1_ratio):
+    # |w| = u + v with u, v >= 0 turns the l1 problem into a smooth bound-constrained one for L-BFGS-B.
+    X, y = noisy_classification(n_samples=300, n_features=20, n_classes=n_classes, seed=5)
+    obj = objective_for(X, y, n_classes, 0.06, l1_ratio)
+    lam = obj.penalty.l1_strength
+    result = prox.solve(obj, np.zeros(obj.n_params), tol=1e-10)
+    assert result.converged
+
+    pen = np.zeros(obj.n_params, dtype=bool)
+    pen[obj.column_indices(np.arange(obj.n_features))] = True
+    pen[obj.column_indices(np.array([], dtype=np.intp))] = False
+    n = obj.n_params
+
+    def split_uv(z):
+        return z[:n] - z[n:] * pen, z[n:]
+
+    def fun(z):
+        theta, v = split_uv(z)
+        f, g = obj.loss_gradient(theta)
+        u = z[:n]
+        value = f + lam * (u[pen].sum() + v[pen].sum())
+        gu = g + lam * pen
+        gv = -g * pen + lam * pen
+        return value, np.concatenate([gu, gv])
+
+    bounds = [(0, None) if p else (None, None) for p in pen] + [(0, None) if p else (0, 0) for p in pen]
+    ref = minimize(
+        fun,
+        np.zeros(2 * n),
+        jac=True,
+        method="L-BFGS-B",
+        bounds=bounds,
+        options={"ftol": 1e-15, "gtol": 1e-11, "maxiter": 20_000},
+    )
+    assert result.fun <= ref.fun + 1e-12
+    assert abs(result.fun - ref.fun) <= 1e-9 * abs(ref.fun)
+    theta_ref, _ = split_uv(ref.x)
+    np.testing.assert_allclose(obj.weights(result.x), obj.weights(theta_ref), atol=1e-4)
+    zeros = obj.weights(result.x) == 0.0  # exact zeros, where the reference is (numerically) zero
+    assert zeros.any()
+    np.testing.assert_array_equal(zeros, np.abs(obj.weights(theta_ref)) < 1e-6)
+
+
+def test_warm_start_from_the_optimum_takes_no_iteration():
+    X, y = noisy_classification(n_samples=200, n_features=6)
+    obj = objective_for(X, y, 2, 0.05, 1.0)
+    first = prox.solve(obj, np.zeros(obj.n_params), tol=1e-9)
+    again = prox.solve(obj, first.x, tol=1e-9)
+    assert first.n_iter > 0 and again.n_iter == 0 and again.converged
+
+
+def test_coordinate_descent_kernels_agree_compiled_or_not_dense_or_sparse(rng):
+    # the same quadratic model: on its Hessian, and through the sparse columns it is made of
+    A = sp.random(50, 8, density=0.4, random_state=1, format="csc")
+    h = rng.random(50) / 50
+    A1 = np.column_stack([A.toarray(), np.ones(50)])
+    H = A1.T @ (h[:, None] * A1)
+    H[np.arange(8), np.arange(8)] += 0.01
+    g, x = rng.normal(size=9) * 0.1, rng.normal(size=9) * 0.1
+    lam = np.r_[np.full(8, 0.1), 0.0]
+    reference = prox._cd_sweeps(H, g, x, lam, 1000, 1e-13)[0]
+    assert np.any(x + reference == 0)  # some coordinates are thresholded to exact zeros
+    np.testing.assert_allclose(prox._cd(H, g, x, lam, 1000, 1e-13)[0], reference, atol=1e-12)
+    for kernel in (prox._cd_sparse_sweeps, prox._cd_sparse):
+        d = kernel(A.indptr, A.indices, A.data, h, 0.01, True, g, x, lam, 1000, 1e-13)[0]
+        np.testing.assert_allclose(d, reference, atol=1e-10)
