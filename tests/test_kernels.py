@@ -248,10 +248,13 @@ def test_blas_is_held_to_one_thread_while_blocks_run_in_parallel():
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("fit_intercept", [True, False])
 def test_dense_hessian_equals_neuron(dtype, fit_intercept):
+    """The dense (syrk, half-flop) Hessian equals the float64 one and the sparse path's."""
     X, y, s = block_data(2, dtype, sparse=False)
     w = np.random.default_rng(6).normal(size=12)
-    H = kernels.binary_hessian_dense(X, s, w, -0.3, fit_intercept)
+    H = neuron.binary_hessian(X, s, w.astype(dtype), dtype(-0.3), fit_intercept)
+    H_sparse = neuron.binary_hessian(sp.csr_matrix(X.astype(np.float64)), s.astype(np.float64), w, -0.3, fit_intercept)
     ref = neuron.binary_hessian(X.astype(np.float64), s.astype(np.float64), w, -0.3, fit_intercept)
+    np.testing.assert_allclose(H_sparse, ref, rtol=1e-12, atol=1e-12)
     if dtype == np.float64:
         np.testing.assert_allclose(H, ref, rtol=1e-12, atol=1e-12)
     else:  # float32 products (as neuron.binary_hessian on float32 data): only Newton's direction uses them

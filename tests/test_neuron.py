@@ -137,3 +137,19 @@ def test_softmax_full_hessian_matches_finite_differences(fit_intercept):
     numeric = np.column_stack([approx_fprime(theta, lambda t, j=j: grad(t)[j], 1e-7) for j in range(K * m)]).T
     H = neuron.multinomial_hessian(X, s, *split(theta), fit_intercept=fit_intercept)
     np.testing.assert_allclose(H, numeric, rtol=1e-5, atol=1e-5 * np.abs(numeric).max())
+
+
+@pytest.mark.parametrize("sign", ["nonnegative", "mixed"])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_weighted_gram_equals_the_bordered_product(sign, sparse):
+    """Both paths (syrk for c >= 0, plain product otherwise), dense and sparse, equal [X 1].T diag(c) [X 1]."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(9)
+    X = rng.normal(size=(50, 4))
+    c = rng.uniform(0, 1, 50) if sign == "nonnegative" else rng.normal(size=50)
+    A = np.column_stack([X, np.ones(50)])
+    expected = A.T @ (c[:, None] * A)
+    got = neuron.weighted_gram(sp.csr_matrix(X) if sparse else X, c)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(neuron.weighted_gram(X, c, with_ones=False), expected[:4, :4], rtol=1e-12)

@@ -26,8 +26,6 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from oneuron.neuron import sigmoid as neuron_sigmoid
-
 try:  # numba is optional (extra "fast")
     import numba
 except ImportError:  # pragma: no cover - exercised only without the extra
@@ -382,25 +380,3 @@ def multi_hessp(X, s, W, b, V_W, v_b):
     if isinstance(X, np.ndarray):
         return _multi_hessp_dense(np.asarray(X), s, *args)
     return _multi_hessp_csr(*_csr(X), s, *args)
-
-
-def binary_hessian_dense(X: np.ndarray, s, w, b, fit_intercept: bool) -> np.ndarray:
-    """Full Hessian of one dense block as :func:`oneuron.neuron.binary_hessian`, at half its flops.
-
-    With ``h = s p (1 - p) >= 0`` and ``U = sqrt(h) * X`` (rows scaled), ``X.T diag(h) X = U.T U``, which
-    NumPy hands to BLAS's symmetric rank-k update (``syrk``: half the work of a general product). Plain
-    NumPy: used with or without numba.
-    """
-    z = X @ np.asarray(w, dtype=X.dtype) + X.dtype.type(b)
-    p = neuron_sigmoid(z)
-    h = np.asarray(s, dtype=np.float64) * p * (1.0 - p)
-    U = X * np.sqrt(h, dtype=np.float64).astype(X.dtype)[:, None]
-    Hww = (U.T @ U).astype(np.float64)
-    if not fit_intercept:
-        return Hww
-    d = Hww.shape[0]
-    H = np.empty((d + 1, d + 1))
-    H[:d, :d] = Hww
-    H[:d, d] = H[d, :d] = h @ X
-    H[d, d] = h.sum()
-    return H

@@ -122,27 +122,38 @@ def binary_curvature(X, s: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
     return s * p * (1 - p)
 
 
+def weighted_gram(X, c: np.ndarray, with_ones: bool = True) -> np.ndarray:
+    """``[X 1].T diag(c) [X 1]`` in float64 (without the column of ones when ``with_ones`` is False).
+
+    Every Hessian of the neuron has this shape, with ``c`` a per-row curvature. Where ``c >= 0`` it is
+    ``U.T U`` with ``U = sqrt(c) X``, which BLAS computes as a symmetric rank-k update (half the flops of
+    a general product); softmax cross-class curvatures ``-p_k p_j`` are negative and take the plain product.
+    """
+    c = np.asarray(c, dtype=np.float64)
+    if hasattr(X, "multiply"):  # sparse
+        CX = X.multiply(c[:, None]).tocsr()
+        G = (X.T @ CX).toarray()
+        border = np.asarray(CX.sum(axis=0)).ravel()
+    elif np.all(c >= 0):
+        U = X * np.sqrt(c).astype(X.dtype)[:, None]
+        G, border = U.T @ U, c @ X
+    else:
+        CX = X * c[:, None]
+        G, border = X.T @ CX, CX.sum(axis=0)
+    G = np.asarray(G, dtype=np.float64)
+    if not with_ones:
+        return G
+    d = G.shape[0]
+    H = np.empty((d + 1, d + 1))
+    H[:d, :d] = G
+    H[:d, d] = H[d, :d] = border
+    H[d, d] = c.sum()
+    return H
+
+
 def binary_hessian(X, s: np.ndarray, w: np.ndarray, b: float, fit_intercept: bool = True) -> np.ndarray:
     """Full Hessian ``[X 1].T diag(s p (1-p)) [X 1]`` of one block (drop the 1 column without intercept)."""
-    p = sigmoid(forward(X, w, b))
-    h = s * p * (1 - p)
-    if hasattr(X, "multiply"):  # sparse
-        Xh = X.multiply(h[:, None]).tocsr()
-        Hww = np.asarray((X.T @ Xh).todense())
-        xh = np.asarray(Xh.sum(axis=0)).ravel()
-    else:
-        # X.T diag(h) X = Xr.T Xr with Xr = sqrt(h) X: numpy computes A.T @ A with half the flops (syrk)
-        r = np.sqrt(h)
-        Xr = X * r[:, None]
-        Hww, xh = Xr.T @ Xr, Xr.T @ r
-    if not fit_intercept:
-        return Hww
-    d = Hww.shape[0]
-    H = np.empty((d + 1, d + 1), dtype=Hww.dtype)
-    H[:d, :d] = Hww
-    H[:d, d] = H[d, :d] = xh
-    H[d, d] = h.sum()
-    return H
+    return weighted_gram(X, binary_curvature(X, s, w, b), fit_intercept)
 
 
 # ----------------------------------------------------------------------------------------------------------

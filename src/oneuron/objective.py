@@ -46,8 +46,6 @@ def binary_hessp_block(X, y, s, w, b, v_w, v_b):
 
 def binary_hessian_block(X, y, s, w, b, fit_intercept):
     """Full Hessian of one block."""
-    if isinstance(X, np.ndarray):
-        return (kernels.binary_hessian_dense(X, s, w, b, fit_intercept),)
     return (neuron.binary_hessian(X, s, w, b, fit_intercept),)
 
 
@@ -113,26 +111,6 @@ def binary_firth_block(X, y, s, w, b, fit_intercept, info_inv):
     return loglik, Xt.T @ (s * (y - p) + h * (0.5 - p))
 
 
-def _gram(A, c: np.ndarray, intercept: bool) -> np.ndarray:
-    """``[A 1].T diag(c) [A 1]`` (without the column of ones when ``intercept`` is False), dense."""
-    if sp.issparse(A):
-        CA = sp.csr_matrix(A.multiply(c[:, None]))
-        G = (A.T @ CA).toarray()
-        col = np.asarray(CA.sum(axis=0)).ravel()
-    else:
-        CA = A * c[:, None]
-        G = A.T @ CA
-        col = CA.sum(axis=0)
-    if not intercept:
-        return G
-    m = G.shape[0]
-    out = np.empty((m + 1, m + 1), dtype=np.float64)
-    out[:m, :m] = G
-    out[:m, m] = out[m, :m] = col
-    out[m, m] = c.sum()
-    return out
-
-
 def _take_columns(X, columns):
     return X if columns is None else X[:, columns]
 
@@ -140,7 +118,7 @@ def _take_columns(X, columns):
 def binary_hessian_columns_block(X, y, s, w, b, columns, intercept):
     """Hessian of one block's summed loss in the weights of ``columns`` (and the intercept)."""
     h = neuron.binary_curvature(X, s, w, b)
-    return (_gram(_take_columns(X, columns), h, intercept),)
+    return (neuron.weighted_gram(_take_columns(X, columns), h, intercept),)
 
 
 def multi_hessian_columns_block(X, y, s, W, b, columns, intercept):
@@ -152,7 +130,7 @@ def multi_hessian_columns_block(X, y, s, W, b, columns, intercept):
     H = np.empty((K, m, K, m), dtype=np.float64)
     for k in range(K):
         for j in range(k, K):
-            H[k, :, j, :] = _gram(A, Hz[:, k, j], intercept)
+            H[k, :, j, :] = neuron.weighted_gram(A, Hz[:, k, j], intercept)
             H[j, :, k, :] = H[k, :, j, :].T
     return (H.reshape(K * m, K * m),)
 
