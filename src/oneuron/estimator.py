@@ -14,7 +14,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from oneuron import neuron
+from oneuron import checks, neuron
 from oneuron.data import MemorySource
 from oneuron.objective import Objective
 from oneuron.penalty import PENALTIES, Penalty
@@ -119,7 +119,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             raise ValueError(f"penalty={self.penalty!r} is not supported; use one of {PENALTIES}.")
         if self.penalty in ("l1", "elasticnet"):
             raise ValueError(f"penalty={self.penalty!r} is not available yet; use 'l2' or None.")
-        if not isinstance(self.C, numbers.Real) or np.isnan(self.C) or self.C <= 0:
+        if not isinstance(self.C, numbers.Real) or isinstance(self.C, bool) or np.isnan(self.C) or self.C <= 0:
             raise ValueError(f"C must be a positive number (np.inf for no penalty), got C={self.C!r}.")
         if self.solver not in ("auto", *SOLVERS):
             raise ValueError(f"solver={self.solver!r} is not supported; use 'auto' or one of {sorted(SOLVERS)}.")
@@ -171,9 +171,12 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         sample_weight = self._sample_weight(X, y, classes, sample_weight)
         n_classes = len(classes)
         y_source = y_encoded.astype(X.dtype) if n_classes == 2 else y_encoded.astype(np.int32)
-        source = MemorySource(X, y_source, sample_weight)
-        penalty = Penalty.from_params(self.penalty, self.C, source.total_weight, self.l1_ratio)
+        sample_weight, C = checks.rescale_sample_weight(sample_weight, self.C)  # sums beyond 1e30: scaled, exactly
+        source = MemorySource(X, y_source, sample_weight.astype(X.dtype, copy=False))
+        checks.limit_block_rows(source, n_classes)  # many classes: bounded (rows x classes) temporaries
+        penalty = Penalty.from_params(self.penalty, C, source.total_weight, self.l1_ratio)
         objective = Objective(source, n_classes, penalty, self.fit_intercept)
+        checks.check_model_size(objective.n_params, n_classes, objective.n_features)
 
         solver = self.solver if self.solver != "auto" else choose_solver(objective, sp.issparse(X))
         max_iter = DEFAULT_MAX_ITER[solver] if self.max_iter is None else self.max_iter
@@ -187,7 +190,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             if self.verbose:
                 print(f"iteration {iteration:5d}   cost {loss:.8f}   |gradient| {grad_norm:.3e}", file=sys.stdout)
 
-        result = SOLVERS[solver](objective, x0, tol=self.tol, max_iter=max_iter, callback=callback, **options)
+        hint = ", or lower learning_rate" if solver == "gd" and self.learning_rate != "auto" else ""
+        with checks.overflow_as_value_error(X, hint):
+            result = SOLVERS[solver](objective, x0, tol=self.tol, max_iter=max_iter, callback=callback, **options)
         if not result.converged:
             warnings.warn(
                 f"{solver} did not converge: {result.message}. Increase max_iter, scale the features "
@@ -213,7 +218,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             sw = sw * compute_class_weight(self.class_weight, classes=classes, y=y)[np.searchsorted(classes, y)]
         if not np.any(sw > 0):
             raise ValueError("sample_weight sums to zero: at least one sample needs a positive weight.")
-        return sw.astype(X.dtype, copy=False)
+        return sw
 
     def _start(self, objective: Objective, classes) -> np.ndarray:
         """Zeros (the lesson's start), or the current coefficients with ``warm_start``."""
@@ -237,9 +242,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False)
         dt = X.dtype
-        if len(self.classes_) == 2:
-            return np.asarray(neuron.forward(X, self.coef_[0].astype(dt), dt.type(self.intercept_[0])))
-        return np.asarray(neuron.forward_multi(X, self.coef_.astype(dt), self.intercept_.astype(dt)))
+        with checks.overflow_as_value_error(X):
+            if len(self.classes_) == 2:
+                return np.asarray(neuron.forward(X, self.coef_[0].astype(dt), dt.type(self.intercept_[0])))
+            return np.asarray(neuron.forward_multi(X, self.coef_.astype(dt), self.intercept_.astype(dt)))
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, shape (n, n_classes), columns in the order of ``classes_``."""
@@ -261,6 +267,12 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         z = self.decision_function(X)
         index = (z > 0).astype(np.intp) if z.ndim == 1 else z.argmax(axis=1)
         return self.classes_[index]
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """Accuracy on ``(X, y)``; labels never seen in ``fit`` count as errors, with an UnseenLabelWarning."""
+        check_is_fitted(self)
+        checks.warn_unseen_labels(self.classes_, y)
+        return super().score(X, y, sample_weight=sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
