@@ -19,9 +19,8 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-import pytest
 import scipy.sparse as sp
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning
 
@@ -212,7 +211,8 @@ def test_invariant_to_row_order_and_memory_layout(problem, solver):
 
 @given(problems())
 def test_repeated_fits_are_identical(problem):
-    first, second = fit(problem), fit(problem)
+    """Bit-identical on repeated runs, also when the objective is evaluated on 2 threads."""
+    first, second = fit(problem), fit(problem, n_jobs=2)
     np.testing.assert_array_equal(first.coef_, second.coef_)
     np.testing.assert_array_equal(first.intercept_, second.intercept_)
     assert first.loss_curve_ == second.loss_curve_
@@ -244,9 +244,21 @@ def test_float32_is_close_to_float64(problem):
     assert sw @ diff <= 1e-2 * sw.sum(), (problem.description, diff.max())
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_the_strategy_reaches_every_dtype(dtype):
+@given(st.data())
+@settings(max_examples=len(DTYPES) * 5)
+def test_the_strategy_reaches_every_dtype(data):
     """A guard on the generator itself: the drawn data has the dtype it claims."""
-    problem = problems(dtypes=(dtype,)).example()
+    dtype = data.draw(st.sampled_from(DTYPES))
+    problem = data.draw(problems(dtypes=(dtype,)))
     expected = {"int": np.int64, "bool": np.bool_}.get(dtype, dtype)
     assert problem.X.dtype == np.dtype(expected)
+
+
+def test_the_slow_profile_draws_at_least_ten_thousand_examples():
+    property_tests = [
+        f
+        for name, f in globals().items()
+        if name.startswith("test_") and "strategy" not in name and hasattr(f, "hypothesis")
+    ]
+    per_test = settings.get_profile("slow").max_examples
+    assert len(property_tests) * per_test >= 10_000, (len(property_tests), per_test)
