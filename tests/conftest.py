@@ -56,7 +56,7 @@ def relative_gap(a: float, b: float) -> float:
 # `make test-slow`). Pick one with ONEURON_HYPOTHESIS_PROFILE or hypothesis' own --hypothesis-profile option.
 settings.register_profile(
     "default",
-    max_examples=60,
+    max_examples=50,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],

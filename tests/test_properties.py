@@ -106,7 +106,7 @@ def fit(problem: Problem, X=None, y=None, sample_weight=None, **params) -> Logis
 
     ``model.converged`` records whether the solver met the tolerance.
     """
-    params = {"tol": 1e-10, "max_iter": 500, **params}
+    params = {"tol": 1e-10, "max_iter": 300, **params}
     X = problem.data(X)
     y = problem.y if y is None else y
     sw = problem.sample_weight if sample_weight is None else sample_weight
@@ -167,9 +167,12 @@ def _zero_model(model: LogisticRegression) -> LogisticRegression:
     return zero
 
 
-@given(problems())
-def test_probabilities_are_valid_and_the_fit_is_clean(problem):
-    model = fit(problem)
+SOLVERS = st.sampled_from(["auto", "gd", "lbfgs", "newton"])
+
+
+@given(problems(), SOLVERS)
+def test_probabilities_are_valid_and_the_fit_is_clean(problem, solver):
+    model = fit(problem, solver=solver, tol=1e-6)
     X = problem.data()
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
@@ -209,10 +212,10 @@ def test_invariant_to_row_order_and_memory_layout(problem, solver):
             assert_same_optimum(problem, reference, model)
 
 
-@given(problems())
-def test_repeated_fits_are_identical(problem):
+@given(problems(), SOLVERS)
+def test_repeated_fits_are_identical(problem, solver):
     """Bit-identical on repeated runs, also when the objective is evaluated on 2 threads."""
-    first, second = fit(problem), fit(problem, n_jobs=2)
+    first, second = fit(problem, solver=solver, tol=1e-6), fit(problem, solver=solver, tol=1e-6, n_jobs=2)
     np.testing.assert_array_equal(first.coef_, second.coef_)
     np.testing.assert_array_equal(first.intercept_, second.intercept_)
     assert first.loss_curve_ == second.loss_curve_
