@@ -47,7 +47,8 @@ def main(argv=None) -> None:
         y = np.arange(n)
         ours = measure(lambda: LogisticRegression(solver="lbfgs", max_iter=args.iterations), X, y)
         theirs = measure(lambda: linear_model.LogisticRegression(solver="lbfgs", max_iter=args.iterations), X, y)
-        print(f"{n:>7} {ours[0]:>12.1f} {theirs[0]:>12.1f} {theirs[0] / ours[0]:>6.1f} {ours[1]:>10.2f} {theirs[1]:>10.2f}")
+        ratio = theirs[0] / ours[0]
+        print(f"{n:>7} {ours[0]:>12.1f} {theirs[0]:>12.1f} {ratio:>6.1f} {ours[1]:>10.2f} {theirs[1]:>10.2f}")
 
 
 if __name__ == "__main__":
