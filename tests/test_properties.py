@@ -139,9 +139,16 @@ def objective_at(problem: Problem, model: LogisticRegression) -> float:
 
 
 def gradient_at(problem: Problem, model: LogisticRegression) -> float:
-    """``max |gradient|`` of the float64 objective at ``model``'s coefficients."""
+    """``max |gradient|`` of the float64 objective at ``model``'s coefficients, in units of the features' scale.
+
+    The gradient for ``w_j`` is proportional to the size of feature ``j``; dividing by ``max |X_j|`` makes the
+    test the same for features of size 1e-8 and 1e8 (it is the gradient for the features scaled to 1).
+    """
     objective, theta = _objective(problem, model)
-    return float(np.max(np.abs(objective.gradient(theta))))
+    g_w, g_b = objective.split(objective.gradient(theta))
+    column_scale = np.max(np.abs(np.asarray(problem.X, dtype=np.float64)), axis=0)
+    g_w = np.asarray(g_w) / np.where(column_scale > 0, column_scale, 1.0)
+    return float(max(np.max(np.abs(g_w)), np.max(np.abs(g_b))))
 
 
 def assert_same_optimum(problem: Problem, a: LogisticRegression, b: LogisticRegression, *, rtol=1e-8, atol=1e-6):
@@ -197,7 +204,8 @@ def test_probabilities_are_valid_and_the_fit_is_clean(problem, solver):
 def test_invariant_to_row_order_and_memory_layout(problem, solver):
     """Shuffled rows, the other memory order and sparse-vs-dense reach the same optimum.
 
-    Compared where both fits reached the optimum (``max|gradient| <= 1e-8`` in float64). On the worst drawn
+    Compared where both fits reached the optimum (``max|gradient| <= 1e-8`` in float64, per unit of feature
+    scale, see :func:`gradient_at`). On the worst drawn
     problems (features ~1e5 with collinear columns, weights spanning 1e16) the objective's condition number
     passes 1e16: the solvers then stop at the float64 rounding floor, at points that depend on the summation
     order, and there is no unique answer to compare to 1e-8.
@@ -238,10 +246,11 @@ def test_float32_is_close_to_float64(problem):
     m32 = fit(problem, X=problem.X.astype(np.float32), tol=1e-6)
     assert m32.coef_.dtype == np.float64  # parameters are kept in float64
     assert m32.decision_function(problem.X.astype(np.float32)).dtype == np.float32
-    # float32 rounds X (relative 6e-8) and sums each block in float32: where the float32 fit meets its
-    # tolerance, its objective (measured in float64) is within 1e-4 of the float64 optimum, relative to the
+    # float32 rounds X (relative 6e-8) and sums each block in float32: where the float32 fit got near the
+    # optimum (max|gradient| <= 1e-4 measured in float64; L-BFGS may also stop on its relative-reduction test,
+    # which float32 noise meets early), its objective is within 1e-4 of the float64 optimum, relative to the
     # objective at w = 0, and its predictions are close in the weighted mean
-    if not m32.converged or gradient_at(problem, m64) > 1e-8:
+    if gradient_at(problem, m32) > 1e-4 or gradient_at(problem, m64) > 1e-8:
         event("not compared: a fit stopped short of its tolerance")
         return
     event("compared")
