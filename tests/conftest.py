@@ -52,8 +52,9 @@ def relative_gap(a: float, b: float) -> float:
     return abs(a - b) / max(abs(a), abs(b), 1e-300)
 
 
-# Hypothesis profiles: "default" (a few hundred examples in `make test`) and "slow" (more than 10,000 with
-# `make test-slow`). Pick one with ONEURON_HYPOTHESIS_PROFILE or hypothesis' own --hypothesis-profile option.
+# Hypothesis profiles: "default" (a few hundred examples in `make test`, always the same ones, so that CI is
+# reproducible) and "slow" (more than 10,000 with `make test-slow`, new ones each run). Pick one with
+# ONEURON_HYPOTHESIS_PROFILE or hypothesis' own --hypothesis-profile option.
 settings.register_profile(
     "default",
     max_examples=50,
@@ -67,10 +68,10 @@ settings.register_profile(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-# "dev": quick iterations while writing tests (no shrinking)
+# "dev": quick iterations while writing tests (no shrinking; ONEURON_HYPOTHESIS_EXAMPLES sets the number)
 settings.register_profile(
     "dev",
-    max_examples=30,
+    max_examples=int(os.environ.get("ONEURON_HYPOTHESIS_EXAMPLES", "30")),
     deadline=None,
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
     suppress_health_check=list(HealthCheck),
