@@ -21,8 +21,9 @@ demo-cluster: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow" -n 2
 
+# slow cases, and the property tests again with the "slow" hypothesis profile (>= 10,000 examples)
 test-slow: $(STAMP)
-	$(BIN)/python -m pytest -q -m slow
+	ONEURON_HYPOTHESIS_PROFILE=slow $(BIN)/python -m pytest -q -m "slow or hypothesis" -n 2
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py

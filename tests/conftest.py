@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, Phase, settings
 from sklearn.datasets import load_breast_cancer, load_iris, make_classification
 from sklearn.preprocessing import StandardScaler
 
@@ -47,3 +50,30 @@ def rng():
 
 def relative_gap(a: float, b: float) -> float:
     return abs(a - b) / max(abs(a), abs(b), 1e-300)
+
+
+# Hypothesis profiles: "default" (a few hundred examples in `make test`, always the same ones, so that CI is
+# reproducible) and "slow" (more than 10,000 with `make test-slow`, new ones each run). Pick one with
+# ONEURON_HYPOTHESIS_PROFILE or hypothesis' own --hypothesis-profile option.
+settings.register_profile(
+    "default",
+    max_examples=50,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "slow",
+    max_examples=2_600,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+# "dev": quick iterations while writing tests (no shrinking; ONEURON_HYPOTHESIS_EXAMPLES sets the number)
+settings.register_profile(
+    "dev",
+    max_examples=int(os.environ.get("ONEURON_HYPOTHESIS_EXAMPLES", "30")),
+    deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
+settings.load_profile(os.environ.get("ONEURON_HYPOTHESIS_PROFILE", "default"))

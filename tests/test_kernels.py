@@ -272,3 +272,15 @@ def test_threaded_reduce_works_in_a_forked_child():
     with multiprocessing.get_context("fork").Pool(1) as pool:
         got = pool.apply_async(obj.loss, (np.zeros(6),)).get(timeout=60)
     assert got == expected
+
+
+def test_threads_follow_the_callers_floating_point_error_state():
+    """numpy's error state is per thread: an overflow in a worker thread must raise as it would inline."""
+
+    def overflowing(X_b, y_b, s_b):
+        return (float(np.exp(X_b).sum()),)
+
+    X = np.full((1000, 2), 1000.0)
+    source = MemorySource(X, np.zeros(1000), np.ones(1000), block_rows=100, n_jobs=2)
+    with np.errstate(over="raise"), pytest.raises(FloatingPointError):
+        source.reduce(overflowing)

@@ -197,18 +197,21 @@ def test_load_uses_no_pickle(tmp_path, monkeypatch):
     np.testing.assert_array_equal(load(path).predict(X), model.predict(X))
 
 
-@pytest.mark.parametrize("failing", ["replace", "fsync"])
-def test_crash_during_save_keeps_the_previous_file(failing, tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    "failing,error", [("replace", OSError), ("fsync", OSError), ("fsync", KeyboardInterrupt)], ids=str
+)
+def test_crash_during_save_keeps_the_previous_file(failing, error, tmp_path, monkeypatch):
+    """A crash, or Ctrl-C, in the middle of a save leaves the previous model file as it was."""
     first, X = binary_model()
     path = save(first, tmp_path / "model.oneuron")
     before = path.read_bytes()
     second = LogisticRegression(C=0.01).fit(*breast_cancer_scaled())
 
     def crash(*args, **kwargs):
-        raise OSError("simulated crash")
+        raise error("simulated crash")
 
     monkeypatch.setattr(os, failing, crash)
-    with pytest.raises(OSError, match="simulated crash"):
+    with pytest.raises(error, match="simulated crash"):
         save(second, path)
     monkeypatch.undo()
     assert path.read_bytes() == before

@@ -13,7 +13,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from oneuron import neuron
+from oneuron import checks, neuron
 from oneuron.data import MemorySource
 from oneuron.data.external import external_source, is_dask, is_external, predict_lazy
 from oneuron.data.parallel import blas_single_thread
@@ -160,7 +160,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"solver={self.solver!r} cannot handle penalty={self.penalty!r}; use solver='auto' or 'prox'."
             )
-        if not isinstance(self.C, numbers.Real) or np.isnan(self.C) or self.C <= 0:
+        if not isinstance(self.C, numbers.Real) or isinstance(self.C, bool) or np.isnan(self.C) or self.C <= 0:
             raise ValueError(f"C must be a positive number (np.inf for no penalty), got C={self.C!r}.")
         if self.solver not in ("auto", *SOLVERS, *OPTIMIZERS):
             raise ValueError(
@@ -223,17 +223,25 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         sample_weight = self._sample_weight(X, y, classes, sample_weight)
         n_classes = len(classes)
         y_source = y_encoded.astype(X.dtype) if n_classes == 2 else y_encoded.astype(np.int32)
-        source = MemorySource(X, y_source, sample_weight, n_jobs=self.n_jobs)
-        return self._solve(source, classes, sp.issparse(X))
+        sample_weight, C = checks.rescale_sample_weight(sample_weight, self.C)  # sums beyond 1e30: scaled, exactly
+        source = MemorySource(X, y_source, sample_weight.astype(X.dtype, copy=False), n_jobs=self.n_jobs)
+        checks.limit_block_rows(source, n_classes)  # many classes: bounded (rows x classes) temporaries
+        return self._solve(source, classes, sp.issparse(X), C=C, X=X)
 
-    def _solve(self, source, classes, sparse: bool):
-        """Build the objective over ``source`` and run the solver; sets the fitted attributes."""
+    def _solve(self, source, classes, sparse: bool, C=None, X=None):
+        """Build the objective over ``source`` and run the solver; sets the fitted attributes.
+
+        ``C`` overrides ``self.C`` (rescaled with extreme sample weights); ``X``, when in memory, is named in
+        the error an arithmetic overflow turns into.
+        """
+        C = self.C if C is None else C
         n_classes = len(classes)
         firth = self.penalty == "firth"
         if firth and n_classes > 2:
             raise ValueError("penalty='firth' supports two classes only; use penalty=None or 'l2' with more classes.")
-        penalty = Penalty.from_params(None if firth else self.penalty, self.C, source.total_weight, self.l1_ratio)
+        penalty = Penalty.from_params(None if firth else self.penalty, C, source.total_weight, self.l1_ratio)
         objective = Objective(source, n_classes, penalty, self.fit_intercept)
+        checks.check_model_size(objective.n_params, n_classes, objective.n_features)
 
         solver = self.solver if self.solver != "auto" else choose_solver(objective, sparse)
         solver = "firth" if firth else solver
@@ -243,8 +251,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
         monitor = FitMonitor(self.verbose, max_iter, description=solver)  # loss_curve_, verbose, progress bar
         solve = firth_solve if firth else SOLVERS[solver]
+        hint = ", or lower learning_rate" if solver == "gd" and self.learning_rate != "auto" else ""
         try:
-            with blas_single_thread():  # parallelism is over blocks (n_jobs), not inside BLAS
+            # parallelism is over blocks (n_jobs), not inside BLAS
+            with blas_single_thread(), checks.overflow_as_value_error(X, hint):
                 result = solve(objective, x0, tol=self.tol, max_iter=max_iter, callback=monitor, **options)
         finally:
             monitor.close()
@@ -302,7 +312,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             sw = sw * cw[np.searchsorted(classes, y)]
         if not np.any(sw > 0):
             raise ValueError("sample_weight sums to zero: at least one sample needs a positive weight.")
-        return sw.astype(X.dtype, copy=False)
+        return sw
 
     def _start(self, objective: Objective, classes) -> np.ndarray:
         """Zeros (the lesson's start), or the current coefficients with ``warm_start``."""
@@ -353,9 +363,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False)
         dt = X.dtype
-        if len(self.classes_) == 2:
-            return np.asarray(neuron.forward(X, self.coef_[0].astype(dt), dt.type(self.intercept_[0])))
-        return np.asarray(neuron.forward_multi(X, self.coef_.astype(dt), self.intercept_.astype(dt)))
+        with checks.overflow_as_value_error(X):
+            if len(self.classes_) == 2:
+                return np.asarray(neuron.forward(X, self.coef_[0].astype(dt), dt.type(self.intercept_[0])))
+            return np.asarray(neuron.forward_multi(X, self.coef_.astype(dt), self.intercept_.astype(dt)))
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, shape (n, n_classes), columns in the order of ``classes_`` (float64)."""
@@ -389,6 +400,12 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         from oneuron.onnx_export import export_onnx
 
         return export_onnx(self, path, **options)
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """Accuracy on ``(X, y)``; labels never seen in ``fit`` count as errors, with an UnseenLabelWarning."""
+        check_is_fitted(self)
+        checks.warn_unseen_labels(self.classes_, y)
+        return super().score(X, y, sample_weight=sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

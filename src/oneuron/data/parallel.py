@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache, lru_cache
 
+import numpy as np
 from threadpoolctl import ThreadpoolController
 
 #: blocks handed to a thread at a time, per thread: several per thread so a slow core does not stall a pass.
@@ -66,8 +67,11 @@ def map_blocks(block_fn: Callable, blocks: Sequence[tuple], args: tuple, n_jobs:
     if n_threads <= 1:
         return [block_fn(*block, *args) for block in blocks]
 
+    errstate = np.geterr()  # numpy's error state is per thread: the caller's (e.g. over="raise") applies here too
+
     def run(chunk):
-        return [block_fn(*block, *args) for block in chunk]
+        with np.errstate(**errstate):
+            return [block_fn(*block, *args) for block in chunk]
 
     n_chunks = min(len(blocks), CHUNKS_PER_THREAD * n_threads)
     bounds = [len(blocks) * i // n_chunks for i in range(n_chunks + 1)]

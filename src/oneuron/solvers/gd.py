@@ -58,8 +58,10 @@ def solve(objective, x0, *, tol: float = 1e-5, max_iter: int = 10_000, callback=
             gg = grad @ grad
             while True:
                 trial = x - alpha * grad
+                if np.array_equal(trial, x):  # the step no longer moves x in float64: nothing left to gain
+                    return Result(x, cost_last, it - 1, True, "no step along the gradient decreases the cost")
                 cost, new_grad = objective.loss_gradient(trial)
-                if cost <= cost_last - 0.5 * alpha * gg or alpha < 1e-30:
+                if cost <= cost_last - 0.5 * alpha * gg:
                     break
                 alpha *= 0.5
             x, grad = trial, new_grad
