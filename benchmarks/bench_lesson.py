@@ -61,6 +61,12 @@ class LessonReference:
         return (self.sigmoid(self.w.T @ X + self.b) > 0.5).astype(int).ravel()
 
 
+def runtime_warnings(caught) -> int:
+    """The lesson's log(0) and overflow warnings (oneuron's SeparationWarning on these separable images is
+    information, not a numerical fault, and is not counted)."""
+    return sum(issubclass(w.category, RuntimeWarning) for w in caught)
+
+
 def timed(fit):
     start = time.perf_counter()
     model = fit()
@@ -87,19 +93,19 @@ def main(argv=None):
             lambda: LessonReference(X_train.T, y_train[None, :], alpha=0.01).fit(300 if args.quick else None)
         )
     ref_errors = int(np.sum(ref.predict(X_test.T) != y_test))
-    rows = [("lesson reference (flaws kept)", ref.iterations, ref_seconds, ref_errors, len(caught))]
+    rows = [("lesson reference (flaws kept)", ref.iterations, ref_seconds, ref_errors, runtime_warnings(caught))]
     for label, params in [("oneuron default", {}), ("oneuron gd (lesson settings)", LESSON)]:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             model, seconds = best_of(5, lambda p=params: LogisticRegression(**p).fit(X_train, y_train))
         errors = int(np.sum(model.predict(X_test) != y_test))
-        rows.append((label, int(model.n_iter_[0]), seconds, errors, len(caught)))
+        rows.append((label, int(model.n_iter_[0]), seconds, errors, runtime_warnings(caught)))
 
-    print(f"{'':32s} {'iterations':>10s} {'fit time':>12s} {'test acc':>9s} {'errors':>6s} {'warnings':>8s}")
+    print(f"{'':32s} {'iterations':>10s} {'fit time':>12s} {'test acc':>9s} {'errors':>6s} {'RuntimeWarnings':>15s}")
     for label, iterations, seconds, errors, n_warn in rows:
         print(
             f"{label:32s} {iterations:10d} {seconds * 1000:10.1f}ms {1 - errors / len(y_test):9.2%} "
-            f"{errors:6d} {n_warn:8d}"
+            f"{errors:6d} {n_warn:15d}"
         )
     for label, _, seconds, _, _ in rows[1:]:
         print(f"speed-up of {label} over the reference: {ref_seconds / seconds:,.0f}x")

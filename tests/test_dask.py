@@ -159,3 +159,11 @@ def test_worker_restarted_mid_fit_gives_same_answer_or_clear_error(monkeypatch):
             return  # a clear error is acceptable; a wrong model is not
         assert len(calls) > 4
         same_model(model, ref, 1e-8)
+
+
+def test_a_fitted_model_does_not_pin_partitions_on_the_workers(client):
+    X, y = noisy_classification(n_samples=600, n_features=4, seed=9)
+    model = tight().fit(da.from_array(X, chunks=200), da.from_array(y, chunks=200))
+    assert not hasattr(model, "_fit_objective")
+    with pytest.raises(ValueError, match="pass X= and y="):
+        model.summary()

@@ -271,7 +271,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.loss_curve_ = monitor.loss_curve
         self.objective_value_ = result.fun
         self.n_passes_ = objective.n_passes
-        self._fit_objective = objective  # the training data (a reference, not a copy), for summary()
+        if getattr(source, "holds_cluster_memory", False):
+            # partitions persisted on Dask workers: a model must not pin them for its whole lifetime
+            self.__dict__.pop("_fit_objective", None)
+        else:
+            self._fit_objective = objective  # the training data (a reference, not a copy), for summary()
         if penalty.kind is None and not firth:
             check_separation(objective, result.x, term_names(self), classes, stacklevel=3)
         return self

@@ -123,6 +123,9 @@ class DaskSource:
         By default the current Client, or dask's local scheduler when there is none.
     """
 
+    #: the estimator keeps no reference to this source after fit (its partitions live on the workers)
+    holds_cluster_memory = True
+
     def __init__(self, X, y, sample_weight=None, class_weight=None, client="current"):
         import dask
         import dask.array as da
