@@ -51,6 +51,20 @@ SIGMA = 0.01
 INNER_RATIO = 1e-2
 
 
+def _coordinate_minimizer(u, slope, a, lam):  # pragma: no cover - compiled by numba when available
+    """Minimizer over z of the 1-d model ``slope (z - u) + a (z - u)^2 / 2 + lam |z|``.
+
+    Soft thresholding of the Newton point ``u - slope / a`` at ``lam / a``.
+    """
+    z = u - slope / a
+    t = lam / a
+    if z > t:
+        return z - t
+    if z < -t:
+        return z + t
+    return 0.0
+
+
 def _cd_sweeps(H, g, x, lam, max_sweeps, tol):  # pragma: no cover - compiled by numba when available
     """Coordinate descent on ``g.d + d.H.d / 2 + sum_j lam_j |x_j + d_j|``; returns ``(d, sweeps)``."""
     m = g.shape[0]
@@ -64,15 +78,7 @@ def _cd_sweeps(H, g, x, lam, max_sweeps, tol):  # pragma: no cover - compiled by
             if a <= 0.0:
                 continue
             u = x[j] + d[j]
-            z = u - (g[j] + Hd[j]) / a
-            t = lam[j] / a
-            if z > t:
-                z -= t
-            elif z < -t:
-                z += t
-            else:
-                z = 0.0
-            delta = z - u
+            delta = _coordinate_minimizer(u, g[j] + Hd[j], a, lam[j]) - u
             if delta != 0.0:
                 d[j] += delta
                 Hd += delta * H[j]  # H is symmetric: row j is column j, and contiguous
@@ -119,15 +125,7 @@ def _cd_sparse_sweeps(indptr, indices, data, h, l2, intercept, g, x, lam, max_sw
                 for i in range(n):
                     hd += h[i] * r[i]
             u = x[j] + d[j]
-            z = u - (g[j] + hd) / a[j]
-            t = lam[j] / a[j]
-            if z > t:
-                z -= t
-            elif z < -t:
-                z += t
-            else:
-                z = 0.0
-            delta = z - u
+            delta = _coordinate_minimizer(u, g[j] + hd, a[j], lam[j]) - u
             if delta != 0.0:
                 d[j] += delta
                 if j < mw:
@@ -147,6 +145,8 @@ def _cd_sparse_sweeps(indptr, indices, data, h, l2, intercept, g, x, lam, max_sw
 try:  # compiled inner loops when numba is there; the Python loops above are the same code
     import numba
 
+    # compiled first: the sweeps below look it up as a global when numba compiles them
+    _coordinate_minimizer = numba.njit(cache=True, nogil=True)(_coordinate_minimizer)
     _cd = numba.njit(cache=True, nogil=True)(_cd_sweeps)
     _cd_sparse = numba.njit(cache=True, nogil=True)(_cd_sparse_sweeps)
 except ImportError:  # pragma: no cover
