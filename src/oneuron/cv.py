@@ -23,7 +23,7 @@ from sklearn.utils.validation import validate_data
 
 from oneuron.data import MemorySource
 from oneuron.estimator import DEFAULT_MAX_ITER, LogisticRegression, choose_solver
-from oneuron.objective import Objective
+from oneuron.objective import Objective, binary_loss_grad_block, multi_loss_grad_block
 from oneuron.penalty import Penalty
 from oneuron.solvers import NONSMOOTH_SOLVERS, SOLVERS
 
@@ -47,15 +47,45 @@ def _scorer_for(scoring, classes):
     )
 
 
+class _PathObjective(Objective):
+    """The objective along a regularization path: one data source, the penalty swapped at each C.
+
+    With ``L`` the data term and ``R_C`` the penalty, ``F_C(theta) = L(theta) + R_C(w)``: ``L`` and its gradient at
+    the last point are remembered across penalties, so the first evaluation of each C, at the previous C's
+    solution, costs no pass over the data.
+    """
+
+    def __init__(self, source, n_classes, fit_intercept):
+        super().__init__(source, n_classes, None, fit_intercept)
+        self._data_term = None  # (theta, (loss sum, gradient sums)) of the last pass
+
+    def set_penalty(self, penalty: Penalty) -> None:
+        self.penalty = penalty
+        self._last = {}  # remembered values include the old penalty
+
+    def loss_gradient(self, theta: np.ndarray):
+        last = self._data_term
+        if last is not None and np.array_equal(last[0], theta):
+            loss, gw, gb = last[1]
+        else:
+            loss, gw, gb = self._reduce(binary_loss_grad_block, multi_loss_grad_block, theta)
+            self._data_term = (np.array(theta, dtype=np.float64), (loss, gw, gb))
+        S = self.source.total_weight
+        w = self.weights(theta)
+        f = float(loss) / S + self.penalty.smooth_value(w)
+        g = self.join(gw / S + self.penalty.smooth_gradient(w), gb / S)
+        self._last["loss_gradient"] = (np.array(theta, dtype=np.float64), (f, g.copy()))
+        return f, g
+
+
 def _path(X, y_source, sample_weight, n_classes, Cs, penalty, l1_ratio, fit_intercept, solver, tol, max_iter, x0):
     """Fit every C in order, each from the previous solution; returns (thetas, n_iters, converged)."""
     source = MemorySource(X, y_source, sample_weight)
+    objective = _PathObjective(source, n_classes, fit_intercept)
     x = x0
     thetas, n_iter, ok = [], [], True
     for C in Cs:
-        objective = Objective(
-            source, n_classes, Penalty.from_params(penalty, C, source.total_weight, l1_ratio), fit_intercept
-        )
+        objective.set_penalty(Penalty.from_params(penalty, C, source.total_weight, l1_ratio))
         name = solver if solver != "auto" else choose_solver(objective, sp.issparse(X))
         result = SOLVERS[name](
             objective,
@@ -225,7 +255,12 @@ class LogisticRegressionCV(LogisticRegression):
                 None,
             )
             sw_test = None if raw_weight is None else raw_weight[test]
-            scores = [self._score_theta(theta, classes, X[test], y[test], sw_test, scorer) for theta in thetas]
+            X_test, y_test = X[test], y[test]
+            Z = _decision_values(X_test, np.array(thetas), self.fit_intercept)
+            scores = [
+                self._score_theta(theta, classes, X_test, y_test, sw_test, scorer, z)
+                for theta, z in zip(thetas, Z, strict=True)
+            ]
             return np.array(thetas), np.array(n_iter), np.array(scores), ok
 
         out = Parallel(n_jobs=self.n_jobs, prefer="threads")(
@@ -281,12 +316,45 @@ class LogisticRegressionCV(LogisticRegression):
         self.coef_ = np.array(theta[:, :d], dtype=np.float64)
         self.intercept_ = theta[:, d].astype(np.float64) if self.fit_intercept else np.zeros(theta.shape[0])
 
-    def _score_theta(self, theta, classes, X_test, y_test, sw_test, scorer) -> float:
-        """Score one path point on the held-out rows with a model holding those coefficients."""
-        model = LogisticRegression(fit_intercept=self.fit_intercept)
+    def _score_theta(self, theta, classes, X_test, y_test, sw_test, scorer, z=None) -> float:
+        """Score one path point on the held-out rows with a model holding those coefficients.
+
+        ``z``, when given, is the point's decision values on ``X_test`` (computed for the whole path at once).
+        """
+        model = _PathPoint(fit_intercept=self.fit_intercept)
         model.n_features_in_ = self.n_features_in_
         LogisticRegressionCV._set_theta(model, theta, classes)
+        if z is not None:
+            model._known = (X_test, z)
         if scorer is None:
             return float(model.score(X_test, y_test, sample_weight=sw_test))
         extra = {} if sw_test is None else {"sample_weight": sw_test}  # as scikit-learn routes it
         return float(scorer(model, X_test, y_test, **extra))
+
+
+def _decision_values(X, thetas: np.ndarray, fit_intercept: bool) -> list[np.ndarray]:
+    """Decision values of every path point on ``X`` from one matrix product (``thetas``: (n_cs, K, d + b)).
+
+    Each is what ``decision_function`` returns: (n,) for the binary head, (n, K) otherwise, in ``X``'s dtype.
+    """
+    n_cs, n_rows, width = thetas.shape
+    d = X.shape[1]
+    W = thetas[:, :, :d].reshape(n_cs * n_rows, d).astype(X.dtype)
+    b = (thetas[:, :, d].ravel() if fit_intercept else np.zeros(n_cs * n_rows)).astype(X.dtype)
+    Z = np.asarray(X @ W.T + b).reshape(X.shape[0], n_cs, n_rows)
+    return [Z[:, k, 0] if n_rows == 1 else Z[:, k, :] for k in range(n_cs)]
+
+
+class _PathPoint(LogisticRegression):
+    """A model for one path point that already knows its decision values on the held-out rows.
+
+    ``_known = (X_test, z)``: asked about that very array, it returns ``z`` instead of a new pass (and of
+    re-validating ``X_test``, already validated by ``fit``); asked about any other, it computes as usual.
+    """
+
+    _known = None
+
+    def decision_function(self, X) -> np.ndarray:
+        if self._known is not None and X is self._known[0]:
+            return self._known[1]
+        return super().decision_function(X)
