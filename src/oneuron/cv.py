@@ -83,6 +83,8 @@ class _PathObjective(Objective):
 # Largest binary head (d + intercept) preconditioned along the path: one Hessian pass costs about d / 10
 # gradient passes (benchmarks/RESULTS.md, issue 4), and saves about 40 passes per fold at d = 100.
 PRECONDITION_MAX_PARAMS = 300
+# The Hessian is taken again at the next C's start when the previous C needed more iterations than this.
+PRECONDITION_REFRESH_ITERS = 10
 
 
 def _penalized(objective) -> np.ndarray:
@@ -139,6 +141,7 @@ def _path(X, y_source, sample_weight, n_classes, Cs, penalty, l1_ratio, fit_inte
     x = x0
     thetas, n_iter, ok = [], [], True
     curvature = None  # the data term's Hessian at the first point that needed iterations
+    result = None
     for C in Cs:
         objective.set_penalty(Penalty.from_params(penalty, C, source.total_weight, l1_ratio))
         name = solver if solver != "auto" else choose_solver(objective, sp.issparse(X))
@@ -150,7 +153,7 @@ def _path(X, y_source, sample_weight, n_classes, Cs, penalty, l1_ratio, fit_inte
             and objective.n_params <= PRECONDITION_MAX_PARAMS
             and np.max(np.abs(objective.loss_gradient(start)[1])) > tol  # no pass: remembered from the last C
         ):
-            if curvature is None:
+            if curvature is None or result.n_iter > PRECONDITION_REFRESH_ITERS:  # a stale Hessian: take it anew
                 curvature = objective.hessian(start)
                 curvature[_penalized(objective), _penalized(objective)] -= objective.penalty.l2_strength
             result = _preconditioned_lbfgs(objective, curvature, start, tol, iters)
