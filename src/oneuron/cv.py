@@ -5,8 +5,9 @@ order (strongest penalty first), each fit starting from the previous solution, a
 rows. Along a path the data term is remembered across Cs (the first evaluation of each C costs no pass),
 and for the binary head L-BFGS runs on variables rescaled by the Cholesky factor of the data Hessian (taken
 once per path, again only when it has gone stale) plus each C's penalty: a handful of iterations per C
-instead of dozens, under the same stopping rule ``max |gradient| <= tol``. The best (C, l1_ratio) maximizes the score summed over folds, as in scikit-learn's
-``LogisticRegressionCV``; its attributes follow scikit-learn 1.9's new layout (``use_legacy_attributes=False``).
+instead of dozens, under the same stopping rule ``max |gradient| <= tol``. The best (C, l1_ratio) maximizes
+the score summed over folds, as in scikit-learn's ``LogisticRegressionCV``; its attributes follow scikit-learn 1.9's
+new layout (``use_legacy_attributes=False``).
 """
 
 from __future__ import annotations
