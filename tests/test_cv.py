@@ -142,3 +142,18 @@ def test_scores_are_those_of_the_path_coefficients(n_classes):
             P = 1 / (1 + np.exp(-Z)) if n_classes == 2 else np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True)
             P = np.column_stack([1 - P[:, 0], P[:, 0]]) if n_classes == 2 else P
             assert cv.scores_[f, 0, k] == pytest.approx(-log_loss(y[test], P, labels=cv.classes_), abs=1e-12)
+
+
+def test_preconditioned_path_on_collinear_and_float32_data():
+    # duplicated columns (a singular data Hessian), a C where the penalty is negligible, float32 rounding
+    X, y = noisy_classification(3000, 20, seed=5)
+    X = np.column_stack([X, X[:, :5]])
+    params = {"Cs": [1e-3, 1.0, 1e6, 1e12], "cv": 3, "scoring": "neg_log_loss", "tol": 1e-8}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        newton = LogisticRegressionCV(solver="newton", **params).fit(X, y)
+        ours = LogisticRegressionCV(solver="lbfgs", **params).fit(X, y)
+        ours32 = LogisticRegressionCV(solver="lbfgs", **params).fit(X.astype(np.float32), y)
+    np.testing.assert_allclose(ours.scores_, newton.scores_, atol=1e-8)
+    np.testing.assert_allclose(ours32.scores_, newton.scores_, atol=1e-5)
+    assert ours.C_ == ours32.C_ == newton.C_

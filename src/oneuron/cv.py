@@ -135,7 +135,12 @@ def _preconditioned_lbfgs(objective, curvature: np.ndarray, x0: np.ndarray, tol:
     rescaled = _Rescaled(objective, L)
     first = SOLVERS["lbfgs"](rescaled, L.T @ x0, tol=tol / np.max(np.abs(L).sum(axis=1)), max_iter=max_iter)
     rest = SOLVERS["lbfgs"](objective, rescaled.theta(first.x), tol=tol, max_iter=max(max_iter - first.n_iter, 0))
-    return Result(rest.x, rest.fun, first.n_iter + rest.n_iter, rest.converged, rest.message)
+    # the rescaled run may have stopped by L-BFGS's other rule (no relative decrease left, e.g. float32 data),
+    # which counts as converged for plain L-BFGS too; the plain run's line search can then fail from there
+    converged = rest.converged or first.converged
+    return Result(
+        rest.x, rest.fun, first.n_iter + rest.n_iter, converged, rest.message if rest.converged else first.message
+    )
 
 
 def _path(X, y_source, sample_weight, n_classes, Cs, penalty, l1_ratio, fit_intercept, solver, tol, max_iter, x0):
