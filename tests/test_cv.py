@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from sklearn import linear_model
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import log_loss
 from sklearn.model_selection import KFold
 from sklearn.utils.estimator_checks import check_estimator
 from threadpoolctl import threadpool_limits
@@ -96,3 +97,63 @@ def test_bad_parameters_raise(params, message):
     X, y = noisy_classification(60, 3)
     with pytest.raises(ValueError, match=message):
         LogisticRegressionCV(**params).fit(X, y)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_preconditioned_lbfgs_path_matches_sklearn(weighted, rng):
+    # solver="lbfgs" takes the preconditioned route (binary head) at any size
+    X, y = breast_cancer_scaled()
+    sw = rng.uniform(0.2, 2.0, size=len(y)) if weighted else None
+    theirs = sklearn_cv(X, y, (0.0,), "newton-cholesky", sample_weight=sw, cv=4, scoring="neg_log_loss")
+    ours = LogisticRegressionCV(Cs=CS, cv=4, solver="lbfgs", scoring="neg_log_loss", tol=1e-10)
+    ours.fit(X, y, sample_weight=sw)
+    assert ours.C_ == theirs.C_
+    np.testing.assert_allclose(ours.scores_, theirs.scores_, atol=1e-8)
+    np.testing.assert_allclose(ours.coefs_paths_, theirs.coefs_paths_, atol=1e-6)
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, atol=1e-6)
+
+
+def test_every_path_point_meets_the_gradient_rule_at_default_tol():
+    # large enough that solver="auto" picks L-BFGS (n * d > 1e6 per training fold)
+    X, y = noisy_classification(24_000, 64, seed=5)
+    folds = list(KFold(3, shuffle=True, random_state=0).split(X))
+    cs = [1e-4, 1e-2, 1.0]
+    cv = LogisticRegressionCV(Cs=cs, cv=folds).fit(X, y)
+    for f, (train, _) in enumerate(folds):
+        Xt, yt = X[train], y[train]
+        for k, C in enumerate(cs):
+            w, b = cv.coefs_paths_[f, 0, k, 0, :-1], cv.coefs_paths_[f, 0, k, 0, -1]
+            # gradient of sklearn's objective, written out: X.T (p - y) / n + w / (C n), sum(p - y) / n
+            r = 1 / (1 + np.exp(-(Xt @ w + b))) - yt
+            g = np.r_[Xt.T @ r + w / C, r.sum()] / len(yt)
+            assert np.max(np.abs(g)) <= 1e-4
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_scores_are_those_of_the_path_coefficients(n_classes):
+    # the held-out decision values of a whole path come from one matrix product: check them one by one
+    X, y = noisy_classification(300, 8, n_classes=n_classes, seed=6)
+    folds = list(KFold(3).split(X))
+    cv = LogisticRegressionCV(Cs=4, cv=folds, scoring="neg_log_loss").fit(X, y)
+    for f, (_, test) in enumerate(folds):
+        for k in range(4):
+            theta = cv.coefs_paths_[f, 0, k]
+            Z = X[test] @ theta[:, :-1].T + theta[:, -1]
+            P = 1 / (1 + np.exp(-Z)) if n_classes == 2 else np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True)
+            P = np.column_stack([1 - P[:, 0], P[:, 0]]) if n_classes == 2 else P
+            assert cv.scores_[f, 0, k] == pytest.approx(-log_loss(y[test], P, labels=cv.classes_), abs=1e-12)
+
+
+def test_preconditioned_path_on_collinear_and_float32_data():
+    # duplicated columns (a singular data Hessian), a C where the penalty is negligible, float32 rounding
+    X, y = noisy_classification(3000, 20, seed=5)
+    X = np.column_stack([X, X[:, :5]])
+    params = {"Cs": [1e-3, 1.0, 1e6, 1e12], "cv": 3, "scoring": "neg_log_loss", "tol": 1e-8}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        newton = LogisticRegressionCV(solver="newton", **params).fit(X, y)
+        ours = LogisticRegressionCV(solver="lbfgs", **params).fit(X, y)
+        ours32 = LogisticRegressionCV(solver="lbfgs", **params).fit(X.astype(np.float32), y)
+    np.testing.assert_allclose(ours.scores_, newton.scores_, atol=1e-8)
+    np.testing.assert_allclose(ours32.scores_, newton.scores_, atol=1e-5)
+    assert ours.C_ == ours32.C_ == newton.C_

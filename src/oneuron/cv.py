@@ -2,8 +2,12 @@
 
 For each fold and each ``l1_ratio`` the neuron is fitted on the training rows for every C in increasing
 order (strongest penalty first), each fit starting from the previous solution, and scored on the held-out
-rows. The best (C, l1_ratio) maximizes the score summed over folds, as in scikit-learn's
-``LogisticRegressionCV``; its attributes follow scikit-learn 1.9's new layout (``use_legacy_attributes=False``).
+rows. Along a path the data term is remembered across Cs (the first evaluation of each C costs no pass),
+and for the binary head L-BFGS runs on variables rescaled by the Cholesky factor of the data Hessian (taken
+once per path, again only when it has gone stale) plus each C's penalty: a handful of iterations per C
+instead of dozens, under the same stopping rule ``max |gradient| <= tol``. The best (C, l1_ratio) maximizes
+the score summed over folds, as in scikit-learn's ``LogisticRegressionCV``; its attributes follow scikit-learn 1.9's
+new layout (``use_legacy_attributes=False``).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 from joblib import Parallel, delayed
+from scipy.linalg import cholesky, solve_triangular
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import get_scorer, make_scorer
 from sklearn.model_selection import check_cv
@@ -23,9 +28,10 @@ from sklearn.utils.validation import validate_data
 
 from oneuron.data import MemorySource
 from oneuron.estimator import DEFAULT_MAX_ITER, LogisticRegression, choose_solver
-from oneuron.objective import Objective
+from oneuron.objective import Objective, binary_loss_grad_block, multi_loss_grad_block
 from oneuron.penalty import Penalty
 from oneuron.solvers import NONSMOOTH_SOLVERS, SOLVERS
+from oneuron.solvers._result import Result
 
 
 def _scorer_for(scoring, classes):
@@ -47,22 +53,121 @@ def _scorer_for(scoring, classes):
     )
 
 
+class _PathObjective(Objective):
+    """The objective along a regularization path: one data source, the penalty swapped at each C.
+
+    With ``L`` the data term and ``R_C`` the penalty, ``F_C(theta) = L(theta) + R_C(w)``: ``L`` and its gradient at
+    the last point are remembered across penalties, so the first evaluation of each C, at the previous C's
+    solution, costs no pass over the data.
+    """
+
+    def __init__(self, source, n_classes, fit_intercept):
+        super().__init__(source, n_classes, None, fit_intercept)
+        self._data_term = None  # (theta, (loss sum, gradient sums)) of the last pass
+
+    def set_penalty(self, penalty: Penalty) -> None:
+        self.penalty = penalty
+        self._last = {}  # remembered values include the old penalty
+
+    def loss_gradient(self, theta: np.ndarray):
+        last = self._data_term
+        if last is not None and np.array_equal(last[0], theta):
+            loss, gw, gb = last[1]
+        else:
+            loss, gw, gb = self._reduce(binary_loss_grad_block, multi_loss_grad_block, theta)
+            self._data_term = (np.array(theta, dtype=np.float64), (loss, gw, gb))
+        S = self.source.total_weight
+        w = self.weights(theta)
+        f = float(loss) / S + self.penalty.smooth_value(w)
+        g = self.join(gw / S + self.penalty.smooth_gradient(w), gb / S)
+        self._last["loss_gradient"] = (np.array(theta, dtype=np.float64), (f, g.copy()))
+        return f, g
+
+
+# Largest binary head (d + intercept) preconditioned along the path: one Hessian pass costs about d / 10
+# gradient passes (benchmarks/RESULTS.md, issue 4), and saves about 40 passes per fold at d = 100.
+PRECONDITION_MAX_PARAMS = 300
+# The Hessian is taken again at the next C's start when the previous C needed more iterations than this.
+PRECONDITION_REFRESH_ITERS = 10
+
+
+def _penalized(objective) -> np.ndarray:
+    """Flat indices of the penalized entries of theta (all but the intercepts)."""
+    ones = objective.join(np.ones((objective.n_rows, objective.n_features)), np.zeros(objective.n_rows))
+    return np.flatnonzero(ones)
+
+
+class _Rescaled:
+    """The objective seen through the change of variables ``theta = L^-T u``: ``G(u) = F(L^-T u)``.
+
+    With ``L L^T = P`` a Cholesky factor of an approximate Hessian ``P``, the Hessian of ``G`` is
+    ``L^-1 H L^-T``, close to the identity: L-BFGS on ``G`` needs a few iterations where on ``F`` it needs
+    dozens. The gradient is ``grad G(u) = L^-1 grad F(theta)``.
+    """
+
+    def __init__(self, objective, L: np.ndarray):
+        self.objective, self.L = objective, L
+        self.n_params = objective.n_params
+
+    def theta(self, u: np.ndarray) -> np.ndarray:
+        return solve_triangular(self.L, u, trans="T", lower=True)
+
+    def loss_gradient(self, u: np.ndarray):
+        f, g = self.objective.loss_gradient(self.theta(u))
+        return f, solve_triangular(self.L, g, lower=True)
+
+
+def _preconditioned_lbfgs(objective, curvature: np.ndarray, x0: np.ndarray, tol: float, max_iter: int):
+    """L-BFGS preconditioned by ``P = curvature + penalty``, then plain L-BFGS to certify the stopping rule.
+
+    ``curvature`` is the data term's Hessian at some earlier point of the path. The rescaled run stops at
+    ``max |L^-1 g| <= tol / ||L||_inf``, which implies ``max |g| <= tol`` since ``g = L (L^-1 g)``; the plain run
+    then costs no pass when the point already meets ``max |g| <= tol`` (the objective remembers it), and
+    finishes the job when the rescaled run stopped for another reason.
+    """
+    P = curvature.copy()
+    idx = _penalized(objective)
+    P[idx, idx] += objective.penalty.l2_strength
+    try:
+        L = cholesky(P, lower=True)
+    except np.linalg.LinAlgError:
+        return SOLVERS["lbfgs"](objective, x0, tol=tol, max_iter=max_iter)
+    rescaled = _Rescaled(objective, L)
+    first = SOLVERS["lbfgs"](rescaled, L.T @ x0, tol=tol / np.max(np.abs(L).sum(axis=1)), max_iter=max_iter)
+    rest = SOLVERS["lbfgs"](objective, rescaled.theta(first.x), tol=tol, max_iter=max(max_iter - first.n_iter, 0))
+    # the rescaled run may have stopped by L-BFGS's other rule (no relative decrease left, e.g. float32 data),
+    # which counts as converged for plain L-BFGS too; the plain run's line search can then fail from there
+    converged = rest.converged or first.converged
+    return Result(
+        rest.x, rest.fun, first.n_iter + rest.n_iter, converged, rest.message if rest.converged else first.message
+    )
+
+
 def _path(X, y_source, sample_weight, n_classes, Cs, penalty, l1_ratio, fit_intercept, solver, tol, max_iter, x0):
     """Fit every C in order, each from the previous solution; returns (thetas, n_iters, converged)."""
     source = MemorySource(X, y_source, sample_weight)
+    objective = _PathObjective(source, n_classes, fit_intercept)
     x = x0
     thetas, n_iter, ok = [], [], True
+    curvature = None  # the data term's Hessian at the first point that needed iterations
+    result = None
     for C in Cs:
-        objective = Objective(
-            source, n_classes, Penalty.from_params(penalty, C, source.total_weight, l1_ratio), fit_intercept
-        )
+        objective.set_penalty(Penalty.from_params(penalty, C, source.total_weight, l1_ratio))
         name = solver if solver != "auto" else choose_solver(objective, sp.issparse(X))
-        result = SOLVERS[name](
-            objective,
-            np.zeros(objective.n_params) if x is None else x,
-            tol=tol,
-            max_iter=DEFAULT_MAX_ITER[name] if max_iter is None else max_iter,
-        )
+        start = np.zeros(objective.n_params) if x is None else x
+        iters = DEFAULT_MAX_ITER[name] if max_iter is None else max_iter
+        if (
+            name == "lbfgs"
+            and objective.is_binary
+            and objective.n_params <= PRECONDITION_MAX_PARAMS
+            and np.max(np.abs(objective.loss_gradient(start)[1])) > tol  # no pass: remembered from the last C
+        ):
+            if curvature is None or result.n_iter > PRECONDITION_REFRESH_ITERS:  # a stale Hessian: take it anew
+                curvature = objective.hessian(start)
+                curvature[_penalized(objective), _penalized(objective)] -= objective.penalty.l2_strength
+            result = _preconditioned_lbfgs(objective, curvature, start, tol, iters)
+        else:
+            result = SOLVERS[name](objective, start, tol=tol, max_iter=iters)
         x = result.x
         ok &= result.converged
         thetas.append(x.reshape(objective.n_rows, -1).copy())
@@ -225,7 +330,12 @@ class LogisticRegressionCV(LogisticRegression):
                 None,
             )
             sw_test = None if raw_weight is None else raw_weight[test]
-            scores = [self._score_theta(theta, classes, X[test], y[test], sw_test, scorer) for theta in thetas]
+            X_test, y_test = X[test], y[test]
+            Z = _decision_values(X_test, np.array(thetas), self.fit_intercept)
+            scores = [
+                self._score_theta(theta, classes, X_test, y_test, sw_test, scorer, z)
+                for theta, z in zip(thetas, Z, strict=True)
+            ]
             return np.array(thetas), np.array(n_iter), np.array(scores), ok
 
         out = Parallel(n_jobs=self.n_jobs, prefer="threads")(
@@ -281,12 +391,45 @@ class LogisticRegressionCV(LogisticRegression):
         self.coef_ = np.array(theta[:, :d], dtype=np.float64)
         self.intercept_ = theta[:, d].astype(np.float64) if self.fit_intercept else np.zeros(theta.shape[0])
 
-    def _score_theta(self, theta, classes, X_test, y_test, sw_test, scorer) -> float:
-        """Score one path point on the held-out rows with a model holding those coefficients."""
-        model = LogisticRegression(fit_intercept=self.fit_intercept)
+    def _score_theta(self, theta, classes, X_test, y_test, sw_test, scorer, z=None) -> float:
+        """Score one path point on the held-out rows with a model holding those coefficients.
+
+        ``z``, when given, is the point's decision values on ``X_test`` (computed for the whole path at once).
+        """
+        model = _PathPoint(fit_intercept=self.fit_intercept)
         model.n_features_in_ = self.n_features_in_
         LogisticRegressionCV._set_theta(model, theta, classes)
+        if z is not None:
+            model._known = (X_test, z)
         if scorer is None:
             return float(model.score(X_test, y_test, sample_weight=sw_test))
         extra = {} if sw_test is None else {"sample_weight": sw_test}  # as scikit-learn routes it
         return float(scorer(model, X_test, y_test, **extra))
+
+
+def _decision_values(X, thetas: np.ndarray, fit_intercept: bool) -> list[np.ndarray]:
+    """Decision values of every path point on ``X`` from one matrix product (``thetas``: (n_cs, K, d + b)).
+
+    Each is what ``decision_function`` returns: (n,) for the binary head, (n, K) otherwise, in ``X``'s dtype.
+    """
+    n_cs, n_rows, width = thetas.shape
+    d = X.shape[1]
+    W = thetas[:, :, :d].reshape(n_cs * n_rows, d).astype(X.dtype)
+    b = (thetas[:, :, d].ravel() if fit_intercept else np.zeros(n_cs * n_rows)).astype(X.dtype)
+    Z = np.asarray(X @ W.T + b).reshape(X.shape[0], n_cs, n_rows)
+    return [Z[:, k, 0] if n_rows == 1 else Z[:, k, :] for k in range(n_cs)]
+
+
+class _PathPoint(LogisticRegression):
+    """A model for one path point that already knows its decision values on the held-out rows.
+
+    ``_known = (X_test, z)``: asked about that very array, it returns ``z`` instead of a new pass (and of
+    re-validating ``X_test``, already validated by ``fit``); asked about any other, it computes as usual.
+    """
+
+    _known = None
+
+    def decision_function(self, X) -> np.ndarray:
+        if self._known is not None and X is self._known[0]:
+            return self._known[1]
+        return super().decision_function(X)
