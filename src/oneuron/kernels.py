@@ -186,6 +186,42 @@ def _binary_hessp_csr(data, indices, indptr, s, w, b, v, vb):
 
 
 # ----------------------------------------------------------------------------------------------------------
+# Binary head, curvature known: within one Newton step every Hessian-vector product has the same per-row
+# curvature h_i = s_i p_i (1 - p_i), so a product needs only dz_i = x_i . v + vb and h += h_i dz_i x_i.
+# ----------------------------------------------------------------------------------------------------------
+@_jit
+def _curvature_hessp_dense(X, h, v, vb):
+    n, d = X.shape
+    out = np.zeros(d)
+    ob = 0.0
+    for i in range(n):
+        dz = vb
+        for j in range(d):
+            dz += X[i, j] * v[j]
+        t = h[i] * dz
+        ob += t
+        for j in range(d):
+            out[j] += t * X[i, j]
+    return out, ob
+
+
+@_jit
+def _curvature_hessp_csr(data, indices, indptr, h, v, vb):
+    n = indptr.shape[0] - 1
+    out = np.zeros(v.shape[0])
+    ob = 0.0
+    for i in range(n):
+        dz = vb
+        for k in range(indptr[i], indptr[i + 1]):
+            dz += data[k] * v[indices[k]]
+        t = h[i] * dz
+        ob += t
+        for k in range(indptr[i], indptr[i + 1]):
+            out[indices[k]] += t * data[k]
+    return out, ob
+
+
+# ----------------------------------------------------------------------------------------------------------
 # Softmax head, dense rows. y (n,) int labels; W (K, d) float64; b (K,) float64.
 # ----------------------------------------------------------------------------------------------------------
 @_jit
@@ -380,3 +416,11 @@ def multi_hessp(X, s, W, b, V_W, v_b):
     if isinstance(X, np.ndarray):
         return _multi_hessp_dense(np.asarray(X), s, *args)
     return _multi_hessp_csr(*_csr(X), s, *args)
+
+
+def curvature_hessp(X, h, v_w, v_b):
+    """``(Hv_w, Hv_b)`` of one block given its rows' curvature ``h``, as :func:`oneuron.neuron.curvature_hessp`."""
+    h, v_w, v_b = _f64(h), _f64(v_w), float(v_b)
+    if isinstance(X, np.ndarray):
+        return _curvature_hessp_dense(np.asarray(X), h, v_w, v_b)
+    return _curvature_hessp_csr(*_csr(X), h, v_w, v_b)

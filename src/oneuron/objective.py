@@ -111,6 +111,30 @@ def binary_firth_block(X, y, s, w, b, fit_intercept, info_inv):
     return loglik, Xt.T @ (s * (y - p) + h * (0.5 - p))
 
 
+# Newton-CG within one step: the rows' curvature is computed once (a pass), then each Hessian-vector
+# product reuses it (in-memory sources only, see Objective.hessp_operator).
+def binary_curvature_block(X, y, s, w, b):
+    """Each row's curvature ``s p (1 - p)`` in float64 (a per-block array, not a sum)."""
+    return neuron.binary_curvature(X, s.astype(np.float64), w, b)
+
+
+def multi_probs_block(X, y, s, W, b):
+    """Each row's class probabilities in float64, shape (rows, K)."""
+    return neuron.softmax(np.asarray(neuron.forward_multi(X, W, b), dtype=np.float64))
+
+
+def binary_curvature_hessp_block(X, y, s, h, v_w, v_b):
+    """Hessian-vector product of one block given its rows' curvature ``h``."""
+    if kernels.accepts(X):
+        return kernels.curvature_hessp(X, h, v_w, v_b)
+    return neuron.curvature_hessp(X, h, v_w, v_b)
+
+
+def multi_probs_hessp_block(X, y, s, P, V_W, v_b):
+    """Softmax Hessian-vector product of one block given its rows' probabilities ``P``."""
+    return neuron.multinomial_probs_hessp(X, s.astype(np.float64), P, V_W, v_b)
+
+
 def _take_columns(X, columns):
     return X if columns is None else X[:, columns]
 
@@ -267,6 +291,36 @@ class Objective:
         hw, hb = self._reduce(binary_hessp_block, multi_hessp_block, theta, v_w, v_b)
         S = self.source.total_weight
         return self.join(hw / S + self.penalty.l2_strength * self.weights(v), hb / S)
+
+    #: largest per-row state (bytes) :meth:`hessp_operator` keeps: n x K float64 probabilities for the softmax
+    MAX_CACHED_BYTES = 2**28
+
+    def hessp_operator(self, theta: np.ndarray):
+        """``v -> hessp(theta, v)`` for many ``v`` at one ``theta`` (the inner loop of Newton-CG).
+
+        On an in-memory source (one with ``map``) the rows' curvature at ``theta`` is computed once (one pass:
+        ``h = s p (1 - p)``, or the softmax probabilities) and kept per block; each product then costs
+        ``[X 1].T (h * (X v_w + v_b))``, without recomputing ``z = X w`` and its sigmoid (scikit-learn's
+        newton-cg does the same). Each product still counts as a pass. Other sources, and softmax state larger
+        than :attr:`MAX_CACHED_BYTES`, get the one-pass :meth:`hessp` (no state between passes).
+        """
+        mapper = getattr(self.source, "map", None)
+        if mapper is None or self.source.n_samples * self.n_rows * 8 > self.MAX_CACHED_BYTES:
+            return lambda v: self.hessp(theta, v)
+        self.n_passes += 1
+        w, b = self.split(np.asarray(theta, dtype=np.float64))
+        block_fn = binary_curvature_block if self.is_binary else multi_probs_block
+        state = mapper(block_fn, w, b)
+        hessp_block = binary_curvature_hessp_block if self.is_binary else multi_probs_hessp_block
+        S = self.source.total_weight
+
+        def hessp(v: np.ndarray) -> np.ndarray:
+            self.n_passes += 1
+            v_w, v_b = self.split(np.asarray(v, dtype=np.float64))
+            hw, hb = self.source.reduce(hessp_block, v_w, v_b, state=state)
+            return self.join(hw / S + self.penalty.l2_strength * self.weights(v), hb / S)
+
+        return hessp
 
     def column_indices(self, columns: np.ndarray) -> np.ndarray:
         """Flat indices in ``theta`` of the weights of ``columns`` in every class, then the intercepts.

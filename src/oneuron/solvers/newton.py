@@ -15,8 +15,6 @@ Stops when ``max |g| <= tol``.
 
 from __future__ import annotations
 
-from functools import partial
-
 import numpy as np
 import scipy.linalg
 
@@ -35,9 +33,15 @@ def _cholesky_direction(H: np.ndarray, g: np.ndarray) -> np.ndarray:
 
 
 def _cg_direction(hessp, g: np.ndarray, max_cg: int) -> np.ndarray:
-    """Approximately solve ``H d = -g`` by conjugate gradients, to relative residual min(0.5, sqrt|g|)."""
-    gnorm = np.linalg.norm(g)
-    eta = min(0.5, np.sqrt(gnorm))
+    """Approximately solve ``H d = -g`` by conjugate gradients (scikit-learn's ``_cg`` stopping rule).
+
+    Stops when the residual's l1 norm ``sum |r|`` falls to ``eta * sum |g|`` with
+    ``eta = min(0.5, sqrt(sum |g|))``: loose far from the optimum, where an exact Newton step is wasted,
+    and tightening as ``g -> 0`` (superlinear convergence). The l1 norm of a long gradient is larger than its
+    l2 norm, so this is looser than an l2 test at the same ``eta`` and takes fewer Hessian-vector products.
+    """
+    g1 = np.abs(g).sum()
+    termcond = min(0.5, np.sqrt(g1)) * g1
     d = np.zeros_like(g)
     r = -g.copy()
     p = r.copy()
@@ -50,9 +54,9 @@ def _cg_direction(hessp, g: np.ndarray, max_cg: int) -> np.ndarray:
         a = rr / curv
         d += a * p
         r -= a * Hp
-        rr_new = r @ r
-        if np.sqrt(rr_new) <= eta * gnorm:
+        if np.abs(r).sum() <= termcond:
             break
+        rr_new = r @ r
         p = r + (rr_new / rr) * p
         rr = rr_new
     return d
@@ -86,7 +90,7 @@ def solve(objective, x0, *, tol: float = 1e-4, max_iter: int = 100, callback=Non
         if direct:
             d = _cholesky_direction(objective.hessian(x), g)
         else:
-            d = _cg_direction(partial(objective.hessp, x), g, max_cg=max(10, min(200, x.size)))
+            d = _cg_direction(objective.hessp_operator(x), g, max_cg=max(10, min(200, x.size)))
             d = objective.remove_symmetry(d)
         slope = g @ d
         if slope >= 0:  # not a descent direction (numerical trouble): fall back to the gradient
