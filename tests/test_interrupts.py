@@ -41,7 +41,7 @@ def _interrupt(monkeypatch, solver, where, n_classes):
     if where == "objective":
         return interrupt_after(2)(monkeypatch, Objective, "loss_gradient")
     if where == "hessian":
-        return interrupt_after(1)(monkeypatch, Objective, "hessian" if n_classes == 2 else "hessp")
+        return interrupt_after(1)(monkeypatch, Objective, "hessian" if n_classes == 2 else "hessp_operator")
     return interrupt_after(1)(monkeypatch, SOLVER_MODULES[solver], "notify")
 
 
