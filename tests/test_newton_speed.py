@@ -125,3 +125,34 @@ def test_cg_stops_on_the_l1_residual_rule_of_scikit_learn():
     assert np.abs(H @ d + g).sum() <= min(0.5, np.sqrt(g1)) * g1 * (1 + 1e-9)
     _, steps_l2 = cg_steps(True, H, g)
     assert steps < steps_l2  # looser in l1 on a long vector: fewer products
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_loss_gradient_hessian_equals_separate_passes(sparse, dtype, fit_intercept):
+    obj = make_objective(2, sparse, dtype, fit_intercept)
+    theta = np.random.default_rng(4).normal(size=obj.n_params)
+    f, g, H = obj.loss_gradient_hessian(theta)
+    assert obj.n_passes == 1
+    fresh = make_objective(2, sparse, dtype, fit_intercept)
+    f_ref, g_ref = fresh.loss_gradient(theta)
+    assert f == pytest.approx(f_ref, rel=1e-13)
+    np.testing.assert_allclose(g, g_ref, rtol=1e-12, atol=1e-14)
+    H_ref = fresh.hessian(theta)
+    # float32: the Gram matrix is summed in float32 either way (from float64 or float32 curvatures)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(H, H_ref, rtol=tol, atol=tol * np.abs(H_ref).max())
+    # both are remembered: asking again at theta costs no pass
+    obj.loss_gradient(theta)
+    obj.hessian(theta)
+    assert obj.n_passes == 1
+
+
+def test_binary_newton_reads_the_data_once_per_iteration():
+    X, y = noisy_classification(n_samples=400, n_features=10)
+    model = LogisticRegression(solver="newton", tol=1e-10).fit(X, y)
+    sk = SkLogisticRegression(solver="newton-cholesky", tol=1e-10).fit(X, y)
+    np.testing.assert_allclose(model.coef_, sk.coef_, rtol=1e-7, atol=1e-9)
+    # one fused pass per full step (and one at the start), instead of a loss+gradient and a Hessian pass each
+    assert model.n_passes_ <= model.n_iter_[0] + 2

@@ -25,11 +25,14 @@ MAX_DIRECT = 1000
 
 
 def _cholesky_direction(H: np.ndarray, g: np.ndarray) -> np.ndarray:
-    try:
-        return -scipy.linalg.cho_solve(scipy.linalg.cho_factor(H), g)
-    except (np.linalg.LinAlgError, ValueError):
-        # singular (e.g. separable data without penalty, constant column): least-norm step
-        return -scipy.linalg.lstsq(H, g, cond=1e-12)[0]
+    # LAPACK directly: scipy.linalg.cho_factor/cho_solve's checks and wrappers cost more than a 65 x 65 solve
+    L, info = scipy.linalg.lapack.dpotrf(H, lower=1, clean=0)
+    if info == 0:
+        step, info = scipy.linalg.lapack.dpotrs(L, g, lower=1)
+        if info == 0 and np.all(np.isfinite(step)):
+            return -step
+    # singular (e.g. separable data without penalty, constant column): least-norm step
+    return -scipy.linalg.lstsq(H, g, cond=1e-12)[0]
 
 
 def _cg_direction(hessp, g: np.ndarray, max_cg: int) -> np.ndarray:
@@ -82,8 +85,9 @@ def solve(objective, x0, *, tol: float = 1e-4, max_iter: int = 100, callback=Non
     Result
     """
     x = np.array(x0, dtype=np.float64)
-    f, g = objective.loss_gradient(x)
     direct = objective.is_binary and objective.n_params <= MAX_DIRECT
+    f, g = objective.loss_gradient_hessian(x)[:2] if direct else objective.loss_gradient(x)
+    t_last = 1.0
     for it in range(1, max_iter + 1):
         if np.max(np.abs(g)) <= tol:
             return Result(x, f, it - 1, True, "max|gradient| <= tol")
@@ -95,10 +99,17 @@ def solve(objective, x0, *, tol: float = 1e-4, max_iter: int = 100, callback=Non
         slope = g @ d
         if slope >= 0:  # not a descent direction (numerical trouble): fall back to the gradient
             d, slope = -g, -(g @ g)
-        # the full step is usually accepted: evaluate loss and gradient together, one pass per trial
+        # the full step is usually accepted: evaluate loss and gradient together, one pass per trial;
+        # after a full step the next one is usually full too: then read the data once for the new point's
+        # loss, gradient and Hessian (the Hessian is remembered for the next iteration)
+        fuse = direct and t_last == 1.0
         t = 1.0
         for _ in range(max_ls):
-            f_new, g_new = objective.loss_gradient(x + t * d)
+            trial = x + t * d
+            if fuse and t == 1.0:
+                f_new, g_new, _ = objective.loss_gradient_hessian(trial)
+            else:
+                f_new, g_new = objective.loss_gradient(trial)
             if f_new <= f + 1e-4 * t * slope:
                 break
             # at the rounding floor the loss is noise: accept a step that shrinks the gradient (as sklearn's)
@@ -107,7 +118,7 @@ def solve(objective, x0, *, tol: float = 1e-4, max_iter: int = 100, callback=Non
             t *= 0.5
         else:
             return Result(x, f, it - 1, False, "line search failed: no decrease along the Newton direction")
-        x = x + t * d
+        x, t_last = trial, t
         f_last, f, g = f, f_new, g_new
         if notify(callback, it, f, g):
             return Result(x, f, it, True, "stopped by callback")
