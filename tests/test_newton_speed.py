@@ -156,3 +156,16 @@ def test_binary_newton_reads_the_data_once_per_iteration():
     np.testing.assert_allclose(model.coef_, sk.coef_, rtol=1e-7, atol=1e-9)
     # one fused pass per full step (and one at the start), instead of a loss+gradient and a Hessian pass each
     assert model.n_passes_ <= model.n_iter_[0] + 2
+
+
+def test_newton_extrapolates_on_nearly_separable_data():
+    """The lesson's digits (is it a 2?): full Newton steps only halve the loss there; doubling them while the
+    loss keeps falling reaches scikit-learn's optimum in fewer iterations than its newton-cholesky."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    X, y = digits.data[:1000], (digits.target[:1000] == 2).astype(int)
+    model = LogisticRegression(solver="newton", tol=1e-8).fit(X, y)
+    sk = SkLogisticRegression(solver="newton-cholesky", tol=1e-8).fit(X, y)
+    np.testing.assert_allclose(model.coef_, sk.coef_, rtol=1e-5, atol=1e-7)
+    assert model.n_iter_[0] < sk.n_iter_[0]
