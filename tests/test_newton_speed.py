@@ -62,10 +62,11 @@ def test_hessp_operator_counts_passes_and_falls_back_without_map(n_classes):
     theta = np.random.default_rng(2).normal(size=obj.n_params)
     v = np.ones(obj.n_params)
     op = obj.hessp_operator(theta)
-    assert obj.n_passes == 1  # the curvature
+    first = 1 if n_classes > 2 else 2  # the curvature (and for the binary head, the Hessian's diagonal)
+    assert obj.n_passes == first
     op(v)
     op(v)
-    assert obj.n_passes == 3  # and one per product
+    assert obj.n_passes == first + 2  # and one per product
     plain = make_objective(n_classes, True, np.float64, True, source_cls=ReduceOnlySource)
     op = plain.hessp_operator(theta)
     assert plain.n_passes == 0
@@ -169,3 +170,36 @@ def test_newton_extrapolates_on_nearly_separable_data():
     sk = SkLogisticRegression(solver="newton-cholesky", tol=1e-8).fit(X, y)
     np.testing.assert_allclose(model.coef_, sk.coef_, rtol=1e-5, atol=1e-7)
     assert model.n_iter_[0] < sk.n_iter_[0]
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_binary_operator_carries_the_hessian_diagonal(sparse, fit_intercept):
+    obj = make_objective(2, sparse, np.float64, fit_intercept)
+    theta = np.random.default_rng(5).normal(size=obj.n_params)
+    op = obj.hessp_operator(theta)
+    np.testing.assert_allclose(op.diagonal, np.diag(obj.hessian(theta)), rtol=1e-12)
+
+
+def test_preconditioned_cg_solves_the_newton_system_with_fewer_products():
+    rng = np.random.default_rng(6)
+    n = 300
+    scale = np.logspace(0, 3, n)  # badly scaled columns, as text-like data
+    A = rng.normal(size=(2 * n, n)) * scale
+    H = A.T @ A / (2 * n) + np.eye(n)
+    g = rng.normal(size=n)
+    counts = {}
+    for name, diag in (("plain", None), ("jacobi", np.diag(H).copy())):
+        calls = [0]
+
+        def hessp(v, calls=calls):
+            calls[0] += 1
+            return H @ v
+
+        if diag is not None:
+            hessp.diagonal = diag
+        d = _cg_direction(hessp, g, max_cg=2000)
+        g1 = np.abs(g).sum()
+        assert np.abs(H @ d + g).sum() <= min(0.5, np.sqrt(g1)) * g1 * (1 + 1e-9)
+        counts[name] = calls[0]
+    assert counts["jacobi"] < counts["plain"]

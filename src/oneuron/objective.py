@@ -147,6 +147,15 @@ def binary_curvature_hessp_block(X, y, s, h, v_w, v_b):
     return neuron.curvature_hessp(X, h, v_w, v_b)
 
 
+def binary_curvature_diagonal_block(X, y, s, h):
+    """``(sum_i h_i x_ij^2 for each j, sum_i h_i)``: the diagonal of one block's Hessian, given ``h``."""
+    if sp.issparse(X):
+        X2 = sp.csr_matrix((np.square(X.data, dtype=np.float64), X.indices, X.indptr), shape=X.shape)
+    else:
+        X2 = np.square(X, dtype=np.float64)
+    return X2.T @ h, float(h.sum())
+
+
 def multi_probs_hessp_block(X, y, s, P, V_W, v_b):
     """Softmax Hessian-vector product of one block given its rows' probabilities ``P``."""
     if kernels.accepts(X):
@@ -333,8 +342,10 @@ class Objective:
         On an in-memory source (one with ``map``) the rows' curvature at ``theta`` is computed once (one pass:
         ``h = s p (1 - p)``, or the softmax probabilities) and kept per block; each product then costs
         ``[X 1].T (h * (X v_w + v_b))``, without recomputing ``z = X w`` and its sigmoid (scikit-learn's
-        newton-cg does the same). Each product still counts as a pass. Other sources, and softmax state larger
-        than :attr:`MAX_CACHED_BYTES`, get the one-pass :meth:`hessp` (no state between passes).
+        newton-cg does the same). Each product still counts as a pass. For the binary head the operator also
+        carries the Hessian's diagonal as ``.diagonal`` (one more pass; a Jacobi preconditioner for conjugate
+        gradients). Other sources, and softmax state larger than :attr:`MAX_CACHED_BYTES`, get the one-pass
+        :meth:`hessp` (no state between passes).
         """
         mapper = getattr(self.source, "map", None)
         if mapper is None or self.source.n_samples * self.n_rows * 8 > self.MAX_CACHED_BYTES:
@@ -353,6 +364,10 @@ class Objective:
             hw, hb = self.source.reduce(hessp_block, v_w, v_b, state=state)
             return self.join(hw / S + self.penalty.l2_strength * self.weights(v), hb / S)
 
+        if self.is_binary:  # the Hessian's diagonal, for a preconditioner (one more read of X)
+            self.n_passes += 1
+            dw, db = self.source.reduce(binary_curvature_diagonal_block, state=state)
+            hessp.diagonal = self.join(dw / S + self.penalty.l2_strength, db / S)
         return hessp
 
     def column_indices(self, columns: np.ndarray) -> np.ndarray:

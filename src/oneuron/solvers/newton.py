@@ -42,26 +42,33 @@ def _cg_direction(hessp, g: np.ndarray, max_cg: int) -> np.ndarray:
     ``eta = min(0.5, sqrt(sum |g|))``: loose far from the optimum, where an exact Newton step is wasted,
     and tightening as ``g -> 0`` (superlinear convergence). The l1 norm of a long gradient is larger than its
     l2 norm, so this is looser than an l2 test at the same ``eta`` and takes fewer Hessian-vector products.
+
+    When ``hessp`` carries the Hessian's diagonal (``hessp.diagonal``) the iteration is preconditioned by it
+    (Jacobi): on text-like data, whose column frequencies span decades, it cuts the products several-fold.
     """
     g1 = np.abs(g).sum()
     termcond = min(0.5, np.sqrt(g1)) * g1
+    diag = getattr(hessp, "diagonal", None)
+    inv_m = None if diag is None else np.where(diag > 0, 1.0 / np.where(diag > 0, diag, 1.0), 1.0)
     d = np.zeros_like(g)
     r = -g.copy()
-    p = r.copy()
-    rr = r @ r
+    z = r if inv_m is None else inv_m * r
+    p = z.copy()
+    rz = r @ z
     for _ in range(max_cg):
         Hp = hessp(p)
         curv = p @ Hp
         if curv <= 1e-16 * (p @ p):  # no positive curvature left: use what we have (or the gradient)
             return d if d.any() else -g
-        a = rr / curv
+        a = rz / curv
         d += a * p
         r -= a * Hp
         if np.abs(r).sum() <= termcond:
             break
-        rr_new = r @ r
-        p = r + (rr_new / rr) * p
-        rr = rr_new
+        z = r if inv_m is None else inv_m * r
+        rz_new = r @ z
+        p = z + (rz_new / rz) * p
+        rz = rz_new
     return d
 
 
