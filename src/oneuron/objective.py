@@ -56,7 +56,9 @@ def binary_loss_grad_hessian_block(X, y, s, w, b, fit_intercept):
 
 
 def binary_hessian_block(X, y, s, w, b, fit_intercept):
-    """Full Hessian of one block."""
+    """Full Hessian of one block (the curvature in float64 where a kernel reads X, as in the fused pass)."""
+    if kernels.accepts(X):
+        return (neuron.weighted_gram(X, binary_curvature_block(X, y, s, w, b), fit_intercept),)
     return (neuron.binary_hessian(X, s, w, b, fit_intercept),)
 
 

@@ -94,9 +94,11 @@ def solve(objective, x0, *, tol: float = 1e-4, max_iter: int = 100, callback=Non
     x = np.array(x0, dtype=np.float64)
     direct = objective.is_binary and objective.n_params <= MAX_DIRECT
     f, g = objective.loss_gradient_hessian(x)[:2] if direct else objective.loss_gradient(x)
-    t_last = 1.0
+    t_last = 0.0  # the first step is often extrapolated (then a fused Hessian would be wasted)
+    gmax_last = np.inf
     for it in range(1, max_iter + 1):
-        if np.max(np.abs(g)) <= tol:
+        gmax = np.max(np.abs(g))
+        if gmax <= tol:
             return Result(x, f, it - 1, True, "max|gradient| <= tol")
         if direct:
             d = _cholesky_direction(objective.hessian(x), g)
@@ -109,7 +111,9 @@ def solve(objective, x0, *, tol: float = 1e-4, max_iter: int = 100, callback=Non
         # the full step is usually accepted: evaluate loss and gradient together, one pass per trial;
         # after a full step the next one is usually full too: then read the data once for the new point's
         # loss, gradient and Hessian (the Hessian is remembered for the next iteration)
-        fuse = direct and t_last == 1.0
+        # (not when quadratic convergence, |g_next| ~ |g|^3 / |g_last|^2, predicts that this step ends the fit)
+        fuse = direct and t_last == 1.0 and gmax**3 > tol * gmax_last**2
+        gmax_last = gmax
         t = 1.0
         for _ in range(max_ls):
             trial = x + t * d
