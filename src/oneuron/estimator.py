@@ -214,7 +214,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
             return fit_epochs(self, X, y, sample_weight)
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32], y_numeric=False)
-        check_classification_targets(y)
+        if not (y.ndim == 1 and y.dtype.kind in "biu"):  # 1-d integer labels always are (type_of_target is slow)
+            check_classification_targets(y)
         classes, y_encoded = np.unique(y, return_inverse=True)
         if len(classes) < 2:
             raise ValueError(

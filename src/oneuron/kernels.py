@@ -65,9 +65,10 @@ def _binary_row(z, y, s):
 
 
 @_jit
-def _binary_dense1(X, y, s, w, b, want_grad):
+def _binary_dense1(X, y, s, w, b, want_grad, h):
     """One row at a time (used for float64 data, where it beat four rows at a time)."""
     n, d = X.shape
+    want_h = h.shape[0] > 0
     g = np.zeros(d if want_grad else 0)
     loss = 0.0
     gb = 0.0
@@ -77,6 +78,9 @@ def _binary_dense1(X, y, s, w, b, want_grad):
             z += X[i, j] * w[j]
         li, r = _binary_row(z, y[i], s[i])
         loss += li
+        if want_h:
+            p = _sigmoid(z)
+            h[i] = s[i] * p * (1.0 - p)
         if want_grad:
             gb += r
             for j in range(d):
@@ -85,7 +89,7 @@ def _binary_dense1(X, y, s, w, b, want_grad):
 
 
 @_jit
-def _binary_dense4(X, y, s, w, b, want_grad):
+def _binary_dense4(X, y, s, w, b, want_grad, h):
     # Four rows at a time: four independent dot products (a single one waits on its own additions), and
     # one read-modify-write of the gradient for four rows. The remaining n % 4 rows go one by one.
     n, d = X.shape
@@ -93,6 +97,8 @@ def _binary_dense4(X, y, s, w, b, want_grad):
     loss = 0.0
     gb = 0.0
     n4 = n - n % 4
+    if h.shape[0] > 0:  # the rows' curvature s p (1 - p) is wanted too: one row at a time
+        return _binary_dense1(X, y, s, w, b, want_grad, h)
     for i in range(0, n4, 4):
         z0 = b
         z1 = b
@@ -148,8 +154,9 @@ def _binary_hessp_dense(X, s, w, b, v, vb):
 # Binary head, CSR rows (data, indices, indptr of the block, indptr starting at 0).
 # ----------------------------------------------------------------------------------------------------------
 @_jit
-def _binary_csr(data, indices, indptr, y, s, w, b, want_grad):
+def _binary_csr(data, indices, indptr, y, s, w, b, want_grad, h):
     n = indptr.shape[0] - 1
+    want_h = h.shape[0] > 0
     g = np.zeros(w.shape[0] if want_grad else 0)
     loss = 0.0
     gb = 0.0
@@ -158,6 +165,9 @@ def _binary_csr(data, indices, indptr, y, s, w, b, want_grad):
         for k in range(indptr[i], indptr[i + 1]):
             z += data[k] * w[indices[k]]
         loss += s[i] * (_softplus(z) - y[i] * z)
+        if want_h:
+            p = _sigmoid(z)
+            h[i] = s[i] * p * (1.0 - p)
         if want_grad:
             r = s[i] * (_sigmoid(z) - y[i])
             gb += r
@@ -183,6 +193,42 @@ def _binary_hessp_csr(data, indices, indptr, s, w, b, v, vb):
         for k in range(indptr[i], indptr[i + 1]):
             h[indices[k]] += t * data[k]
     return h, hb
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Binary head, curvature known: within one Newton step every Hessian-vector product has the same per-row
+# curvature h_i = s_i p_i (1 - p_i), so a product needs only dz_i = x_i . v + vb and h += h_i dz_i x_i.
+# ----------------------------------------------------------------------------------------------------------
+@_jit
+def _curvature_hessp_dense(X, h, v, vb):
+    n, d = X.shape
+    out = np.zeros(d)
+    ob = 0.0
+    for i in range(n):
+        dz = vb
+        for j in range(d):
+            dz += X[i, j] * v[j]
+        t = h[i] * dz
+        ob += t
+        for j in range(d):
+            out[j] += t * X[i, j]
+    return out, ob
+
+
+@_jit
+def _curvature_hessp_csr(data, indices, indptr, h, v, vb):
+    n = indptr.shape[0] - 1
+    out = np.zeros(v.shape[0])
+    ob = 0.0
+    for i in range(n):
+        dz = vb
+        for k in range(indptr[i], indptr[i + 1]):
+            dz += data[k] * v[indices[k]]
+        t = h[i] * dz
+        ob += t
+        for k in range(indptr[i], indptr[i + 1]):
+            out[indices[k]] += t * data[k]
+    return out, ob
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -347,15 +393,20 @@ def _labels(y):
     return np.ascontiguousarray(y, dtype=np.intp)
 
 
-def binary_loss_grad(X, y, s, w, b, want_grad: bool = True):
-    """``(loss, grad_w, grad_b)`` of one block as :func:`oneuron.neuron.binary_loss_grad`, in one read of X."""
+def binary_loss_grad(X, y, s, w, b, want_grad: bool = True, curvature: np.ndarray | None = None):
+    """``(loss, grad_w, grad_b)`` of one block as :func:`oneuron.neuron.binary_loss_grad`, in one read of X.
+
+    ``curvature``, a float64 array of the block's length, receives each row's ``s p (1 - p)`` (as
+    :func:`oneuron.neuron.binary_curvature`) in the same read.
+    """
     y, s, w, b = _f64(y), _f64(s), _f64(w), float(b)
+    h = np.empty(0) if curvature is None else curvature
     if isinstance(X, np.ndarray):
         # measured at 100,000 x 100, one thread: four rows at a time is ~15% faster on float32 and ~40% slower
         # on float64 (benchmarks/RESULTS.md)
         kernel = _binary_dense4 if X.dtype == np.float32 else _binary_dense1
-        return kernel(np.asarray(X), y, s, w, b, want_grad)
-    return _binary_csr(*_csr(X), y, s, w, b, want_grad)
+        return kernel(np.asarray(X), y, s, w, b, want_grad, h)
+    return _binary_csr(*_csr(X), y, s, w, b, want_grad, h)
 
 
 def binary_hessp(X, s, w, b, v_w, v_b):
@@ -380,3 +431,11 @@ def multi_hessp(X, s, W, b, V_W, v_b):
     if isinstance(X, np.ndarray):
         return _multi_hessp_dense(np.asarray(X), s, *args)
     return _multi_hessp_csr(*_csr(X), s, *args)
+
+
+def curvature_hessp(X, h, v_w, v_b):
+    """``(Hv_w, Hv_b)`` of one block given its rows' curvature ``h``, as :func:`oneuron.neuron.curvature_hessp`."""
+    h, v_w, v_b = _f64(h), _f64(v_w), float(v_b)
+    if isinstance(X, np.ndarray):
+        return _curvature_hessp_dense(np.asarray(X), h, v_w, v_b)
+    return _curvature_hessp_csr(*_csr(X), h, v_w, v_b)

@@ -122,6 +122,16 @@ def binary_curvature(X, s: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
     return s * p * (1 - p)
 
 
+def curvature_hessp(X, h: np.ndarray, v_w: np.ndarray, v_b: float):
+    """:func:`binary_hessp` given the rows' curvature ``h = binary_curvature(X, s, w, b)``.
+
+    Within one Newton step every product has the same ``h``, so it is ``[X 1].T (h * (X v_w + v_b))``:
+    one product with X each way, no sigmoid.
+    """
+    t = h * forward(X, v_w, v_b)
+    return X.T @ t, float(t.sum())
+
+
 def weighted_gram(X, c: np.ndarray, with_ones: bool = True) -> np.ndarray:
     """``[X 1].T diag(c) [X 1]`` in float64 (without the column of ones when ``with_ones`` is False).
 
@@ -203,6 +213,13 @@ def multinomial_hessp(X, s: np.ndarray, W: np.ndarray, b: np.ndarray, V_W: np.nd
     direction ``dz = V_W x + v_b`` it gives ``p * dz - p (p . dz)``, which is then pulled back through X.
     """
     P = softmax(forward_multi(X, W, b))
+    dZ = forward_multi(X, V_W, v_b)
+    T = s[:, None] * P * (dZ - (P * dZ).sum(axis=1, keepdims=True))
+    return np.asarray((X.T @ T).T), T.sum(axis=0)
+
+
+def multinomial_probs_hessp(X, s: np.ndarray, P: np.ndarray, V_W: np.ndarray, v_b: np.ndarray):
+    """:func:`multinomial_hessp` given the rows' probabilities ``P = softmax(forward_multi(X, W, b))``."""
     dZ = forward_multi(X, V_W, v_b)
     T = s[:, None] * P * (dZ - (P * dZ).sum(axis=1, keepdims=True))
     return np.asarray((X.T @ T).T), T.sum(axis=0)

@@ -44,8 +44,21 @@ def binary_hessp_block(X, y, s, w, b, v_w, v_b):
     return neuron.binary_hessp(X, s, w, b, v_w, v_b)
 
 
+def binary_loss_grad_hessian_block(X, y, s, w, b, fit_intercept):
+    """Summed loss, gradient and full Hessian of one block in one pass (what a Newton step's new point needs)."""
+    if kernels.accepts(X):
+        h = np.empty(X.shape[0])
+        loss, gw, gb = kernels.binary_loss_grad(X, y, s, w, b, curvature=h)
+    else:
+        loss, gw, gb = neuron.binary_loss_grad(X, y, s, w, b)
+        h = neuron.binary_curvature(X, s, w, b)
+    return loss, gw, gb, neuron.weighted_gram(X, h, fit_intercept)
+
+
 def binary_hessian_block(X, y, s, w, b, fit_intercept):
-    """Full Hessian of one block."""
+    """Full Hessian of one block (the curvature in float64 where a kernel reads X, as in the fused pass)."""
+    if kernels.accepts(X):
+        return (neuron.weighted_gram(X, binary_curvature_block(X, y, s, w, b), fit_intercept),)
     return (neuron.binary_hessian(X, s, w, b, fit_intercept),)
 
 
@@ -109,6 +122,47 @@ def binary_firth_block(X, y, s, w, b, fit_intercept, info_inv):
     p = neuron.sigmoid(z).astype(np.float64)
     h = s * p * (1 - p) * ((Xt @ info_inv) * Xt).sum(axis=1)
     return loglik, Xt.T @ (s * (y - p) + h * (0.5 - p))
+
+
+# Newton-CG within one step: the rows' curvature is computed once (a pass), then each Hessian-vector
+# product reuses it (in-memory sources only, see Objective.hessp_operator).
+def binary_curvature_block(X, y, s, w, b):
+    """Each row's curvature ``s p (1 - p)`` (a per-block array, not a sum), as the one-pass product has it."""
+    if kernels.accepts(X):
+        h = np.empty(X.shape[0])
+        kernels.binary_loss_grad(X, y, s, w, b, want_grad=False, curvature=h)
+        return h
+    return neuron.binary_curvature(X, s, w, b)
+
+
+def multi_probs_block(X, y, s, W, b):
+    """Each row's class probabilities, shape (rows, K) (float64 where a kernel would compute in float64)."""
+    if kernels.accepts(X):
+        W, b = W.astype(np.float64), b.astype(np.float64)
+    return neuron.softmax(neuron.forward_multi(X, W, b))
+
+
+def binary_curvature_hessp_block(X, y, s, h, v_w, v_b):
+    """Hessian-vector product of one block given its rows' curvature ``h``."""
+    if kernels.accepts(X):
+        return kernels.curvature_hessp(X, h, v_w, v_b)
+    return neuron.curvature_hessp(X, h, v_w, v_b)
+
+
+def binary_curvature_diagonal_block(X, y, s, h):
+    """``(sum_i h_i x_ij^2 for each j, sum_i h_i)``: the diagonal of one block's Hessian, given ``h``."""
+    if sp.issparse(X):
+        X2 = sp.csr_matrix((np.square(X.data, dtype=np.float64), X.indices, X.indptr), shape=X.shape)
+    else:
+        X2 = np.square(X, dtype=np.float64)
+    return X2.T @ h, float(h.sum())
+
+
+def multi_probs_hessp_block(X, y, s, P, V_W, v_b):
+    """Softmax Hessian-vector product of one block given its rows' probabilities ``P``."""
+    if kernels.accepts(X):
+        s, V_W, v_b = s.astype(np.float64), V_W.astype(np.float64), v_b.astype(np.float64)
+    return neuron.multinomial_probs_hessp(X, s, P, V_W, v_b)
 
 
 def _take_columns(X, columns):
@@ -247,12 +301,25 @@ class Objective:
         if last is not None:
             return last[0], last[1].copy()
         loss, gw, gb = self._reduce(binary_loss_grad_block, multi_loss_grad_block, theta)
+        return self._finish_loss_gradient(theta, loss, gw, gb)
+
+    def _finish_loss_gradient(self, theta, loss, gw, gb):
         S = self.source.total_weight
         w = self.weights(theta)
         f = float(loss) / S + self.penalty.smooth_value(w)
         g = self.join(gw / S + self.penalty.smooth_gradient(w), gb / S)
         self._last["loss_gradient"] = (np.array(theta, dtype=np.float64), (f, g.copy()))
         return f, g
+
+    def loss_gradient_hessian(self, theta: np.ndarray):
+        """Binary head: ``F(theta)``, its gradient and its full Hessian in one pass; all three remembered.
+
+        Newton's method needs the three at each accepted point: reading the data once for them saves the
+        Hessian's own pass (its ``z = X w`` and sigmoid).
+        """
+        loss, gw, gb, H = self._reduce(binary_loss_grad_hessian_block, None, theta, self.fit_intercept)
+        f, g = self._finish_loss_gradient(theta, loss, gw, gb)
+        return f, g, self._finish_hessian(theta, H)
 
     def gradient(self, theta: np.ndarray) -> np.ndarray:
         """Gradient of ``F`` (one pass)."""
@@ -267,6 +334,43 @@ class Objective:
         hw, hb = self._reduce(binary_hessp_block, multi_hessp_block, theta, v_w, v_b)
         S = self.source.total_weight
         return self.join(hw / S + self.penalty.l2_strength * self.weights(v), hb / S)
+
+    #: largest per-row state (bytes) :meth:`hessp_operator` keeps: n x K float64 probabilities for the softmax
+    MAX_CACHED_BYTES = 2**28
+
+    def hessp_operator(self, theta: np.ndarray):
+        """``v -> hessp(theta, v)`` for many ``v`` at one ``theta`` (the inner loop of Newton-CG).
+
+        On an in-memory source (one with ``map``) the rows' curvature at ``theta`` is computed once (one pass:
+        ``h = s p (1 - p)``, or the softmax probabilities) and kept per block; each product then costs
+        ``[X 1].T (h * (X v_w + v_b))``, without recomputing ``z = X w`` and its sigmoid (scikit-learn's
+        newton-cg does the same). Each product still counts as a pass. For the binary head the operator also
+        carries the Hessian's diagonal as ``.diagonal`` (one more pass; a Jacobi preconditioner for conjugate
+        gradients). Other sources, and softmax state larger than :attr:`MAX_CACHED_BYTES`, get the one-pass
+        :meth:`hessp` (no state between passes).
+        """
+        mapper = getattr(self.source, "map", None)
+        if mapper is None or self.source.n_samples * self.n_rows * 8 > self.MAX_CACHED_BYTES:
+            return lambda v: self.hessp(theta, v)
+        self.n_passes += 1
+        # parameters in the data's dtype, as every pass has them (hessp, loss_gradient): the same numbers
+        w, b = self._cast(*self.split(np.asarray(theta, dtype=np.float64)))
+        block_fn = binary_curvature_block if self.is_binary else multi_probs_block
+        state = mapper(block_fn, w, b)
+        hessp_block = binary_curvature_hessp_block if self.is_binary else multi_probs_hessp_block
+        S = self.source.total_weight
+
+        def hessp(v: np.ndarray) -> np.ndarray:
+            self.n_passes += 1
+            v_w, v_b = self._cast(*self.split(np.asarray(v, dtype=np.float64)))
+            hw, hb = self.source.reduce(hessp_block, v_w, v_b, state=state)
+            return self.join(hw / S + self.penalty.l2_strength * self.weights(v), hb / S)
+
+        if self.is_binary:  # the Hessian's diagonal, for a preconditioner (one more read of X)
+            self.n_passes += 1
+            dw, db = self.source.reduce(binary_curvature_diagonal_block, state=state)
+            hessp.diagonal = self.join(dw / S + self.penalty.l2_strength, db / S)
+        return hessp
 
     def column_indices(self, columns: np.ndarray) -> np.ndarray:
         """Flat indices in ``theta`` of the weights of ``columns`` in every class, then the intercepts.
@@ -318,9 +422,13 @@ class Objective:
         if last is not None:
             return last.copy()
         (H,) = self._reduce(binary_hessian_block, multi_hessian_block, theta, self.fit_intercept)
+        return self._finish_hessian(theta, H)
+
+    def _finish_hessian(self, theta, H):
         H = H / self.source.total_weight
-        penalized = np.flatnonzero(self.join(np.ones_like(self.weights(theta)), 0.0 * self.split(theta)[1]))
-        H[penalized, penalized] += self.penalty.l2_strength
+        if self.penalty.l2_strength:
+            penalized = np.flatnonzero(self.join(np.ones_like(self.weights(theta)), 0.0 * self.split(theta)[1]))
+            H[penalized, penalized] += self.penalty.l2_strength
         self._last["hessian"] = (np.array(theta, dtype=np.float64), H.copy())
         return H
 

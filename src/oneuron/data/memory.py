@@ -101,9 +101,21 @@ class MemorySource:
             self._blocks = [(cut(a, b), y[a:b], s[a:b]) for a, b in self._ranges]
         return iter(self._blocks)
 
-    def reduce(self, block_fn: Callable, *args) -> list:
+    def map(self, block_fn: Callable, *args, state: list | None = None) -> list:
+        """``[block_fn(X_b, y_b, s_b, *args) for every block]`` in block order (per-block results, not summed).
+
+        With ``state`` (one entry per block, e.g. an earlier :meth:`map`'s results) each call gets its block's
+        entry after ``s_b``: ``block_fn(X_b, y_b, s_b, state_b, *args)``. In-memory sources only: this is how
+        per-row quantities (a Newton step's curvature) are kept between passes.
+        """
+        blocks = list(self.blocks())
+        if state is not None:
+            blocks = [(*block, st) for block, st in zip(blocks, state, strict=True)]
+        return map_blocks(block_fn, blocks, args, self.n_jobs)
+
+    def reduce(self, block_fn: Callable, *args, state: list | None = None) -> list:
         """Sum ``block_fn(X_b, y_b, s_b, *args)`` over all blocks, in float64 and in block order."""
         acc = None
-        for part in map_blocks(block_fn, list(self.blocks()), args, self.n_jobs):
+        for part in self.map(block_fn, *args, state=state):
             acc = add_into(acc, part)
         return acc
