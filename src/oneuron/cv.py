@@ -76,12 +76,7 @@ class _PathObjective(Objective):
         else:
             loss, gw, gb = self._reduce(binary_loss_grad_block, multi_loss_grad_block, theta)
             self._data_term = (np.array(theta, dtype=np.float64), (loss, gw, gb))
-        S = self.source.total_weight
-        w = self.weights(theta)
-        f = float(loss) / S + self.penalty.smooth_value(w)
-        g = self.join(gw / S + self.penalty.smooth_gradient(w), gb / S)
-        self._last["loss_gradient"] = (np.array(theta, dtype=np.float64), (f, g.copy()))
-        return f, g
+        return self._finish_loss_gradient(theta, loss, gw, gb)  # this C's penalty on the remembered data term
 
 
 # Largest binary head (d + intercept) preconditioned along the path: one Hessian pass costs about d / 10
