@@ -17,15 +17,13 @@ import os
 
 import numpy as np
 
+from oneuron._optional import require
+
 OPSET = 17
 
 
 def _onnx():
-    try:
-        import onnx
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("ONNX export needs the onnx package: pip install 'oneuron[onnx]'") from exc
-    return onnx
+    return require("onnx", "ONNX export", "onnx")
 
 
 def _classes_tensor(onnx, classes: np.ndarray):

@@ -17,15 +17,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from oneuron._optional import require
+
 #: resolution of figures whose ``dpi`` is not given (pixels per inch).
 DEFAULT_DPI = 100
 
 
 def _new_figure(figsize, dpi, nrows=1, ncols=1):
-    try:
-        from matplotlib.figure import Figure
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("plots need matplotlib: pip install 'oneuron[plots]'") from exc
+    Figure = require("matplotlib.figure", "plotting", "plots").Figure
     fig = Figure(figsize=figsize, dpi=dpi or DEFAULT_DPI)
     axes = fig.subplots(nrows, ncols, squeeze=False)
     return fig, axes

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
+from oneuron._optional import require
 from oneuron.data.memory import MemorySource, add_into
 
 #: rows per batch read from a file: 65,536 rows x 100 float64 features is 52 MB.
@@ -27,13 +28,7 @@ DEFAULT_BATCH_ROWS = 65_536
 
 
 def _pyarrow():
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("reading Parquet/CSV needs pyarrow: pip install 'oneuron[files]'") from exc
-    import pyarrow as pa
-
-    return pa
+    return require("pyarrow", "reading Parquet/CSV", "files")
 
 
 def _float_dtype(types) -> np.dtype:
