@@ -10,10 +10,11 @@ the same yardstick: oneuron's objective (mean log-loss + l2) evaluated in memory
 from __future__ import annotations
 
 import argparse
-import time
 import warnings
 
 import numpy as np
+
+from _timing import best_time
 
 
 def objective_at(X, y, coef, intercept, C):
@@ -24,15 +25,6 @@ def objective_at(X, y, coef, intercept, C):
     source = MemorySource(X, y.astype(X.dtype), np.ones(len(y), X.dtype))
     obj = Objective(source, 2, Penalty.from_params("l2", C, source.total_weight))
     return obj.loss(obj.join(np.ravel(coef), float(np.ravel(intercept)[0])))
-
-
-def timed(fn, repeat=1):
-    best = np.inf
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, out
 
 
 def main(argv=None) -> None:
@@ -68,11 +60,11 @@ def main(argv=None) -> None:
         print(f"data: {n:,} x {d} float64 ({X_np.nbytes / 1e9:.2f} GB), {X.npartitions} partitions, 2 workers")
 
         rows = []
-        t_mem, m_mem = timed(lambda: LogisticRegression(solver="lbfgs", C=C).fit(X_np, y_np), repeat=2)
+        t_mem, m_mem = best_time(lambda: LogisticRegression(solver="lbfgs", C=C).fit(X_np, y_np), 2)
         rows.append(("oneuron in memory (lbfgs)", t_mem, m_mem.coef_, m_mem.intercept_, m_mem.n_passes_))
-        t_dask, m_dask = timed(lambda: LogisticRegression(solver="lbfgs", C=C).fit(X, y), repeat=2)
+        t_dask, m_dask = best_time(lambda: LogisticRegression(solver="lbfgs", C=C).fit(X, y), 2)
         rows.append(("oneuron on the cluster (lbfgs)", t_dask, m_dask.coef_, m_dask.intercept_, m_dask.n_passes_))
-        t_auto, m_auto = timed(lambda: LogisticRegression(C=C).fit(X, y), repeat=1)
+        t_auto, m_auto = best_time(lambda: LogisticRegression(C=C).fit(X, y))
         rows.append(
             (
                 f"oneuron on the cluster (auto: {m_auto.solver_})",
@@ -93,7 +85,7 @@ def main(argv=None) -> None:
             model = DaskMLLogisticRegression(solver=solver, C=C, max_iter=100)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                t, model = timed(lambda model=model: model.fit(X, y))
+                t, model = best_time(lambda model=model: model.fit(X, y))
             rows.append((f"dask-ml {solver}", t, model.coef_, np.atleast_1d(model.intercept_), None))
 
         f_best = min(objective_at(X_np, y_np, c, b, C) for _, _, c, b, _ in rows)

@@ -11,10 +11,10 @@ Run: ``python benchmarks/bench_inference.py`` (500,000 x 50) or ``--quick`` (50,
 from __future__ import annotations
 
 import argparse
-import gc
-import time
 
 import numpy as np
+
+from _timing import best_time
 
 
 def make_data(n: int, d: int, seed: int = 0):
@@ -40,16 +40,6 @@ def run_statsmodels(X, y):
     res = sm.Logit(y, sm.add_constant(X, prepend=True)).fit(disp=0)
     str(res.summary())  # computes llnull, the tests and intervals, as ours does
     return res
-
-
-def best_time(fn, repeats: int):
-    best, out = np.inf, None
-    for _ in range(repeats):
-        gc.collect()
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, out
 
 
 def main(argv=None) -> None:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import argparse
 import math
-import time
 import warnings
 
 import numpy as np
 
+from _timing import best_time
 from oneuron import LogisticRegression
 from oneuron.demo import LESSON, lesson_data
 
@@ -67,20 +67,6 @@ def runtime_warnings(caught) -> int:
     return sum(issubclass(w.category, RuntimeWarning) for w in caught)
 
 
-def timed(fit):
-    start = time.perf_counter()
-    model = fit()
-    return model, time.perf_counter() - start
-
-
-def best_of(repeats, fit):
-    times = []
-    for _ in range(repeats):
-        model, seconds = timed(fit)
-        times.append(seconds)
-    return model, min(times)
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="cap the reference at 300 iterations")
@@ -89,7 +75,7 @@ def main(argv=None):
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        ref, ref_seconds = timed(
+        ref_seconds, ref = best_time(
             lambda: LessonReference(X_train.T, y_train[None, :], alpha=0.01).fit(300 if args.quick else None)
         )
     ref_errors = int(np.sum(ref.predict(X_test.T) != y_test))
@@ -97,7 +83,7 @@ def main(argv=None):
     for label, params in [("oneuron default", {}), ("oneuron gd (lesson settings)", LESSON)]:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            model, seconds = best_of(5, lambda p=params: LogisticRegression(**p).fit(X_train, y_train))
+            seconds, model = best_time(lambda p=params: LogisticRegression(**p).fit(X_train, y_train), 5)
         errors = int(np.sum(model.predict(X_test) != y_test))
         rows.append((label, int(model.n_iter_[0]), seconds, errors, runtime_warnings(caught)))
 

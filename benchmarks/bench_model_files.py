@@ -14,7 +14,6 @@ import argparse
 import os
 import pickle
 import tempfile
-import time
 import warnings
 
 import numpy as np
@@ -22,17 +21,8 @@ from sklearn import linear_model
 from sklearn.datasets import make_classification
 
 import oneuron
+from _timing import best_time
 from oneuron.persist import dumps
-
-
-def best_of(fn, repeat: int) -> float:
-    """Smallest wall time of ``repeat`` calls, in seconds."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> None:
@@ -59,19 +49,19 @@ def main() -> None:
             with open(peer_path, "rb") as f:
                 pickle.load(f)
 
-        t_save = best_of(lambda: oneuron.save(ours, ours_path), repeat)
-        t_dumps = best_of(lambda: dumps(ours), repeat)  # the same without the file, fsync and rename
-        t_load = best_of(lambda: oneuron.load(ours_path), repeat)
-        t_psave = best_of(pickle_save, repeat)
-        t_pload = best_of(pickle_load, repeat)
+        t_save = best_time(lambda: oneuron.save(ours, ours_path), repeat)[0]
+        t_dumps = best_time(lambda: dumps(ours), repeat)[0]  # the same without the file, fsync and rename
+        t_load = best_time(lambda: oneuron.load(ours_path), repeat)[0]
+        t_psave = best_time(pickle_save, repeat)[0]
+        t_pload = best_time(pickle_load, repeat)[0]
         size, psize = os.path.getsize(ours_path), os.path.getsize(peer_path)
     for what, a, b in (("save", t_save, t_psave), ("load", t_load, t_pload)):
         print(f"{what}   oneuron {a * 1e3:8.2f} ms   pickle(sklearn) {b * 1e3:8.2f} ms   ratio {a / b:.1f}x")
     print(f"       (oneuron's bytes alone, without write + fsync + rename: {t_dumps * 1e3:.2f} ms)")
     print(f"size   oneuron {size:8d} B    pickle(sklearn) {psize:8d} B    ratio {size / psize:.1f}x")
 
-    t_ours = best_of(lambda: ours.predict_proba(X), repeat)
-    t_peer = best_of(lambda: peer.predict_proba(X), repeat)
+    t_ours = best_time(lambda: ours.predict_proba(X), repeat)[0]
+    t_peer = best_time(lambda: peer.predict_proba(X), repeat)[0]
     line = f"predict_proba  oneuron {t_ours * 1e3:8.1f} ms   sklearn {t_peer * 1e3:8.1f} ms"
     try:
         import onnxruntime as ort
@@ -79,7 +69,7 @@ def main() -> None:
         print(line + "   (onnxruntime not installed)")
         return
     session = ort.InferenceSession(ours.to_onnx().SerializeToString(), providers=["CPUExecutionProvider"])
-    t_onnx = best_of(lambda: session.run(["probabilities"], {"X": X}), repeat)
+    t_onnx = best_time(lambda: session.run(["probabilities"], {"X": X}), repeat)[0]
     gap = np.abs(session.run(["probabilities"], {"X": X})[0] - ours.predict_proba(X)).max()
     print(line + f"   onnxruntime {t_onnx * 1e3:8.1f} ms   (max |p_onnx - p_oneuron| = {gap:.1e})")
     print(f"ratios: oneuron/sklearn {t_ours / t_peer:.2f}x, onnxruntime/oneuron {t_onnx / t_ours:.2f}x")

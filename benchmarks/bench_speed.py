@@ -33,6 +33,7 @@ from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 
 import oneuron
+from _timing import best_time
 from oneuron.data import MemorySource
 from oneuron.objective import Objective
 from oneuron.penalty import Penalty
@@ -87,7 +88,7 @@ def objective_value(X, y, model, C=1.0) -> float:
     return obj.loss(obj.join(np.asarray(model.coef_, dtype=np.float64), b))
 
 
-def best_time(make_model, X, y, repeats):
+def best_fit_time(make_model, X, y, repeats):
     best, model = np.inf, None
     for _ in range(repeats):
         model = make_model()
@@ -111,8 +112,8 @@ def run_case(title, X, y, contenders, repeats, goal=None):
     for name, make in contenders:
         if any(part and part in name for part in EXCLUDE):
             continue
-        best_time(make, X[:n_warm], y[:n_warm], 1)  # warm-up: imports, numba's compiled-kernel cache
-        t, model = best_time(make, X, y, repeats)
+        best_fit_time(make, X[:n_warm], y[:n_warm], 1)  # warm-up: imports, numba's compiled-kernel cache
+        t, model = best_fit_time(make, X, y, repeats)
         extra = getattr(model, "solver_", "") or ""
         rows.append((name, t, objective_value(X, y, model), int(np.max(model.n_iter_)), extra))
     sk_best = min(t for name, t, *_ in rows if name.startswith("sklearn"))
@@ -144,19 +145,11 @@ def evaluation_vs_matvec(X, y, repeats=7):
     w = theta[:-1].astype(X.dtype)
     obj.loss_gradient(theta)  # warm-up
 
-    def best(fn):
-        ts = []
-        for _ in range(repeats):
-            t = time.perf_counter()
-            fn()
-            ts.append(time.perf_counter() - t)
-        return min(ts)
-
     # a new point every time: the objective remembers its last result, which would make a repeat free
     points = iter([theta + 1e-9 * k for k in range(1, repeats + 1)])
-    t_ours = best(lambda: obj.loss_gradient(next(points)))
-    t_np = best(lambda: X.T @ (X @ w))
-    t_one = best(lambda: X @ w)  # one read of X by BLAS: about the memory-bandwidth floor of a pass
+    t_ours = best_time(lambda: obj.loss_gradient(next(points)), repeats)[0]
+    t_np = best_time(lambda: X.T @ (X @ w), repeats)[0]
+    t_one = best_time(lambda: X @ w, repeats)[0]  # one read of X by BLAS: about the memory-bandwidth floor of a pass
     print(
         f"one loss+gradient {X.shape} {X.dtype}: oneuron {t_ours * 1e3:.1f} ms, numpy X@w + X.T@r "
         f"{t_np * 1e3:.1f} ms, ratio {t_ours / t_np:.3f} (goal <= 0.75); numpy X@w alone {t_one * 1e3:.1f} ms "
