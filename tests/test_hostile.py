@@ -267,3 +267,25 @@ def test_a_model_too_large_for_memory_is_refused_up_front(monkeypatch):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # scikit-learn: "could represent a regression problem"
             LogisticRegression().fit(X, np.arange(500))
+
+
+def test_one_class_is_rejected_by_every_entry_point(data, tmp_path):
+    """fit, the mini-batch fit, LogisticRegressionCV, a .npy file source and dask data give the same error."""
+    import dask.array as da
+
+    import oneuron
+
+    X, y = data
+    one = np.zeros(len(y), dtype=int)
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "y.npy", one)
+    fits = [
+        lambda: LogisticRegression().fit(X, one),
+        lambda: LogisticRegression(solver="sgd").fit(X, one),
+        lambda: oneuron.LogisticRegressionCV(Cs=2, cv=2).fit(X, one),
+        lambda: LogisticRegression().fit(oneuron.data.npy(tmp_path / "X.npy", tmp_path / "y.npy")),
+        lambda: LogisticRegression().fit(da.from_array(X, chunks=len(y) // 2), da.from_array(one, chunks=len(y) // 2)),
+    ]
+    for fit in fits:
+        with pytest.raises(ValueError, match=r"only one class \(0\).*at least 2 classes"):
+            fit()

@@ -109,6 +109,15 @@ def overflow_as_value_error(X, hint: str = ""):
         ) from err
 
 
+def require_two_classes(classes: np.ndarray, name: str = "y") -> None:
+    """Raise a ValueError naming the one class when ``classes`` holds fewer than two."""
+    if len(classes) < 2:
+        label = np.asarray(classes)[:1].tolist()[0]  # the plain label: 0 or 'spam', not np.int64(0)
+        raise ValueError(
+            f"{name} contains only one class ({label!r}): logistic regression needs samples of at least 2 classes."
+        )
+
+
 def warn_unseen_labels(classes: np.ndarray, y) -> None:
     """Warn, naming them, when ``y`` holds labels outside ``classes`` (the model can never predict them)."""
     y = np.asarray(y)

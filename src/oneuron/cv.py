@@ -26,6 +26,7 @@ from sklearn.model_selection import check_cv
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
+from oneuron import checks
 from oneuron.data import MemorySource
 from oneuron.estimator import DEFAULT_MAX_ITER, LogisticRegression, choose_solver
 from oneuron.objective import Objective, binary_loss_grad_block, multi_loss_grad_block
@@ -297,10 +298,7 @@ class LogisticRegressionCV(LogisticRegression):
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32])
         check_classification_targets(y)
         classes, y_encoded = np.unique(y, return_inverse=True)
-        if len(classes) < 2:
-            raise ValueError(
-                f"y contains only one class ({classes[0]!r}): logistic regression needs samples of at least 2 classes."
-            )
+        checks.require_two_classes(classes)
         n_classes = len(classes)
         raw_weight = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         sw = self._sample_weight(X, y, classes, sample_weight)  # class weights from the whole y

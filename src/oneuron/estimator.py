@@ -217,10 +217,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if not (y.ndim == 1 and y.dtype.kind in "biu"):  # 1-d integer labels always are (type_of_target is slow)
             check_classification_targets(y)
         classes, y_encoded = np.unique(y, return_inverse=True)
-        if len(classes) < 2:
-            raise ValueError(
-                f"y contains only one class ({classes[0]!r}): logistic regression needs samples of at least 2 classes."
-            )
+        checks.require_two_classes(classes)
         sample_weight = self._sample_weight(X, y, classes, sample_weight)
         n_classes = len(classes)
         y_source = y_encoded.astype(X.dtype) if n_classes == 2 else y_encoded.astype(np.int32)

@@ -15,6 +15,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
+from oneuron import checks
 from oneuron.data import MemorySource
 from oneuron.objective import Objective
 from oneuron.penalty import Penalty
@@ -166,8 +167,7 @@ def fit_epochs(estimator, X, y, sample_weight):
     X, y = validate_data(estimator, X, y, accept_sparse="csr", dtype=[np.float64, np.float32], y_numeric=False)
     check_classification_targets(y)
     classes, y_idx = np.unique(y, return_inverse=True)
-    if len(classes) < 2:
-        raise ValueError(f"y contains only one class ({classes[0]!r}): logistic regression needs at least 2.")
+    checks.require_two_classes(classes)
     sample_weight = estimator._sample_weight(X, y, classes, sample_weight)
     K = len(classes)
     y_enc = y_idx.astype(X.dtype) if K == 2 else y_idx.astype(np.int32)

@@ -20,6 +20,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from oneuron import checks
 from oneuron.data.memory import MemorySource, add_into
 
 
@@ -143,8 +144,7 @@ class DaskSource:
         self.client = current_client() if client == "current" else client
 
         classes, counts = dask.compute(*da.unique(y, return_counts=True))
-        if len(classes) < 2:
-            raise ValueError(f"y contains only one class ({classes[0]!r}): logistic regression needs at least 2.")
+        checks.require_two_classes(classes)
         self.classes, self.class_counts = classes, counts
         self.n_classes = len(classes)
         self.n_features = X.shape[1]

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
+from oneuron import checks
 from oneuron._optional import require
 from oneuron.data.memory import MemorySource, add_into
 
@@ -103,10 +104,7 @@ class StreamSource:
                 classes = merged
         if n == 0:
             raise ValueError("the data source holds no rows: check the path and filters.")
-        if len(classes) < 2:
-            raise ValueError(
-                f"the target contains only one class ({classes[0]!r}): logistic regression needs at least 2."
-            )
+        checks.require_two_classes(classes, "the target")
         self.n_samples = n
         self.classes = classes
         self.n_classes = len(classes)
