@@ -6,6 +6,7 @@ import scipy.sparse as sp
 from scipy.optimize import minimize
 
 from oneuron.data import MemorySource
+from oneuron.kernels import unsigned_index
 from oneuron.objective import Objective
 from oneuron.penalty import Penalty
 from oneuron.solvers import prox
@@ -112,3 +113,31 @@ def test_coordinate_descent_kernels_agree_compiled_or_not_dense_or_sparse(rng):
     for kernel in (prox._cd_sparse_sweeps, prox._cd_sparse):
         d = kernel(A.indptr, A.indices, A.data, h, 0.01, True, g, x, lam, 1000, 1e-13)[0]
         np.testing.assert_allclose(d, reference, atol=1e-10)
+
+
+def test_sparse_inner_solver_with_conjugate_gradient_steps_reaches_the_coordinate_descent_optimum(rng):
+    # an ill-conditioned model (column scales spanning 1e-3..1, as rare and frequent words): the
+    # conjugate-gradient steps on the support and their projection onto the orthant must land on the
+    # minimizer that plain coordinate descent on the dense Hessian converges to
+    n, m = 400, 60
+    A = sp.random(n, m, density=0.15, random_state=2, format="csc") @ sp.diags(np.logspace(-3, 0, m))
+    A = sp.csc_matrix(A)
+    h = rng.random(n) / n
+    A1 = np.column_stack([A.toarray(), np.ones(n)])
+    H = A1.T @ (h[:, None] * A1)
+    H[np.arange(m), np.arange(m)] += 1e-6
+    g, x = rng.normal(size=m + 1) * 1e-3, np.r_[rng.normal(size=m) * (rng.random(m) < 0.5), 0.3]
+    lam = np.r_[np.full(m, 2e-4), 0.0]
+    reference, sweeps = prox._cd_sweeps(H, g, x, lam, 100_000, 1e-14)
+    assert sweeps > 50  # the case coordinate descent finds hard
+    assert 0 < np.sum(x + reference == 0) < m
+
+    def model(d):
+        return g @ d + d @ H @ d / 2 + lam @ (np.abs(x + d) - np.abs(x))
+
+    indptr, indices = unsigned_index(A.indptr), unsigned_index(A.indices)
+    for kernel in (prox._cd_sparse_sweeps, prox._cd_sparse):
+        d, passes = kernel(indptr, indices, A.data, h, 1e-6, True, g, x, lam, 100_000, 1e-14)
+        np.testing.assert_allclose(d, reference, atol=1e-7 * np.abs(reference).max())
+        np.testing.assert_array_equal(x + d == 0, x + reference == 0)  # the same exact zeros
+        assert model(d) <= model(reference) + 1e-15 * abs(model(reference))

@@ -378,11 +378,21 @@ def accepts(X) -> bool:
     return sp.issparse(X) and X.format == "csr" and X.dtype in _FLOATS
 
 
+def unsigned_index(a: np.ndarray) -> np.ndarray:
+    """The same non-negative indices viewed as unsigned integers (no copy).
+
+    Numba wraps a negative index around at every signed array access (a compare and a branch); with unsigned
+    indices it cannot be negative, and the CSR loops run about twice as fast (measured: 0.9 -> 0.42 ms for
+    ``X @ w`` with 576,000 non-zeros, benchmarks/RESULTS.md).
+    """
+    return a.view(np.uint32 if a.dtype.itemsize == 4 else np.uint64)
+
+
 def _csr(X):
     indptr = X.indptr
     if indptr[0] != 0:
         indptr = indptr - indptr[0]
-    return X.data, X.indices, indptr
+    return X.data, unsigned_index(X.indices), unsigned_index(indptr)
 
 
 def _f64(a):
