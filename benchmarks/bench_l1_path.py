@@ -119,7 +119,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     threadpool_limits(args.threads)
     Cs = np.logspace(-3, 1, 20)
-    LogisticRegression(penalty="l1").fit(*dense_data(200, 20))  # compile the numba kernel once, before timing
+    # compile the numba kernels (dense and sparse inner solvers) once, before timing
+    LogisticRegression(penalty="l1").fit(*dense_data(200, 20))
+    LogisticRegression(penalty="l1").fit(*sparse_text_data(300, 50))
     n, d_dense, d_sparse = (4000, 100, 2000) if args.quick else (20_000, 500, 5000)
     # oneuron at a tighter tolerance than the peers: its objective is then at least as low at every C
     bench("dense", *dense_data(n, d_dense), Cs, tol_ours=1e-6, tol_theirs=1e-4)
