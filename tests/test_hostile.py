@@ -194,15 +194,28 @@ def test_extreme_sample_weights_are_rescaled_exactly(data, scale, dtype):
     """``C sum s_i l_i`` is unchanged by ``s -> a s, C -> C / a``: weights beyond 1e30 give the fit for ``C a``."""
     X, y = data
     u = np.random.default_rng(0).uniform(0.5, 2.0, len(y))
+    # float32 data: the gradient's rounding floor is ~1e-8 here (see the test below), so ask for what it reaches
+    tol = 1e-10 if dtype == np.float64 else 1e-7
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no overflow/underflow warning, no ConvergenceWarning
-        extreme = LogisticRegression(tol=1e-10).fit(X.astype(dtype), y, sample_weight=u * scale)
-    equivalent = LogisticRegression(C=scale, tol=1e-10).fit(X.astype(dtype), y, sample_weight=u)
+        extreme = LogisticRegression(tol=tol).fit(X.astype(dtype), y, sample_weight=u * scale)
+    equivalent = LogisticRegression(C=scale, tol=tol).fit(X.astype(dtype), y, sample_weight=u)
     # the same objective, summed with other roundings: equal to the solvers' precision (C = 1e40 is nearly
     # unpenalized, hence less well conditioned; float32 stops at its rounding floor)
     rtol = 1e-6 if dtype == np.float64 else 1e-3
     np.testing.assert_allclose(extreme.coef_, equivalent.coef_, rtol=rtol, atol=1e-12)
     np.testing.assert_allclose(extreme.intercept_, equivalent.intercept_, rtol=rtol, atol=1e-12)
+
+
+@pytest.mark.parametrize("solver", ["newton", "prox"])
+def test_a_tol_below_the_rounding_floor_is_reported_not_claimed(data, solver):
+    """When the objective can no longer decrease in float64 but max|gradient| > tol, the fit says so."""
+    X, y = data
+    u = np.random.default_rng(0).uniform(0.5, 2.0, len(y)) * 1e40
+    penalty = "l1" if solver == "prox" else "l2"
+    # the message names the floor (not max_iter) and the measure that stayed above tol
+    with pytest.warns(ConvergenceWarning, match=r"no further decrease possible in float64 with max\|"):
+        LogisticRegression(penalty=penalty, solver=solver, tol=1e-14).fit(X.astype(np.float32), y, sample_weight=u)
 
 
 # -- parameters ----------------------------------------------------------------------------------------------

@@ -37,3 +37,15 @@ def notify(callback, iteration: int, loss: float, grad: np.ndarray) -> bool:
     if callback is None:
         return False
     return bool(callback(iteration, float(loss), float(np.linalg.norm(grad))))
+
+
+def floor_result(x: np.ndarray, fun: float, n_iter: int, measure: float, tol: float, name: str) -> Result:
+    """The result of a solver stopped at the rounding floor: its objective can no longer change in float64.
+
+    That is convergence only if the optimality ``measure`` (max|gradient| or max|subgradient|) is within
+    ``tol``; otherwise ``tol`` is below what float64 resolves for this problem and the caller should say so.
+    """
+    if measure <= tol:
+        return Result(x, fun, n_iter, True, "no further decrease possible in float64")
+    message = f"no further decrease possible in float64 with max|{name}| = {measure:.3g} > tol={tol:g}"
+    return Result(x, fun, n_iter, False, message)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
-from oneuron.solvers._result import Result, notify
+from oneuron.solvers._result import Result, floor_result, notify
 
 #: largest number of parameters for which the full Hessian is formed and factorized.
 MAX_DIRECT = 1000
@@ -149,9 +149,9 @@ def solve(objective, x0, *, tol: float = 1e-4, max_iter: int = 100, callback=Non
         f_last, f, g = f, f_new, g_new
         if notify(callback, it, f, g):
             return Result(x, f, it, True, "stopped by callback")
-        # rounding floor: the objective can no longer change in float64
+        # rounding floor: the objective can no longer change in float64 (converged only if the gradient says so)
         if abs(f_last - f) <= 4 * np.finfo(float).eps * max(abs(f), 1.0) and t * np.max(np.abs(d)) < 1e-12:
-            return Result(x, f, it, True, "no further decrease possible in float64")
+            return floor_result(x, f, it, float(np.max(np.abs(g))), tol, "gradient")
     converged = np.max(np.abs(g)) <= tol
     return Result(
         x,

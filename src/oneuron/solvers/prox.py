@@ -47,7 +47,7 @@ from __future__ import annotations
 import numpy as np
 
 from oneuron.kernels import unsigned_index
-from oneuron.solvers._result import Result, notify
+from oneuron.solvers._result import Result, floor_result, notify
 
 #: Armijo constant of the line search.
 SIGMA = 0.01
@@ -419,7 +419,8 @@ def solve(objective, x0, *, tol: float = 1e-4, max_iter: int = 200, callback=Non
         if notify(callback, it, total, optimality(x, g, lam)):
             return Result(_center_intercepts(objective, x), total, it, True, "stopped by callback")
         if abs(total_last - total) <= 4 * np.finfo(float).eps * max(abs(total), 1.0) and t * np.abs(d).max() < 1e-13:
-            return Result(_center_intercepts(objective, x), total, it, True, "no further decrease possible in float64")
+            opt_max = float(optimality(x, g, lam).max(initial=0.0))
+            return floor_result(_center_intercepts(objective, x), total, it, opt_max, tol, "subgradient")
     opt_max = float(optimality(x, g, lam).max(initial=0.0))
     converged = opt_max <= tol
     message = "" if converged else f"max_iter={max_iter} reached before max|subgradient| <= tol={tol:g}"
