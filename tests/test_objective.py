@@ -144,3 +144,45 @@ def test_remove_symmetry_drops_only_flat_directions(penalty):
         np.testing.assert_array_equal(M[:, :4], step.reshape(3, -1)[:, :4])  # penalized weights untouched
     binary = make_objective(X, (y > 0).astype(int), 2)
     np.testing.assert_array_equal(binary.remove_symmetry(step[:5]), step[:5])
+
+
+@pytest.mark.parametrize("storage", ["dense", "sparse", "float32"])
+def test_kept_curvature_saves_a_pass_and_changes_no_number(storage):
+    # a second-order solver sets keep_curvature: loss_gradient then keeps each row's curvature in the same
+    # pass, and a Hessian at that point (Newton-CG's operator, the proximal solver's sparse model) reuses it
+    X, y = noisy_classification(n_samples=500, n_features=12, seed=4)
+    if storage == "sparse":
+        X = sp.csr_matrix(np.where(np.abs(X) > 0.8, X, 0.0))
+    elif storage == "float32":
+        X = X.astype(np.float32)
+    s = np.random.default_rng(2).uniform(0.2, 2.0, len(y))
+    theta = np.random.default_rng(3).normal(size=13) * 0.2
+    v = np.random.default_rng(4).normal(size=13)
+    plain, keeping = (make_objective(X, y, 2, s=s, block_rows=128) for _ in range(2))
+    keeping.keep_curvature = True
+
+    f0, g0 = plain.loss_gradient(theta)
+    f1, g1 = keeping.loss_gradient(theta)
+    # the same sums (float32 rows: the compiled loop with the curvature output may round differently)
+    assert f1 == pytest.approx(f0, rel=1e-14)
+    np.testing.assert_allclose(g1, g0, rtol=1e-13, atol=1e-15)
+    assert plain.n_passes == keeping.n_passes == 1
+
+    expected = plain.hessp_operator(theta)
+    product = keeping.hessp_operator(theta)
+    np.testing.assert_allclose(product(v), expected(v), rtol=1e-12)
+    np.testing.assert_allclose(product.diagonal, expected.diagonal, rtol=1e-12)
+    assert keeping.n_passes == plain.n_passes - 1  # no curvature pass of its own
+
+    if storage == "sparse":
+        columns = np.array([0, 3, 7])
+        A0, h0 = plain.sparse_curvature(theta, columns)
+        passes = keeping.n_passes
+        A1, h1 = keeping.sparse_curvature(theta, columns)
+        assert keeping.n_passes == passes
+        np.testing.assert_allclose(h1, h0, rtol=1e-12)
+        assert (A1 != A0).nnz == 0
+
+    # at another theta the kept curvature is not used
+    other = theta + 0.1
+    np.testing.assert_allclose(keeping.hessp_operator(other)(v), plain.hessp_operator(other)(v), rtol=1e-12)

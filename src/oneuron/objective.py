@@ -7,10 +7,13 @@ penalty (``penalty.py``).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import scipy.sparse as sp
 
 from oneuron import kernels, neuron
+from oneuron.data.memory import add_into
 from oneuron.penalty import Penalty
 
 
@@ -126,6 +129,15 @@ def binary_firth_block(X, y, s, w, b, fit_intercept, info_inv):
 
 # Newton-CG within one step: the rows' curvature is computed once (a pass), then each Hessian-vector
 # product reuses it (in-memory sources only, see Objective.hessp_operator).
+def binary_loss_grad_curvature_block(X, y, s, w, b):
+    """Summed loss and gradient of one block, and each row's curvature ``s p (1 - p)`` (kept per row), in one
+    pass."""
+    if kernels.accepts(X):
+        h = np.empty(X.shape[0])
+        return (*kernels.binary_loss_grad(X, y, s, w, b, curvature=h), h)
+    return (*neuron.binary_loss_grad(X, y, s, w, b), neuron.binary_curvature(X, s, w, b))
+
+
 def binary_curvature_block(X, y, s, w, b):
     """Each row's curvature ``s p (1 - p)`` (a per-block array, not a sum), as the one-pass product has it."""
     if kernels.accepts(X):
@@ -229,7 +241,10 @@ class Objective:
         self.penalty = penalty if penalty is not None else Penalty(None)
         self.n_params = self.n_rows * (self.n_features + self.fit_intercept)
         self.n_passes = 0
-        self._last = {}  # name -> (theta, value) of the last loss_gradient / hessian evaluation
+        self._last = {}  # name -> (theta, value) of the last loss_gradient / hessian / curvature evaluation
+        #: set by a second-order solver (binary head, in-memory data): ``loss_gradient`` then also keeps each
+        #: row's curvature, so that a Hessian at the point the line search accepted costs no pass of its own
+        self.keep_curvature = False
         self._columns = None  # sparse X by columns (CSC), made by the first sparse_curvature call
 
     # -- parameter layout -----------------------------------------------------------------------------
@@ -301,7 +316,14 @@ class Objective:
         last = self._recall("loss_gradient", theta)
         if last is not None:
             return last[0], last[1].copy()
-        loss, gw, gb = self._reduce(binary_loss_grad_block, multi_loss_grad_block, theta)
+        if self.keep_curvature and self.is_binary and hasattr(self.source, "map"):
+            self.n_passes += 1
+            w, b = self._cast(*self.split(theta))
+            parts = self.source.map(binary_loss_grad_curvature_block, w, b[()])
+            loss, gw, gb = functools.reduce(add_into, (part[:3] for part in parts), None)
+            self._last["curvature"] = (np.array(theta, dtype=np.float64), [part[3] for part in parts])
+        else:
+            loss, gw, gb = self._reduce(binary_loss_grad_block, multi_loss_grad_block, theta)
         return self._finish_loss_gradient(theta, loss, gw, gb)
 
     def _finish_loss_gradient(self, theta, loss, gw, gb):
@@ -353,11 +375,13 @@ class Objective:
         mapper = getattr(self.source, "map", None)
         if mapper is None or self.source.n_samples * self.n_rows * 8 > self.MAX_CACHED_BYTES:
             return lambda v: self.hessp(theta, v)
-        self.n_passes += 1
-        # parameters in the data's dtype, as every pass has them (hessp, loss_gradient): the same numbers
-        w, b = self._cast(*self.split(np.asarray(theta, dtype=np.float64)))
-        block_fn = binary_curvature_block if self.is_binary else multi_probs_block
-        state = mapper(block_fn, w, b)
+        state = self._recall("curvature", theta) if self.is_binary else None
+        if state is None:
+            self.n_passes += 1
+            # parameters in the data's dtype, as every pass has them (hessp, loss_gradient): the same numbers
+            w, b = self._cast(*self.split(np.asarray(theta, dtype=np.float64)))
+            block_fn = binary_curvature_block if self.is_binary else multi_probs_block
+            state = mapper(block_fn, w, b)
         hessp_block = binary_curvature_hessp_block if self.is_binary else multi_probs_hessp_block
         S = self.source.total_weight
 
@@ -397,9 +421,13 @@ class Objective:
         X = getattr(self.source, "X", None)
         if not self.is_binary or X is None or not sp.issparse(X):
             return None
-        self.n_passes += 1
-        w, b = self.split(theta)
-        h = neuron.binary_curvature(X, self.source.sample_weight.astype(np.float64), w, b)
+        blocks = self._recall("curvature", theta)
+        if blocks is not None:  # kept by the loss_gradient call at this theta
+            h = np.concatenate(blocks)
+        else:
+            self.n_passes += 1
+            w, b = self.split(theta)
+            h = neuron.binary_curvature(X, self.source.sample_weight.astype(np.float64), w, b)
         if self._columns is None:
             self._columns = sp.csc_matrix(X, dtype=np.float64)
         return self._columns[:, columns], h / self.source.total_weight

@@ -99,6 +99,7 @@ def solve(objective, x0, *, tol: float = 1e-4, max_iter: int = 100, callback=Non
     """
     x = np.array(x0, dtype=np.float64)
     direct = objective.is_binary and objective.n_params <= MAX_DIRECT
+    objective.keep_curvature = not direct  # Newton-CG: the accepted point's curvature comes with its gradient
     f, g = objective.loss_gradient_hessian(x)[:2] if direct else objective.loss_gradient(x)
     t_last = 0.0  # the first step is often extrapolated (then a fused Hessian would be wasted)
     gmax_last = np.inf

@@ -385,6 +385,7 @@ def solve(objective, x0, *, tol: float = 1e-4, max_iter: int = 200, callback=Non
     def l1(v):
         return float(lam @ np.abs(v))
 
+    objective.keep_curvature = True  # the accepted point's curvature comes with its gradient (sparse path)
     f, g = objective.loss_gradient(x)
     total = f + l1(x)
     for it in range(1, max_iter + 1):
