@@ -167,3 +167,36 @@ def test_bad_l1_parameters_raise(params, message):
     X, y = noisy_classification(n_samples=50, n_features=3)
     with pytest.raises(ValueError, match=message):
         LogisticRegression(**params).fit(X, y)
+
+
+@pytest.mark.parametrize("C", [0.5, 5.0])
+def test_sparse_text_like_l1_matches_liblinear(C):
+    # ill-conditioned sparse data (Zipf word frequencies, row-normalized counts): the inner solver's
+    # conjugate-gradient steps are used here; liblinear (no intercept: it would penalize it) at a tight tol
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(7)
+    n, d = 600, 300
+    p = 1.0 / np.arange(1, d + 1) ** 1.1
+    cols = rng.choice(d, size=(n, 15), p=p / p.sum())
+    X = sp.csr_matrix((np.ones(n * 15), (np.repeat(np.arange(n), 15), cols.ravel())), shape=(n, d))
+    X.sum_duplicates()
+    X.data = np.log1p(X.data)
+    X = sp.csr_matrix(X.multiply(1.0 / np.sqrt(X.multiply(X).sum(axis=1))))
+    w = np.where(rng.random(d) < 0.1, rng.normal(scale=6.0, size=d), 0.0)
+    y = (rng.random(n) < 1 / (1 + np.exp(-(X @ w - np.median(X @ w))))).astype(int)
+
+    ours = LogisticRegression(penalty="l1", C=C, tol=1e-10, fit_intercept=False).fit(X, y)
+    theirs = linear_model.LogisticRegression(
+        C=C, l1_ratio=1.0, solver="liblinear", tol=1e-8, max_iter=10_000, fit_intercept=False
+    ).fit(X, y)
+    source = MemorySource(X, y.astype(float), np.ones(n))
+    obj = Objective(source, 2, Penalty.from_params("l1", C, n), fit_intercept=False)
+
+    def value(coef):
+        return obj.loss(coef.ravel()) + obj.penalty.nonsmooth_value(coef.ravel())
+
+    assert value(ours.coef_) <= value(theirs.coef_) * (1 + 1e-9)
+    assert relative_gap(value(ours.coef_), value(theirs.coef_)) <= 1e-7
+    np.testing.assert_array_equal(ours.coef_ != 0, theirs.coef_ != 0)
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, atol=1e-4)
