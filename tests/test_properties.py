@@ -176,11 +176,20 @@ def assert_same_optimum(problem: Problem, a: LogisticRegression, b: LogisticRegr
     scale = objective_at(problem, _zero_model(a))
     assert abs(fa - fb) <= rtol * scale, (problem.description, fa, fb)
     # probabilities: the mean difference over the rows, weighted as in the objective (a row of weight 1e-8
-    # barely constrains the optimum, so its own prediction is determined only to ~1e-8 / (C S) precision)
+    # barely constrains the optimum, so its own prediction is determined only to ~1e-8 / (C S) precision).
+    # Allowed: atol, or what the gradients certify where that is larger: strong convexity (modulus lam) puts
+    # each fit within |grad F| / lam of the optimum, and a row's probabilities move by at most |[x 1]| times
+    # the parameters' move (softmax's Jacobian has norm <= 1). On a flat, nearly separable problem two fits
+    # certified within 1e-9 of the optimal objective can differ in probability by more than 1e-6.
     X = np.asarray(problem.X, dtype=np.float64)
     sw = np.ones(len(problem.y)) if problem.sample_weight is None else problem.sample_weight
     diff = np.abs(a.predict_proba(X) - b.predict_proba(X)).max(axis=1)
-    assert sw @ diff <= atol * sw.sum(), (problem.description, diff.max())
+    (obj_a, theta_a), (obj_b, theta_b) = _objective(problem, a), _objective(problem, b)
+    distance = (np.linalg.norm(obj_a.gradient(theta_a)) + np.linalg.norm(obj_b.gradient(theta_b))) / (
+        obj_a.penalty.l2_strength
+    )
+    certified = np.sqrt(np.max(np.sum(X**2, axis=1)) + 1.0) * distance
+    assert sw @ diff <= max(atol, certified) * sw.sum(), (problem.description, diff.max(), certified)
 
 
 def _zero_model(model: LogisticRegression) -> LogisticRegression:
@@ -265,7 +274,9 @@ def test_float32_is_close_to_float64(problem):
     # optimum (max|gradient| <= 1e-4 measured in float64; L-BFGS may also stop on its relative-reduction test,
     # which float32 noise meets early), its objective is within 1e-4 of the float64 optimum, relative to the
     # objective at w = 0, and its predictions are close in the weighted mean
-    if gradient_at(problem, m32) > 1e-4 or gradient_at(problem, m64) > 1e-8:
+    # (a float32 fit that stopped at its rounding floor says so: features of 1e6 summed in float32 can stall
+    # it 1e-3 above the optimum, where its gradient, in units of the features' scale, is still under 1e-4)
+    if not m32.converged or gradient_at(problem, m32) > 1e-4 or gradient_at(problem, m64) > 1e-8:
         event("not compared: a fit stopped short of its tolerance")
         return
     event("compared")
