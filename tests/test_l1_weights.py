@@ -71,11 +71,13 @@ def test_l1_and_elasticnet_match_saga(name, penalty, C):
 
 @pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
 @pytest.mark.parametrize("fit_intercept", [True, False])
-def test_sparse_input_equals_dense_with_l1(penalty, fit_intercept, rng):
-    # sparse binary input takes the coordinate descent through the sparse columns; dense the Hessian's
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_sparse_input_equals_dense_with_l1(penalty, fit_intercept, n_classes, rng):
+    # sparse input takes the coordinate descent through the sparse columns (binary or softmax head); dense
+    # input the one on the working set's Hessian
     import scipy.sparse as sp
 
-    X, y = noisy_classification(n_samples=300, n_features=20)
+    X, y = noisy_classification(n_samples=300, n_features=20, n_classes=n_classes)
     X = np.where(np.abs(X) > 0.5, X, 0.0)
     sw = rng.uniform(0.5, 2.0, size=300)
     params = {"penalty": penalty, "l1_ratio": 0.5, "C": 0.1, "tol": 1e-10, "fit_intercept": fit_intercept}

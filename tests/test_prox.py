@@ -141,3 +141,29 @@ def test_sparse_inner_solver_with_conjugate_gradient_steps_reaches_the_coordinat
         np.testing.assert_allclose(d, reference, atol=1e-7 * np.abs(reference).max())
         np.testing.assert_array_equal(x + d == 0, x + reference == 0)  # the same exact zeros
         assert model(d) <= model(reference) + 1e-15 * abs(model(reference))
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_softmax_coordinate_descent_through_sparse_columns_equals_the_dense_hessian_one(fit_intercept, rng):
+    # the softmax head's model through the sparse columns (R = [A 1] D and u = sum_c p_c R_c kept) has the
+    # minimizer of coordinate descent on the K m x K m working-set Hessian, with the same exact zeros
+    X, y = noisy_classification(n_samples=200, n_features=10, n_classes=3, seed=6)
+    X = sp.csr_matrix(np.where(np.abs(X) > 0.6, X, 0.0))
+    obj = objective_for(X, y, 3, 0.05, 0.7, fit_intercept, weights=rng.uniform(0.5, 2.0, 200))
+    theta = rng.normal(size=obj.n_params) * 0.3
+    cols = np.array([0, 2, 3, 5, 9])
+    idx = obj.column_indices(cols)
+    lam_all = np.zeros(obj.n_params)
+    lam_all[obj.column_indices(np.arange(10))] = obj.penalty.l1_strength
+    if fit_intercept:
+        lam_all[obj.column_indices(np.array([], dtype=np.intp))] = 0.0
+    g, x, lam = obj.gradient(theta)[idx], theta[idx], lam_all[idx]
+    reference = prox._cd_sweeps(obj.hessian_columns(theta, cols), g, x, lam, 10_000, 1e-14)[0]
+    assert np.any(x + reference == 0)
+    A, P, weights = obj.sparse_softmax_curvature(theta, cols)
+    indptr, indices = unsigned_index(A.indptr), unsigned_index(A.indices)
+    l2 = obj.penalty.l2_strength
+    for kernel in (prox._cd_sparse_softmax_sweeps, prox._cd_sparse_softmax):
+        d = kernel(indptr, indices, A.data, P, weights, l2, fit_intercept, g, x, lam, 10_000, 1e-14)[0]
+        np.testing.assert_allclose(d, reference, atol=1e-9)
+        np.testing.assert_array_equal(x + d == 0, x + reference == 0)

@@ -288,6 +288,79 @@ def _cd_sparse_sweeps(indptr, indices, data, h, l2, intercept, g, x, lam, max_sw
     return d, sweeps + products
 
 
+def _cd_sparse_softmax_sweeps(  # pragma: no cover - compiled by numba when available
+    indptr, indices, data, P, weights, l2, intercept, g, x, lam, max_sweeps, tol
+):
+    r"""Coordinate descent on the softmax head's quadratic model through A's sparse columns.
+
+    The Hessian is ``sum_i s_i [a_i 1][a_i 1].T (x) (diag(p_i) - p_i p_i.T)`` (``s_i`` the row weights over
+    ``S``); with ``R = [A 1] D`` (rows x classes, ``D`` the step by class) and ``u_i = sum_c p_ic R_ic`` kept
+    up to date, the model's slope at weight ``j`` of class ``c`` is
+
+    .. math:: g_{cj} + \sum_i A_{ij} s_i p_{ic} (R_{ic} - u_i) + l_2 d_{cj},
+
+    one column's non-zeros per step, never the K m x K m matrix. Parameters are ordered class by class, each
+    class's columns then its intercept (:meth:`Objective.column_indices`); ``P`` is (K, n). Returns
+    ``(d, sweeps)``.
+    """
+    K, n = P.shape
+    m = g.shape[0]
+    per_class = m // K
+    mw = per_class - 1 if intercept else per_class  # the intercept's place within a class (per_class: none)
+    a = np.zeros(m)
+    for c in range(K):
+        for j in range(per_class):
+            s = 0.0
+            if j == mw:
+                for i in range(n):
+                    s += weights[i] * P[c, i] * (1.0 - P[c, i])
+                a[c * per_class + j] = s
+            else:
+                for k in range(indptr[j], indptr[j + 1]):
+                    i = indices[k]
+                    s += data[k] * data[k] * weights[i] * P[c, i] * (1.0 - P[c, i])
+                a[c * per_class + j] = s + l2
+    d = np.zeros(m)
+    R = np.zeros((K, n))
+    u = np.zeros(n)
+    sweeps = 0
+    for sweeps in range(1, max_sweeps + 1):  # noqa: B007 (returned after the loop)
+        biggest = 0.0
+        for c in range(K):
+            for j in range(per_class):
+                t = c * per_class + j
+                if a[t] <= 0.0:
+                    continue
+                hd = 0.0
+                if j == mw:
+                    for i in range(n):
+                        hd += weights[i] * P[c, i] * (R[c, i] - u[i])
+                else:
+                    for k in range(indptr[j], indptr[j + 1]):
+                        i = indices[k]
+                        hd += data[k] * weights[i] * P[c, i] * (R[c, i] - u[i])
+                    hd += l2 * d[t]
+                z = x[t] + d[t]
+                delta = _coordinate_minimizer(z, g[t] + hd, a[t], lam[t]) - z
+                if delta != 0.0:
+                    d[t] += delta
+                    if j == mw:
+                        for i in range(n):
+                            R[c, i] += delta
+                            u[i] += P[c, i] * delta
+                    else:
+                        for k in range(indptr[j], indptr[j + 1]):
+                            i = indices[k]
+                            R[c, i] += delta * data[k]
+                            u[i] += P[c, i] * delta * data[k]
+                    step = abs(delta) * a[t]
+                    if step > biggest:
+                        biggest = step
+        if biggest <= tol:
+            break
+    return d, sweeps
+
+
 try:  # compiled inner loops when numba is there; the Python loops above are the same code
     import numba
 
@@ -300,9 +373,11 @@ try:  # compiled inner loops when numba is there; the Python loops above are the
     _sparse_support_cg = numba.njit(cache=True, nogil=True)(_sparse_support_cg)
     _cd = numba.njit(cache=True, nogil=True)(_cd_sweeps)
     _cd_sparse = numba.njit(cache=True, nogil=True)(_cd_sparse_sweeps)
+    _cd_sparse_softmax = numba.njit(cache=True, nogil=True)(_cd_sparse_softmax_sweeps)
 except ImportError:  # pragma: no cover
     _cd = _cd_sweeps
     _cd_sparse = _cd_sparse_sweeps
+    _cd_sparse_softmax = _cd_sparse_softmax_sweeps
 
 
 def _newton_direction(objective, x, g, lam, idx, cols, opt_max, tol):
@@ -324,6 +399,23 @@ def _newton_direction(objective, x, g, lam, idx, cols, opt_max, tol):
             lam[idx],
             1000,
             inner_tol,
+        )[0]
+    softmax = objective.sparse_softmax_curvature(x, cols) if hasattr(objective, "sparse_softmax_curvature") else None
+    if softmax is not None:
+        A, P, weights = softmax
+        return _cd_sparse_softmax(
+            unsigned_index(A.indptr),
+            unsigned_index(A.indices),
+            A.data,
+            P,
+            weights,
+            objective.penalty.l2_strength,
+            objective.fit_intercept,
+            g[idx],
+            x[idx],
+            lam[idx],
+            1000,
+            max(INNER_RATIO_SPARSE * opt_max, 0.1 * tol),
         )[0]
     H = objective.hessian_columns(x, cols)
     return _cd(H, g[idx], x[idx], lam[idx], 1000, max(INNER_RATIO * opt_max, 0.1 * tol))[0]
