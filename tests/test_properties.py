@@ -240,11 +240,14 @@ def test_invariant_to_row_order_and_memory_layout(problem, solver):
     shuffled = fit(problem, X=problem.X[perm], y=problem.y[perm], sample_weight=sw, solver=solver)
     other = Problem(problem.X, problem.y, problem.sample_weight, not problem.sparse, "FC"[problem.order == "F"], "")
     relaid = fit(other, solver=solver)
-    if not at_optimum(problem, reference):
-        event("not compared: the gradient does not certify the reference fit at the optimum")
+    # only fits that say they converged: the certificate treats the unpenalized intercepts as if penalized,
+    # which fails when a constant column makes the intercept direction nearly flat (features ~1e3: two fits
+    # stopped by max_iter, both "certified", were 9.5e-5 apart)
+    if not reference.converged or not at_optimum(problem, reference):
+        event("not compared: the reference fit did not converge, or its gradient does not certify it")
         return
     for model, name in ((shuffled, "row order"), (relaid, "layout")):
-        if at_optimum(problem, model):
+        if model.converged and at_optimum(problem, model):
             event(f"compared: {name}")
             assert_same_optimum(problem, reference, model)
 
