@@ -289,13 +289,21 @@ class Objective:
         dt = self.source.dtype
         return [np.asarray(a, dtype=dt) for a in arrays]
 
-    def _reduce(self, binary_fn, multi_fn, theta, *extra):
+    def _pass_params(self, theta: np.ndarray):
+        """Count one pass and give ``(w, b)`` in the data's dtype, as every pass reads them."""
         self.n_passes += 1
         w, b = self._cast(*self.split(theta))
-        if self.is_binary:
-            b = b[()]  # a 0-d array of the data's dtype
+        return w, (b[()] if self.is_binary else b)  # binary: b as a scalar of the data's dtype
+
+    def _reduce(self, binary_fn, multi_fn, theta, *extra):
         fn = binary_fn if self.is_binary else multi_fn
-        return self.source.reduce(fn, w, b, *extra)
+        return self.source.reduce(fn, *self._pass_params(theta), *extra)
+
+    @property
+    def has_sparse_columns(self) -> bool:
+        """Whether the data is an in-memory sparse matrix, whose columns :meth:`sparse_curvature` and
+        :meth:`sparse_softmax_curvature` can slice."""
+        return sp.issparse(getattr(self.source, "X", None))
 
     # -- evaluations ----------------------------------------------------------------------------------
     def loss(self, theta: np.ndarray) -> float:
@@ -317,9 +325,7 @@ class Objective:
         if last is not None:
             return last[0], last[1].copy()
         if self.keep_curvature and self.is_binary and hasattr(self.source, "map"):
-            self.n_passes += 1
-            w, b = self._cast(*self.split(theta))
-            parts = self.source.map(binary_loss_grad_curvature_block, w, b[()])
+            parts = self.source.map(binary_loss_grad_curvature_block, *self._pass_params(theta))
             loss, gw, gb = functools.reduce(add_into, (part[:3] for part in parts), None)
             self._last["curvature"] = (np.array(theta, dtype=np.float64), [part[3] for part in parts])
         else:
@@ -418,8 +424,7 @@ class Objective:
         (0.4 ms on average along the sparse path of benchmarks/bench_l1_path.py) instead of selecting and
         converting them (about 3 ms there, at 576,000 non-zeros).
         """
-        X = getattr(self.source, "X", None)
-        if not self.is_binary or X is None or not sp.issparse(X):
+        if not self.is_binary or not self.has_sparse_columns:
             return None
         blocks = self._recall("curvature", theta)
         if blocks is not None:  # kept by the loss_gradient call at this theta
@@ -427,7 +432,7 @@ class Objective:
         else:
             self.n_passes += 1
             w, b = self.split(theta)
-            h = neuron.binary_curvature(X, self.source.sample_weight.astype(np.float64), w, b)
+            h = neuron.binary_curvature(self.source.X, self.source.sample_weight.astype(np.float64), w, b)
         return self._sparse_columns(columns), h / self.source.total_weight
 
     def sparse_softmax_curvature(self, theta: np.ndarray, columns: np.ndarray):
@@ -439,8 +444,7 @@ class Objective:
         working-set Hessian, which grows with the square of the non-zero weights (9 GB at 12,500 of them).
         One pass; None for any other head or source.
         """
-        X = getattr(self.source, "X", None)
-        if self.is_binary or X is None or not sp.issparse(X):
+        if self.is_binary or not self.has_sparse_columns:
             return None
         self.n_passes += 1
         W, b = self.split(theta)

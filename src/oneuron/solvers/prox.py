@@ -477,7 +477,9 @@ def solve(objective, x0, *, tol: float = 1e-4, max_iter: int = 200, callback=Non
     def l1(v):
         return float(lam @ np.abs(v))
 
-    objective.keep_curvature = True  # the accepted point's curvature comes with its gradient (sparse path)
+    # sparse binary data: the next model's curvature comes with the accepted point's gradient (no pass of its
+    # own); the dense model (hessian_columns) reads X anyway, so nothing would be saved there
+    objective.keep_curvature = objective.is_binary and getattr(objective, "has_sparse_columns", False)
     f, g = objective.loss_gradient(x)
     total = f + l1(x)
     for it in range(1, max_iter + 1):
