@@ -213,14 +213,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             from oneuron.online import fit_epochs
 
             return fit_epochs(self, X, y, sample_weight)
-        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32], y_numeric=False)
-        if not (y.ndim == 1 and y.dtype.kind in "biu"):  # 1-d integer labels always are (type_of_target is slow)
-            check_classification_targets(y)
-        classes, y_encoded = np.unique(y, return_inverse=True)
-        checks.require_two_classes(classes)
-        sample_weight = self._sample_weight(X, y, classes, sample_weight)
+        X, classes, y_source, sample_weight = self._training_data(X, y, sample_weight)
         n_classes = len(classes)
-        y_source = y_encoded.astype(X.dtype) if n_classes == 2 else y_encoded.astype(np.int32)
         sample_weight, C = checks.rescale_sample_weight(sample_weight, self.C)  # sums beyond 1e30: scaled, exactly
         source = MemorySource(X, y_source, sample_weight.astype(X.dtype, copy=False), n_jobs=self.n_jobs)
         checks.limit_block_rows(source, n_classes)  # many classes: bounded (rows x classes) temporaries
@@ -301,6 +295,18 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         from oneuron.online import partial_fit
 
         return partial_fit(self, X, y, classes, sample_weight)
+
+    def _training_data(self, X, y, sample_weight):
+        """Validated ``X``, the sorted classes, ``y`` encoded for the objective (0/1 in X's dtype for two
+        classes, int32 class indices otherwise) and the sample weights with ``class_weight`` applied."""
+        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32], y_numeric=False)
+        if not (y.ndim == 1 and y.dtype.kind in "biu"):  # 1-d integer labels always are (type_of_target is slow)
+            check_classification_targets(y)
+        classes, y_index = np.unique(y, return_inverse=True)
+        checks.require_two_classes(classes)
+        sample_weight = self._sample_weight(X, y, classes, sample_weight)
+        y_encoded = y_index.astype(X.dtype) if len(classes) == 2 else y_index.astype(np.int32)
+        return X, classes, y_encoded, sample_weight
 
     def _sample_weight(self, X, y, classes, sample_weight) -> np.ndarray:
         if sample_weight is not None:

@@ -12,10 +12,8 @@ import warnings
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
-from oneuron import checks
 from oneuron.data import MemorySource
 from oneuron.objective import Objective
 from oneuron.penalty import Penalty
@@ -164,20 +162,15 @@ def fit_epochs(estimator, X, y, sample_weight):
     scaled by the data's total weight, as in the full-batch objective.
     """
     solver = _check(estimator)
-    X, y = validate_data(estimator, X, y, accept_sparse="csr", dtype=[np.float64, np.float32], y_numeric=False)
-    check_classification_targets(y)
-    classes, y_idx = np.unique(y, return_inverse=True)
-    checks.require_two_classes(classes)
-    sample_weight = estimator._sample_weight(X, y, classes, sample_weight)
+    X, classes, y_enc, sample_weight = estimator._training_data(X, y, sample_weight)
     K = len(classes)
-    y_enc = y_idx.astype(X.dtype) if K == 2 else y_idx.astype(np.int32)
     state = OnlineState(solver, classes, _n_params(K, X.shape[1], estimator.fit_intercept))
     total = float(np.sum(sample_weight, dtype=np.float64))
     epochs = DEFAULT_EPOCHS if estimator.max_iter is None else estimator.max_iter
     rng = np.random.default_rng(0)
     curve, converged = [], False
     for _ in range(epochs):
-        order = rng.permutation(len(y))
+        order = rng.permutation(len(y_enc))
         curve.append(float(np.mean(_run(estimator, state, X[order], y_enc[order], sample_weight[order], total))))
         if len(curve) > 1 and abs(curve[-1] - curve[-2]) < estimator.tol:
             converged = True
