@@ -18,9 +18,9 @@ from _timing import best_time
 
 
 def objective_at(X, y, coef, intercept, C):
+    from oneuron._objective import Objective
+    from oneuron._penalty import Penalty
     from oneuron.data import MemorySource
-    from oneuron.objective import Objective
-    from oneuron.penalty import Penalty
 
     source = MemorySource(X, y.astype(X.dtype), np.ones(len(y), X.dtype))
     obj = Objective(source, 2, Penalty.from_params("l2", C, source.total_weight))

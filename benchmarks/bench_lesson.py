@@ -16,7 +16,7 @@ import numpy as np
 
 from _timing import best_time
 from oneuron import LogisticRegression
-from oneuron.demo import LESSON, lesson_data
+from oneuron._demo import LESSON, lesson_data
 
 
 class LessonReference:

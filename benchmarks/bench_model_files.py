@@ -22,7 +22,7 @@ from sklearn.datasets import make_classification
 
 import oneuron
 from _timing import best_time
-from oneuron.persist import dumps
+from oneuron._persist import dumps
 
 
 def main() -> None:

@@ -61,8 +61,8 @@ def child(task: str, path: str, batch_rows: int) -> dict:
                     col.to_numpy()
         return {"seconds": time.perf_counter() - t, "rss_mb": peak_rss_mb()}
     import oneuron
-    from oneuron.objective import Objective
-    from oneuron.penalty import Penalty
+    from oneuron._objective import Objective
+    from oneuron._penalty import Penalty
 
     t = time.perf_counter()
     source = oneuron.data.parquet(path, target="y", batch_rows=batch_rows)

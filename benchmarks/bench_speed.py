@@ -34,9 +34,9 @@ from sklearn.exceptions import ConvergenceWarning
 
 import oneuron
 from _timing import best_time
+from oneuron._objective import Objective
+from oneuron._penalty import Penalty
 from oneuron.data import MemorySource
-from oneuron.objective import Objective
-from oneuron.penalty import Penalty
 
 
 # ---------------------------------------------------------------------------------------------- data

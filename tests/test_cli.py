@@ -12,7 +12,7 @@ from sklearn import metrics
 from sklearn.datasets import load_breast_cancer, load_iris
 
 from oneuron import LogisticRegression, load
-from oneuron.cli import main
+from oneuron._cli import main
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +145,7 @@ def test_text_column_message_says_how_to_encode(tables, tmp_path, capsys):
 
 
 def test_debug_shows_the_exception(tables, tmp_path):
-    from oneuron.cli import DataError
+    from oneuron._cli import DataError
 
     with pytest.raises(DataError, match="colour"):
         main(["train", str(tables / "text.csv"), "-t", "target", "-o", str(tmp_path / "m"), "--debug"])
@@ -163,7 +163,7 @@ def test_exit_codes_of_the_installed_command(tables, tmp_path):
     scikit-learn is slow; the other statuses are checked in-process above)."""
 
     def oneuron(*argv):
-        return subprocess.run([sys.executable, "-m", "oneuron.cli", *map(str, argv)], capture_output=True, text=True)
+        return subprocess.run([sys.executable, "-m", "oneuron._cli", *map(str, argv)], capture_output=True, text=True)
 
     missing = oneuron("train", tmp_path / "missing.csv", "-t", "target", "-o", tmp_path / "x")
     assert missing.returncode == 2

@@ -11,8 +11,8 @@ dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
 
 from oneuron import LogisticRegression  # noqa: E402
-from oneuron.data.dask import DaskSource, DataLostError  # noqa: E402
-from oneuron.objective import binary_loss_grad_block  # noqa: E402
+from oneuron._objective import binary_loss_grad_block  # noqa: E402
+from oneuron.data._dask import DaskSource, DataLostError  # noqa: E402
 
 from .conftest import noisy_classification  # noqa: E402
 

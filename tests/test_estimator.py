@@ -16,8 +16,8 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import check_estimator
 
 from oneuron import LogisticRegression
-from oneuron.demo import LESSON, lesson_data
-from oneuron.separation import SeparationWarning
+from oneuron._demo import LESSON, lesson_data
+from oneuron._separation import SeparationWarning
 
 from .conftest import DATASETS, noisy_classification, relative_gap
 from .test_objective import make_objective
@@ -130,7 +130,7 @@ def test_verbose_prints_the_cost_each_iteration(capsys):
     assert np.all(np.diff(model.loss_curve_) < 0)
 
 
-@pytest.mark.filterwarnings("ignore::oneuron.separation.SeparationWarning")  # the digits are separable
+@pytest.mark.filterwarnings("ignore::oneuron._separation.SeparationWarning")  # the digits are separable
 def test_the_lessons_experiment_with_gd():
     X_train, y_train, X_test, y_test = lesson_data()
     with warnings.catch_warnings():

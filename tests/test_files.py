@@ -12,8 +12,8 @@ import pytest
 
 import oneuron
 from oneuron import LogisticRegression
-from oneuron.objective import Objective
-from oneuron.penalty import Penalty
+from oneuron._objective import Objective
+from oneuron._penalty import Penalty
 
 from .conftest import noisy_classification
 
@@ -144,8 +144,8 @@ PEAK_RSS_OF_A_PASS = """
 import sys
 import numpy as np
 import oneuron
-from oneuron.objective import Objective
-from oneuron.penalty import Penalty
+from oneuron._objective import Objective
+from oneuron._penalty import Penalty
 source = oneuron.data.parquet(sys.argv[1], batch_rows=int(sys.argv[2]))
 objective = Objective(source, 2, Penalty.from_params("l2", 1.0, source.total_weight))
 objective.loss_gradient(np.zeros(objective.n_params))

@@ -14,7 +14,8 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score
 
-from oneuron import LogisticRegression, checks
+from oneuron import LogisticRegression
+from oneuron import _validation as checks
 
 from .conftest import noisy_classification
 

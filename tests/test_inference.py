@@ -9,7 +9,7 @@ from sklearn.datasets import load_breast_cancer, make_classification
 from sklearn.preprocessing import StandardScaler
 
 from oneuron import LogisticRegression
-from oneuron.separation import SeparationWarning
+from oneuron._separation import SeparationWarning
 
 from .conftest import noisy_classification
 

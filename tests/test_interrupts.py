@@ -9,8 +9,8 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 from oneuron import LogisticRegression
-from oneuron.objective import Objective
-from oneuron.solvers import gd, lbfgs, newton
+from oneuron._objective import Objective
+from oneuron._solvers import gd, lbfgs, newton
 
 from .conftest import noisy_classification
 

@@ -8,13 +8,14 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-import oneuron.estimator
-from oneuron import LogisticRegression, kernels, neuron
+import oneuron._estimator
+from oneuron import LogisticRegression, neuron
+from oneuron import _kernels as kernels
+from oneuron._estimator import choose_solver
+from oneuron._objective import Objective
+from oneuron._penalty import Penalty
 from oneuron.data import MemorySource
-from oneuron.data.parallel import resolve_n_jobs
-from oneuron.estimator import choose_solver
-from oneuron.objective import Objective
-from oneuron.penalty import Penalty
+from oneuron.data._parallel import resolve_n_jobs
 
 from .conftest import noisy_classification
 
@@ -177,7 +178,7 @@ def seen_sources(monkeypatch):
             super().__init__(*args, **kwargs)
             seen.append(self)
 
-    monkeypatch.setattr(oneuron.estimator, "MemorySource", Recording)
+    monkeypatch.setattr(oneuron._estimator, "MemorySource", Recording)
     return seen
 
 

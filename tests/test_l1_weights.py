@@ -9,9 +9,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
 from oneuron import LogisticRegression
+from oneuron._objective import Objective
+from oneuron._penalty import Penalty
 from oneuron.data import MemorySource
-from oneuron.objective import Objective
-from oneuron.penalty import Penalty
 
 from .conftest import breast_cancer_scaled, iris, noisy_classification, relative_gap
 

@@ -10,10 +10,10 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from oneuron import LogisticRegression
+from oneuron._objective import Objective
+from oneuron._penalty import Penalty
+from oneuron._solvers import minibatch
 from oneuron.data import MemorySource
-from oneuron.objective import Objective
-from oneuron.penalty import Penalty
-from oneuron.solvers import minibatch
 
 
 def test_sgd_with_momentum_follows_the_heavy_ball_recursion():

@@ -6,12 +6,13 @@ import pytest
 import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 
-from oneuron import LogisticRegression, objective
+from oneuron import LogisticRegression
+from oneuron import _objective as objective
+from oneuron._objective import Objective
+from oneuron._penalty import Penalty
+from oneuron._solvers import newton
+from oneuron._solvers.newton import _cg_direction
 from oneuron.data import MemorySource
-from oneuron.objective import Objective
-from oneuron.penalty import Penalty
-from oneuron.solvers import newton
-from oneuron.solvers.newton import _cg_direction
 
 from .conftest import noisy_classification
 

@@ -6,9 +6,9 @@ import scipy.sparse as sp
 from scipy.optimize import approx_fprime
 from sklearn.metrics import log_loss
 
+from oneuron._objective import Objective
+from oneuron._penalty import Penalty
 from oneuron.data import MemorySource
-from oneuron.objective import Objective
-from oneuron.penalty import Penalty
 
 from .conftest import noisy_classification
 

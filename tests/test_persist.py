@@ -11,7 +11,7 @@ import pytest
 
 import oneuron
 from oneuron import LogisticRegression, ModelFileError, load, save
-from oneuron.persist import CHECKSUM_PREFIX, MAGIC, dumps, loads
+from oneuron._persist import CHECKSUM_PREFIX, MAGIC, dumps, loads
 
 from .conftest import breast_cancer_scaled, iris, noisy_classification
 

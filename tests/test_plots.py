@@ -10,7 +10,7 @@ matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
 
 from oneuron import LogisticRegression, plots  # noqa: E402
-from oneuron.demo import lesson_data, run, write_figures  # noqa: E402
+from oneuron._demo import lesson_data, run, write_figures  # noqa: E402
 
 from .conftest import breast_cancer_scaled, iris  # noqa: E402
 

@@ -1,13 +1,15 @@
 """Progress reporting is a callback: a bar in a terminal, lines elsewhere, nothing when not asked."""
 
+import importlib
 import io
 
 import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
-from oneuron import LogisticRegression, progress
-from oneuron.progress import FitMonitor
+from oneuron import LogisticRegression
+from oneuron import _progress as progress
+from oneuron._progress import FitMonitor
 
 from .conftest import noisy_classification
 
@@ -66,7 +68,7 @@ def test_monitor_closes_the_bar_when_the_fit_fails(monkeypatch):
     def boom(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setitem(__import__("oneuron.estimator").estimator.SOLVERS, "gd", boom)
+    monkeypatch.setitem(importlib.import_module("oneuron._estimator").SOLVERS, "gd", boom)
     with pytest.raises(KeyboardInterrupt):
         LogisticRegression(solver="gd", verbose=1).fit(X, y)
     assert closed == [True]

@@ -28,9 +28,9 @@ from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning
 
 from oneuron import LogisticRegression
+from oneuron._objective import Objective
+from oneuron._penalty import Penalty
 from oneuron.data import MemorySource
-from oneuron.objective import Objective
-from oneuron.penalty import Penalty
 
 DTYPES = ("float64", "float32", "int", "bool")
 

@@ -5,11 +5,11 @@ import pytest
 import scipy.sparse as sp
 from scipy.optimize import minimize
 
+from oneuron._kernels import unsigned_index
+from oneuron._objective import Objective
+from oneuron._penalty import Penalty
+from oneuron._solvers import prox
 from oneuron.data import MemorySource
-from oneuron.kernels import unsigned_index
-from oneuron.objective import Objective
-from oneuron.penalty import Penalty
-from oneuron.solvers import prox
 
 from .conftest import noisy_classification
 

@@ -8,9 +8,9 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 from oneuron import LogisticRegression
+from oneuron._objective import Objective
+from oneuron._separation import SeparationWarning, certified_finite
 from oneuron.data import MemorySource
-from oneuron.objective import Objective
-from oneuron.separation import SeparationWarning, certified_finite
 
 from .conftest import noisy_classification
 
@@ -90,7 +90,7 @@ def test_constant_zero_features_are_not_named():
 
 def test_many_parameters_check_only_on_signs(monkeypatch):
     """Above MAX_EAGER parameters the Hessian certificate runs only when probabilities approach 0 or 1."""
-    import oneuron.separation as separation
+    import oneuron._separation as separation
 
     monkeypatch.setattr(separation, "MAX_EAGER", 2)
     calls = []

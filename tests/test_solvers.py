@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.optimize import minimize
 
-from oneuron.solvers import SOLVERS
+from oneuron._solvers import SOLVERS
 
 from .conftest import noisy_classification, relative_gap
 from .test_objective import make_objective

@@ -1,19 +1,29 @@
 """oneuron: logistic regression as one neuron, made into real software.
 
-The neuron, its loss and its gradient are in :mod:`oneuron.neuron`.
+The neuron, its loss and its gradient are in :mod:`oneuron.neuron`. The public API is what this module
+exports, plus the submodules :mod:`oneuron.neuron` (the lesson), :mod:`oneuron.data` (data sources) and
+:mod:`oneuron.plots` (figures); every other module is private (its name starts with ``_``).
 """
 
-from oneuron.cv import LogisticRegressionCV
-from oneuron.estimator import LogisticRegression
-from oneuron.onnx_export import export_onnx
-from oneuron.persist import ModelFileError, load, save
+from oneuron._cv import LogisticRegressionCV
+from oneuron._estimator import LogisticRegression
+from oneuron._inference import Summary
+from oneuron._onnx import export_onnx
+from oneuron._persist import ModelFileError, load, save
+from oneuron._separation import SeparationWarning
+from oneuron._validation import UnseenLabelWarning
+from oneuron.data._dask import DataLostError
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "DataLostError",
     "LogisticRegression",
     "LogisticRegressionCV",
     "ModelFileError",
+    "SeparationWarning",
+    "Summary",
+    "UnseenLabelWarning",
     "__version__",
     "export_onnx",
     "load",

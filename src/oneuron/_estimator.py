@@ -13,18 +13,19 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from oneuron import checks, neuron
+from oneuron import _validation as checks
+from oneuron import neuron
+from oneuron._external import external_source, is_dask, is_external, predict_lazy
+from oneuron._firth import solve as firth_solve
+from oneuron._inference import source_for, summarize, term_names
+from oneuron._objective import Objective
+from oneuron._penalty import PENALTIES, Penalty
+from oneuron._progress import FitMonitor
+from oneuron._separation import check_separation
+from oneuron._solvers import NONSMOOTH_SOLVERS, SOLVERS
+from oneuron._solvers.minibatch import OPTIMIZERS
 from oneuron.data import MemorySource
-from oneuron.data.external import external_source, is_dask, is_external, predict_lazy
-from oneuron.data.parallel import blas_single_thread
-from oneuron.firth import solve as firth_solve
-from oneuron.inference import source_for, summarize, term_names
-from oneuron.objective import Objective
-from oneuron.penalty import PENALTIES, Penalty
-from oneuron.progress import FitMonitor
-from oneuron.separation import check_separation
-from oneuron.solvers import NONSMOOTH_SOLVERS, SOLVERS
-from oneuron.solvers.minibatch import OPTIMIZERS
+from oneuron.data._parallel import blas_single_thread
 
 #: iteration caps used when ``max_iter=None``.
 DEFAULT_MAX_ITER = {"gd": 10_000, "lbfgs": 1000, "newton": 100, "firth": 100, "prox": 200}
@@ -60,7 +61,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     With three or more classes the neuron becomes a softmax layer (multinomial logistic regression). The
     objective and its optimum are scikit-learn's ``LogisticRegression``'s (see
-    :class:`~oneuron.objective.Objective`), so coefficients agree with it.
+    :class:`~oneuron._objective.Objective`), so coefficients agree with it.
 
     Parameters
     ----------
@@ -92,7 +93,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         Start a new ``fit`` from the current coefficients.
     verbose : int, default=0
         ``1`` shows a progress bar in a terminal (fits over about a second) and prints the cost at every
-        iteration elsewhere (the lesson's ``debug``); ``>= 2`` always prints (see :mod:`oneuron.progress`).
+        iteration elsewhere (the lesson's ``debug``); ``>= 2`` always prints (see :mod:`oneuron._progress`).
     n_jobs : int, optional
         Threads used to evaluate the objective (all cores by default).
     batch_size : int, default=256
@@ -210,14 +211,15 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             source, classes = external_source(self, X, y, sample_weight)
             return self._solve(source, classes, sparse=False)
         if self.solver in OPTIMIZERS:
-            from oneuron.online import fit_epochs
+            from oneuron._online import fit_epochs
 
             return fit_epochs(self, X, y, sample_weight)
         X, classes, y_source, sample_weight = self._training_data(X, y, sample_weight)
         n_classes = len(classes)
         sample_weight, C = checks.rescale_sample_weight(sample_weight, self.C)  # sums beyond 1e30: scaled, exactly
-        source = MemorySource(X, y_source, sample_weight.astype(X.dtype, copy=False), n_jobs=self.n_jobs)
-        checks.limit_block_rows(source, n_classes)  # many classes: bounded (rows x classes) temporaries
+        source = MemorySource(
+            X, y_source, sample_weight.astype(X.dtype, copy=False), n_jobs=self.n_jobs, n_classes=n_classes
+        )
         return self._solve(source, classes, sp.issparse(X), C=C, X=X)
 
     def _solve(self, source, classes, sparse: bool, C=None, X=None):
@@ -292,7 +294,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         -------
         self
         """
-        from oneuron.online import partial_fit
+        from oneuron._online import partial_fit
 
         return partial_fit(self, X, y, classes, sample_weight)
 
@@ -340,7 +342,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     # -- inference --------------------------------------------------------------------------------------
     def summary(self, cov_type="nonrobust", alpha=0.05, *, X=None, y=None, sample_weight=None):
-        """Standard errors, z, p-values, intervals and model statistics (see :mod:`oneuron.inference`).
+        """Standard errors, z, p-values, intervals and model statistics (see :mod:`oneuron._inference`).
 
         Parameters
         ----------
@@ -404,8 +406,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         return self.classes_[index]
 
     def to_onnx(self, path=None, **options):
-        """The fitted neuron as an ONNX graph (see :func:`oneuron.onnx_export.export_onnx`)."""
-        from oneuron.onnx_export import export_onnx
+        """The fitted neuron as an ONNX graph (see :func:`oneuron._onnx.export_onnx`)."""
+        from oneuron._onnx import export_onnx
 
         return export_onnx(self, path, **options)
 

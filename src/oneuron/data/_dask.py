@@ -15,13 +15,12 @@ stops with :class:`DataLostError` rather than return a model fitted on part (or 
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 
 import numpy as np
 
-from oneuron import checks
-from oneuron.data.memory import MemorySource, add_into
+from oneuron import _validation as checks
+from oneuron.data._memory import MemorySource, add_into
 
 
 class DataLostError(RuntimeError):
@@ -131,8 +130,6 @@ class DaskSource:
         import dask
         import dask.array as da
 
-        from oneuron.data.external import class_factors
-
         X, self.feature_names = _as_dask_array(X, "X")
         if X.ndim != 2:
             raise ValueError(f"X: expected a 2-d dask array, got shape {X.shape}.")
@@ -151,7 +148,7 @@ class DaskSource:
         totals = counts
         if s is not None and isinstance(class_weight, str):  # "balanced" counts classes by total sample weight
             totals = np.array(dask.compute(*[s[y == c].sum() for c in classes]), dtype=np.float64)
-        factors = class_factors(class_weight, classes, totals)
+        factors = checks.class_factors(class_weight, classes, totals)
 
         make = dask.delayed(_make_part, pure=True)
         ys, ss = y.to_delayed(), (s.to_delayed() if s is not None else [None] * len(rows))
@@ -206,36 +203,3 @@ class DaskSource:
             f"DaskSource(n_samples={self.n_samples}, n_features={self.n_features}, "
             f"partitions={self.n_partitions}, {where})"
         )
-
-
-def _call(X_b, estimator, method):
-    return getattr(estimator, method)(X_b)
-
-
-def predict_lazy(estimator, X, method: str):
-    """``estimator.<method>(X)`` on a dask array/DataFrame, as a lazy dask array (one task per partition)."""
-    from sklearn.utils.validation import check_is_fitted
-
-    check_is_fitted(estimator)
-    X, _ = _as_dask_array(X, "X", lengths=False)
-    if X.ndim != 2 or X.shape[1] != estimator.n_features_in_:
-        raise ValueError(
-            f"X has shape {X.shape}, but the model was fitted on {estimator.n_features_in_} features: "
-            "pass the same columns as in fit."
-        )
-    X = X.rechunk({1: -1})
-    # what the workers get: parameters and fitted attributes only (not the training data's source, nor the
-    # column names: blocks are arrays, and their count was checked above)
-    plain = copy.copy(estimator)
-    plain.__dict__ = {k: v for k, v in estimator.__dict__.items() if not k.startswith("_")}
-    plain.__dict__.pop("feature_names_in_", None)
-    K = len(estimator.classes_)
-    dtype = np.result_type(X.dtype, np.float32) if X.dtype in (np.float32, np.float64) else np.float64
-    if method == "predict":
-        kind, drop = estimator.classes_.dtype, True
-    else:
-        kind, drop = dtype, method == "decision_function" and K == 2
-    meta = np.empty((0,) if drop else (0, K), dtype=kind)
-    if drop:
-        return X.map_blocks(_call, plain, method, drop_axis=1, dtype=kind, meta=meta)
-    return X.map_blocks(_call, plain, method, chunks=(X.chunks[0], (K,)), dtype=kind, meta=meta)

@@ -26,13 +26,13 @@ from sklearn.model_selection import check_cv
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
-from oneuron import checks
+from oneuron import _validation as checks
+from oneuron._estimator import DEFAULT_MAX_ITER, LogisticRegression, choose_solver
+from oneuron._objective import Objective, binary_loss_grad_block, multi_loss_grad_block
+from oneuron._penalty import Penalty
+from oneuron._solvers import NONSMOOTH_SOLVERS, SOLVERS
+from oneuron._solvers._result import Result
 from oneuron.data import MemorySource
-from oneuron.estimator import DEFAULT_MAX_ITER, LogisticRegression, choose_solver
-from oneuron.objective import Objective, binary_loss_grad_block, multi_loss_grad_block
-from oneuron.penalty import Penalty
-from oneuron.solvers import NONSMOOTH_SOLVERS, SOLVERS
-from oneuron.solvers._result import Result
 
 
 def _scorer_for(scoring, classes):

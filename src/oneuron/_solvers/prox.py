@@ -46,8 +46,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from oneuron.kernels import unsigned_index
-from oneuron.solvers._result import Result, floor_result, notify
+from oneuron._kernels import unsigned_index
+from oneuron._solvers._result import Result, floor_result, notify
 
 #: Armijo constant of the line search.
 SIGMA = 0.01

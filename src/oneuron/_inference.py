@@ -28,7 +28,7 @@ parameters.
 
 ``penalty="firth"``: the estimate maximizes ``ll + 0.5 log det I``; the standard errors are ``I^-1`` at the
 estimate (as R's ``logistf``), z and p-values are Wald, and the intervals are profile penalized-likelihood
-intervals (see :mod:`oneuron.firth`).
+intervals (see :mod:`oneuron._firth`).
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ import numpy as np
 import scipy.linalg
 from scipy import stats
 
-from oneuron.objective import Objective
-from oneuron.penalty import Penalty
+from oneuron._objective import Objective
+from oneuron._penalty import Penalty
 
 COV_TYPES = ("nonrobust", "HC0", "HC1")
 COLUMNS = ["coef", "std_err", "z", "p_value", "ci_lower", "ci_upper"]
@@ -57,7 +57,7 @@ class Summary:
         the feature names or ``x0..``), or by ``(class, term)`` for a multinomial model (every class against
         :attr:`reference_class`).
     log_likelihood, ll_null, llr, llr_pvalue, pseudo_r2, aic, bic : float
-        Model statistics (see :mod:`oneuron.inference`).
+        Model statistics (see :mod:`oneuron._inference`).
     n_obs : float
         Total sample weight (the number of rows without weights).
     df_model, df_resid : float
@@ -269,7 +269,7 @@ def summarize(model, source, cov_type: str = "nonrobust", alpha: float = 0.05, o
     ll = -S * (obj.loss(theta) - penalty.smooth_value(obj.weights(theta)))
     method = "MLE"
     if firth:
-        from oneuron import firth as firth_module
+        from oneuron import _firth as firth_module
 
         method = "Firth penalized likelihood"
         lower, upper = firth_module.profile_intervals(obj, theta, alpha)

@@ -7,8 +7,8 @@ are inputs that are valid but break floating-point arithmetic or memory:
   which leaves the optimum unchanged;
 - features so large that ``X @ w`` or the Hessian overflows: a ``ValueError`` naming the scale, instead of
   numpy's RuntimeWarning and a NaN model;
-- a huge number of classes (say every row its own class): row blocks shrink so that the (rows x classes)
-  temporaries stay small, and a model whose solver state cannot fit in memory is refused up front;
+- a huge number of classes (say every row its own class): a model whose solver state cannot fit in memory is
+  refused up front;
 - labels passed to ``score`` that the model never saw: a warning naming them.
 """
 
@@ -20,8 +20,7 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
-
-from oneuron.data.memory import DEFAULT_BLOCK_BYTES
+from sklearn.utils.class_weight import compute_class_weight
 
 #: total sample weights outside this range are rescaled (float32 overflows at 3.4e38).
 SAFE_TOTAL_WEIGHT = (1e-30, 1e30)
@@ -48,16 +47,6 @@ def rescale_sample_weight(sample_weight: np.ndarray, C: float) -> tuple[np.ndarr
     _, exponent = np.frexp(np.max(sample_weight))  # max = m 2^exponent, 0.5 <= m < 1
     with np.errstate(over="ignore"):
         return np.ldexp(sample_weight, -int(exponent)), float(np.ldexp(C, int(exponent)))
-
-
-def limit_block_rows(source, n_classes: int) -> None:
-    """Shrink a source's row blocks so that the (rows x n_classes) softmax temporaries stay about one block.
-
-    With few classes the source's own block size already does; with thousands of classes (every row its own
-    class, say) a block of ``DEFAULT_BLOCK_BYTES / (8 K)`` rows keeps the fit's memory bounded.
-    """
-    if n_classes > 2:
-        source.block_rows = int(min(source.block_rows, max(16, DEFAULT_BLOCK_BYTES // (8 * n_classes))))
 
 
 def physical_memory() -> int:
@@ -132,3 +121,17 @@ def warn_unseen_labels(classes: np.ndarray, y) -> None:
             UnseenLabelWarning,
             stacklevel=3,
         )
+
+
+def class_factors(class_weight, classes: np.ndarray, class_totals: np.ndarray) -> np.ndarray | None:
+    """Per-class weight multipliers, as ``sklearn.utils.class_weight.compute_class_weight`` gives them.
+
+    ``class_totals`` holds each class's total sample weight (its row count without sample weights).
+    """
+    if class_weight is None:
+        return None
+    if isinstance(class_weight, str) and class_weight == "balanced":
+        # S / (K * S_k), scikit-learn's "balanced" rule with each class counted by its total sample weight
+        totals = np.asarray(class_totals, dtype=np.float64)
+        return totals.sum() / (len(classes) * totals)
+    return compute_class_weight(class_weight, classes=classes, y=classes)

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.datasets import load_digits
 
-from oneuron.estimator import LogisticRegression
-from oneuron.separation import SeparationWarning
+from oneuron._estimator import LogisticRegression
+from oneuron._separation import SeparationWarning
 
 N_TEST = 797
 

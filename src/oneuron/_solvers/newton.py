@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
-from oneuron.solvers._result import Result, floor_result, notify
+from oneuron._solvers._result import Result, floor_result, notify
 
 #: largest number of parameters for which the full Hessian is formed and factorized.
 MAX_DIRECT = 1000

@@ -197,7 +197,7 @@ def check_separation(objective, theta: np.ndarray, names: list[str], classes=Non
     theta : ndarray
         The fitted parameters.
     names : list of str
-        Term names as :func:`oneuron.inference.term_names` gives them (``"intercept"`` first).
+        Term names as :func:`oneuron._inference.term_names` gives them (``"intercept"`` first).
     classes : sequence, optional
     stacklevel : int
 

@@ -25,7 +25,7 @@ import numpy as np
 import scipy.linalg
 from scipy import optimize, stats
 
-from oneuron.solvers._result import Result, notify
+from oneuron._solvers._result import Result, notify
 
 #: largest step per coordinate (as logistf's ``maxstep``).
 MAX_STEP = 5.0

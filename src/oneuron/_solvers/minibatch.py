@@ -16,7 +16,7 @@ built by chaining small transforms:
   :math:`\hat\mu = \mu / (1-\beta_1^t)`, :math:`\hat\nu = \nu / (1-\beta_2^t)`;
 - ``scale(-learning_rate)``.
 
-The gradient comes from an :class:`~oneuron.objective.Objective` over the mini-batch, so the penalty is the
+The gradient comes from an :class:`~oneuron._objective.Objective` over the mini-batch, so the penalty is the
 objective's own: the batch's mean loss plus ``||w||^2 / (2 C S)``, an unbiased estimate of the full
 objective's gradient when ``S`` is the full data's total weight (``partial_fit`` uses the weight seen so far,
 which is ``S`` after one pass over the stream). An l1 part is applied by its proximal step after the update.

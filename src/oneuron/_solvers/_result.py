@@ -14,7 +14,7 @@ class Result:
     Attributes
     ----------
     x : ndarray
-        Final parameters (flat vector, see :class:`~oneuron.objective.Objective`).
+        Final parameters (flat vector, see :class:`~oneuron._objective.Objective`).
     fun : float
         Objective value at ``x``.
     n_iter : int

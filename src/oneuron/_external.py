@@ -2,15 +2,19 @@
 
 :func:`is_external` tells whether ``fit`` received such data, :func:`external_source` turns it into a
 source for the objective and returns the classes, and sets the estimator's input attributes
-(``n_features_in_``, ``feature_names_in_``) as a fit on arrays would.
+(``n_features_in_``, ``feature_names_in_``) as a fit on arrays would; :func:`predict_lazy` predicts on dask
+data partition by partition.
 """
 
 from __future__ import annotations
 
-import numpy as np
-from sklearn.utils.class_weight import compute_class_weight
+import copy
 
-from oneuron.data.files import StreamSource
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+from oneuron._validation import class_factors
+from oneuron.data._files import StreamSource
 
 
 def is_dask(X) -> bool:
@@ -23,25 +27,37 @@ def is_external(X) -> bool:
     return isinstance(X, StreamSource) or is_dask(X)
 
 
+def _call(X_b, estimator, method):
+    return getattr(estimator, method)(X_b)
+
+
 def predict_lazy(estimator, X, method: str):
-    """A prediction method on dask data, as a lazy dask array (see :func:`oneuron.data.dask.predict_lazy`)."""
-    from oneuron.data.dask import predict_lazy as lazy
+    """``estimator.<method>(X)`` on a dask array/DataFrame, as a lazy dask array (one task per partition)."""
+    from oneuron.data._dask import _as_dask_array
 
-    return lazy(estimator, X, method)
-
-
-def class_factors(class_weight, classes: np.ndarray, class_totals: np.ndarray) -> np.ndarray | None:
-    """Per-class weight multipliers, as ``sklearn.utils.class_weight.compute_class_weight`` gives them.
-
-    ``class_totals`` holds each class's total sample weight (its row count without sample weights).
-    """
-    if class_weight is None:
-        return None
-    if isinstance(class_weight, str) and class_weight == "balanced":
-        # S / (K * S_k), scikit-learn's "balanced" rule with each class counted by its total sample weight
-        totals = np.asarray(class_totals, dtype=np.float64)
-        return totals.sum() / (len(classes) * totals)
-    return compute_class_weight(class_weight, classes=classes, y=classes)
+    check_is_fitted(estimator)
+    X, _ = _as_dask_array(X, "X", lengths=False)
+    if X.ndim != 2 or X.shape[1] != estimator.n_features_in_:
+        raise ValueError(
+            f"X has shape {X.shape}, but the model was fitted on {estimator.n_features_in_} features: "
+            "pass the same columns as in fit."
+        )
+    X = X.rechunk({1: -1})
+    # what the workers get: parameters and fitted attributes only (no private state, nor the column names:
+    # blocks are arrays, and their count was checked above)
+    plain = copy.copy(estimator)
+    plain.__dict__ = {k: v for k, v in estimator.__dict__.items() if not k.startswith("_")}
+    plain.__dict__.pop("feature_names_in_", None)
+    K = len(estimator.classes_)
+    dtype = np.result_type(X.dtype, np.float32) if X.dtype in (np.float32, np.float64) else np.float64
+    if method == "predict":
+        kind, drop = estimator.classes_.dtype, True
+    else:
+        kind, drop = dtype, method == "decision_function" and K == 2
+    meta = np.empty((0,) if drop else (0, K), dtype=kind)
+    if drop:
+        return X.map_blocks(_call, plain, method, drop_axis=1, dtype=kind, meta=meta)
+    return X.map_blocks(_call, plain, method, chunks=(X.chunks[0], (K,)), dtype=kind, meta=meta)
 
 
 def external_source(estimator, X, y, sample_weight):
@@ -66,7 +82,7 @@ def external_source(estimator, X, y, sample_weight):
         X.set_class_weight(class_factors(estimator.class_weight, X.classes, X.class_weight_sums))
         source = X
     else:
-        from oneuron.data.dask import DaskSource
+        from oneuron.data._dask import DaskSource
 
         if y is None:
             raise ValueError("y: fit on dask data needs the labels, as a dask array/Series or a NumPy array.")

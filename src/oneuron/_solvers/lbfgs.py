@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import minimize
 
-from oneuron.solvers._result import Result, notify
+from oneuron._solvers._result import Result, notify
 
 
 def solve(objective, x0, *, tol: float = 1e-4, max_iter: int = 1000, callback=None, memory: int = 10):

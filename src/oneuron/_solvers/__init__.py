@@ -1,12 +1,12 @@
 """Solvers: plain functions ``solve(objective, x0, *, tol, max_iter, callback, ...) -> Result``.
 
-A solver never touches data: it sees only the :class:`~oneuron.objective.Objective`. Each iteration is
+A solver never touches data: it sees only the :class:`~oneuron._objective.Objective`. Each iteration is
 reported to ``callback(iteration, loss, grad_norm)``; a callback that returns True stops the solver
 (early stopping).
 """
 
-from oneuron.solvers import gd, lbfgs, newton, prox
-from oneuron.solvers._result import Result
+from oneuron._solvers import gd, lbfgs, newton, prox
+from oneuron._solvers._result import Result
 
 SOLVERS = {"gd": gd.solve, "lbfgs": lbfgs.solve, "newton": newton.solve, "prox": prox.solve}
 

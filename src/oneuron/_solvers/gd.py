@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from oneuron.solvers._result import Result, notify
+from oneuron._solvers._result import Result, notify
 
 GROWTH = 1.25
 

@@ -8,7 +8,7 @@ from typing import Protocol
 import numpy as np
 import scipy.sparse as sp
 
-from oneuron.data.parallel import map_blocks, resolve_n_jobs
+from oneuron.data._parallel import map_blocks, resolve_n_jobs
 
 #: rows per block: 8,192 rows x 100 float64 features is 6.5 MB, about an L2/L3 cache's worth.
 DEFAULT_BLOCK_BYTES = 4 * 2**20
@@ -64,6 +64,9 @@ class MemorySource:
         Rows per block; by default sized to about 4 MB of X.
     n_jobs : int, optional
         Threads; None or -1 for all cores, -2 for all but one, and so on.
+    n_classes : int, default=2
+        With thousands of classes (every row its own class, say) blocks shrink to ``4 MB / (8 K)`` rows, so that
+        the (rows x classes) softmax temporaries stay bounded.
     """
 
     def __init__(
@@ -73,6 +76,7 @@ class MemorySource:
         sample_weight: np.ndarray,
         block_rows: int | None = None,
         n_jobs: int | None = None,
+        n_classes: int = 2,
     ):
         if sp.issparse(X) and X.format != "csr":
             raise ValueError(f"X must be a CSR matrix when sparse, got format {X.format!r}; convert with X.tocsr().")
@@ -87,6 +91,8 @@ class MemorySource:
         if block_rows is None:
             row_bytes = X.dtype.itemsize * max(1, X.nnz / max(self.n_samples, 1) if sp.issparse(X) else self.n_features)
             block_rows = int(max(256, DEFAULT_BLOCK_BYTES // row_bytes))
+            if n_classes > 2:  # the (rows x classes) softmax temporaries stay about one block, whatever K
+                block_rows = int(min(block_rows, max(16, DEFAULT_BLOCK_BYTES // (8 * n_classes))))
         self.block_rows = int(block_rows)
         self.n_jobs = resolve_n_jobs(n_jobs)
         starts = range(0, self.n_samples, self.block_rows)

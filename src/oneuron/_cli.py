@@ -127,7 +127,7 @@ def _check_output(path: str) -> None:
 
 
 def load_model(path: str):
-    from oneuron.persist import ModelFileError, load
+    from oneuron._persist import ModelFileError, load
 
     p = Path(path)
     if not p.exists():
@@ -145,8 +145,8 @@ def load_model(path: str):
 # ----------------------------------------------------------------------------------------------------------
 def cmd_train(args) -> int:
     from oneuron import LogisticRegression
-    from oneuron.persist import save
-    from oneuron.progress import is_terminal
+    from oneuron._persist import save
+    from oneuron._progress import is_terminal
 
     df = read_table(args.data)
     _check_output(args.output)
@@ -324,14 +324,14 @@ def cmd_summary(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from oneuron import demo
+    from oneuron import _demo as demo
 
     demo.main(output_dir=None if args.no_plots else args.output)
     return EXIT_OK
 
 
 def cmd_demo_cluster(args) -> int:
-    from oneuron import demo_cluster
+    from oneuron import _demo_cluster as demo_cluster
 
     demo_cluster.main(args.n_samples, args.n_features, args.workers)
     return EXIT_OK

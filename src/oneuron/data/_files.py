@@ -3,7 +3,7 @@
 A file source never holds more than one batch of rows in memory. It reads the file once when it is built,
 to learn the number of rows, the features, the classes (in ``np.unique`` order, as an in-memory fit encodes
 them) and the total sample weight; after that every :meth:`StreamSource.reduce` is exactly one pass over the
-file. Each batch is handed to a :class:`~oneuron.data.memory.MemorySource`, so the objective's block
+file. Each batch is handed to a :class:`~oneuron.data._memory.MemorySource`, so the objective's block
 functions (and any faster kernel behind them) run on it unchanged.
 
 Examples
@@ -20,9 +20,9 @@ from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
-from oneuron import checks
+from oneuron import _validation as checks
 from oneuron._optional import require
-from oneuron.data.memory import MemorySource, add_into
+from oneuron.data._memory import MemorySource, add_into
 
 #: rows per batch read from a file: 65,536 rows x 100 float64 features is 52 MB.
 DEFAULT_BATCH_ROWS = 65_536

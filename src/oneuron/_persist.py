@@ -161,7 +161,7 @@ def _decode_classes(d: Any) -> np.ndarray:
 # save / load
 # ----------------------------------------------------------------------------------------------------------
 def _registry() -> dict:
-    from oneuron.estimator import LogisticRegression
+    from oneuron._estimator import LogisticRegression
 
     return {"LogisticRegression": LogisticRegression}
 

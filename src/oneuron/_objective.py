@@ -12,9 +12,10 @@ import functools
 import numpy as np
 import scipy.sparse as sp
 
-from oneuron import kernels, neuron
-from oneuron.data.memory import add_into
-from oneuron.penalty import Penalty
+from oneuron import _kernels as kernels
+from oneuron import neuron
+from oneuron._penalty import Penalty
+from oneuron.data._memory import add_into
 
 
 # Block functions: module-level (so they can be shipped to Dask workers), each returns a tuple of sums.
@@ -113,7 +114,7 @@ def binary_moved_block(X, y, s, w, b, u_w, u_b, p_min):
 
 
 def binary_firth_block(X, y, s, w, b, fit_intercept, info_inv):
-    """Log-likelihood and Firth's modified score of one block (see :mod:`oneuron.firth`).
+    """Log-likelihood and Firth's modified score of one block (see :mod:`oneuron._firth`).
 
     With ``h_i = s_i p_i (1 - p_i) x~_i.T I^-1 x~_i`` (the leverages)::
 
@@ -209,7 +210,7 @@ class Objective:
         F(w, b) = (1 / S) sum_i s_i l(y_i, z_i) + R(w) / (C S),     S = sum_i s_i
 
     with ``l`` the binary (sigmoid) or multinomial (softmax) cross-entropy and ``R`` the penalty's smooth
-    part (see :mod:`oneuron.penalty`; an l1 part is left to proximal solvers). Its minimizer is
+    part (see :mod:`oneuron._penalty`; an l1 part is left to proximal solvers). Its minimizer is
     scikit-learn's ``LogisticRegression`` solution for the same data and parameters.
 
     Conventions:
@@ -504,7 +505,7 @@ class Objective:
         """Binary head: rows (of positive weight) with ``p_obs,i * y*_i (x~_i . step) >= 1`` (one pass).
 
         ``y* = +-1`` is the label's sign and ``p_obs`` the fitted probability of the observed class; rows
-        with ``p_obs >= p_min`` count too. See :mod:`oneuron.separation` for its use.
+        with ``p_obs >= p_min`` count too. See :mod:`oneuron._separation` for its use.
         """
         u_w, u_b = self.split(np.asarray(step, dtype=np.float64))
         u_w, u_b = self._cast(u_w, u_b)

@@ -1,7 +1,7 @@
 """``partial_fit``: learning from a stream of mini-batches, each seen once (glue for the estimator).
 
 Each call cuts its rows into mini-batches of ``batch_size`` rows and makes one optimizer update per
-mini-batch (see :mod:`oneuron.solvers.minibatch`); the optimizer's state is kept on the estimator between
+mini-batch (see :mod:`oneuron._solvers.minibatch`); the optimizer's state is kept on the estimator between
 calls, so a stream fed chunk by chunk trains as one run.
 """
 
@@ -14,10 +14,10 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import validate_data
 
+from oneuron._objective import Objective
+from oneuron._penalty import Penalty
+from oneuron._solvers import minibatch
 from oneuron.data import MemorySource
-from oneuron.objective import Objective
-from oneuron.penalty import Penalty
-from oneuron.solvers import minibatch
 
 #: epochs of ``fit`` with a mini-batch solver when ``max_iter=None``.
 DEFAULT_EPOCHS = 20
