@@ -14,23 +14,32 @@ from __future__ import annotations
 
 import inspect
 import numbers
-import warnings
 
 import numpy as np
 import scipy.sparse as sp
 from joblib import Parallel, delayed
 from scipy.linalg import cholesky, solve_triangular
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.base import _fit_context
 from sklearn.metrics import get_scorer, make_scorer
 from sklearn.model_selection import check_cv
+from sklearn.utils import metadata_routing
+from sklearn.utils._metadata_requests import _manual_routing
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    _raise_for_params,
+    _routing_enabled,
+    process_routing,
+)
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import _check_method_params, _deprecate_positional_args, validate_data
 
 from oneuron import _validation as checks
 from oneuron._estimator import DEFAULT_MAX_ITER, LogisticRegression, choose_solver
 from oneuron._objective import Objective, binary_loss_grad_block, multi_loss_grad_block
+from oneuron._params import LRCV_CONSTRAINTS, check_classes, resolve_cv, set_cv_attributes, warn_not_converged
 from oneuron._penalty import Penalty
-from oneuron._solvers import NONSMOOTH_SOLVERS, SOLVERS
+from oneuron._solvers import SOLVERS
 from oneuron._solvers._result import Result
 from oneuron.data import MemorySource
 
@@ -174,20 +183,31 @@ def _path(X, y_source, sample_weight, n_classes, Cs, penalty, l1_ratio, fit_inte
 class LogisticRegressionCV(LogisticRegression):
     """Logistic regression (one neuron) with ``C`` and ``l1_ratio`` chosen by cross-validation.
 
+    The parameters, their defaults, warnings and errors, and the fitted attributes (both layouts, see
+    ``use_legacy_attributes``) are scikit-learn 1.9's ``LogisticRegressionCV``'s; the constraints are
+    derived from :class:`~oneuron.LogisticRegression`'s (:mod:`oneuron._params`).
+
     Parameters
     ----------
     Cs : int or array-like, default=10
         The grid of C: an int n means ``np.logspace(-4, 4, n)`` (as scikit-learn).
-    l1_ratios : array-like of float, optional
-        Grid of l1 shares for ``penalty="elasticnet"`` (required there); ignored otherwise.
+    l1_ratios : array-like of float, default="warn"
+        Grid of l1 shares, in [0, 1]: all 0 is l2, all 1 is l1, otherwise elastic net (scikit-learn 1.8+).
+        The default is None with scikit-learn's FutureWarning (None: l2, unless ``penalty`` says otherwise).
     fit_intercept : bool, default=True
     cv : int, cross-validation generator or iterable, optional
         Folds, as ``sklearn.model_selection.check_cv`` reads them (default: 5-fold stratified). The same
-        ``cv`` gives the same folds as scikit-learn's ``LogisticRegressionCV``.
-    penalty : {"l2", "l1", "elasticnet"}, default="l2"
-    scoring : str or callable, optional
-        Scorer for the held-out folds; None is accuracy (weighted by ``sample_weight``), as scikit-learn 1.9.
-    solver : {"auto", "gd", "lbfgs", "newton", "prox"}, default="auto"
+        ``cv`` gives the same folds as scikit-learn's ``LogisticRegressionCV``; a splitter's ``groups`` are
+        routed to it (``fit(X, y, groups=...)``) as there.
+    dual : bool, default=False
+        Only False (see :class:`~oneuron.LogisticRegression`).
+    penalty : {"l2", "l1", "elasticnet"}, default="deprecated"
+        Deprecated in scikit-learn 1.8 in favour of ``l1_ratios`` (setting it warns as there).
+    scoring : str or callable, default="warn"
+        Scorer for the held-out folds and for :meth:`score`; None is accuracy (weighted by ``sample_weight``).
+        The default is None with scikit-learn 1.9's FutureWarning.
+    solver : str, default="auto"
+        As :class:`~oneuron.LogisticRegression`'s, without the mini-batch solvers.
     tol : float, default=1e-4
     max_iter : int, optional
     class_weight : dict, "balanced" or None
@@ -198,30 +218,47 @@ class LogisticRegressionCV(LogisticRegression):
     refit : bool, default=True
         Refit on all data with the best C (from the folds' mean solution); otherwise average the folds' best
         coefficients.
+    intercept_scaling : float, default=1.0
+        Accepted; no effect (the intercept is never penalized).
+    random_state : int, RandomState instance or None, default=None
+        Accepted; the path's solvers are deterministic.
+    use_legacy_attributes : bool, default="warn"
+        scikit-learn 1.9's switch of the fitted layout: True (the default, with its FutureWarning) gives the
+        legacy dicts per class, False the arrays below.
 
     Attributes
     ----------
     Cs_ : ndarray (n_cs,)
     l1_ratios_ : ndarray (n_l1_ratios,)
-        0 for l2, 1 for l1.
+        ``[None]`` when ``l1_ratios`` is None, as scikit-learn.
     coefs_paths_ : ndarray (n_folds, n_l1_ratios, n_cs, n_classes, n_features + fit_intercept)
-        ``n_classes`` is 1 for a binary problem; the intercept is the last entry.
+        ``n_classes`` is 1 for a binary problem; the intercept is the last entry. Legacy: a dict, for each
+        class (the positive class only when binary), of arrays (n_folds, n_cs[, n_l1_ratios], n_dof).
     scores_ : ndarray (n_folds, n_l1_ratios, n_cs)
+        Legacy: a dict per class of (n_folds, n_cs[, n_l1_ratios]), the same array for every class.
     n_iter_ : ndarray (n_folds, n_l1_ratios, n_cs)
+        Legacy: (1, n_folds, n_cs[, n_l1_ratios]).
     C_ : float
+        Legacy: ndarray (1,) binary or (n_classes,), the value repeated.
     l1_ratio_ : float
+        Legacy: as ``C_``.
     classes_, coef_, intercept_, n_features_in_ : as :class:`~oneuron.LogisticRegression`.
     """
+
+    # scikit-learn's: sample_weight of score() is routed to the scorer, not requested by score() itself
+    __metadata_request__score = {"sample_weight": metadata_routing.UNUSED}
+    _parameter_constraints: dict = LRCV_CONSTRAINTS
 
     def __init__(
         self,
         *,
         Cs=10,
-        l1_ratios=None,
+        l1_ratios="warn",
         fit_intercept=True,
         cv=None,
-        penalty="l2",
-        scoring=None,
+        dual=False,
+        penalty="deprecated",
+        scoring="warn",
         solver="auto",
         tol=1e-4,
         max_iter=None,
@@ -229,11 +266,15 @@ class LogisticRegressionCV(LogisticRegression):
         n_jobs=None,
         verbose=0,
         refit=True,
+        intercept_scaling=1.0,
+        random_state=None,
+        use_legacy_attributes="warn",
     ):
         self.Cs = Cs
         self.l1_ratios = l1_ratios
         self.fit_intercept = fit_intercept
         self.cv = cv
+        self.dual = dual
         self.penalty = penalty
         self.scoring = scoring
         self.solver = solver
@@ -243,45 +284,25 @@ class LogisticRegressionCV(LogisticRegression):
         self.n_jobs = n_jobs
         self.verbose = verbose
         self.refit = refit
+        self.intercept_scaling = intercept_scaling
+        self.random_state = random_state
+        self.use_legacy_attributes = use_legacy_attributes
 
     @property
     def partial_fit(self):
         """Not available: a cross-validated path needs all the data at once (``hasattr`` is False)."""
         raise AttributeError("LogisticRegressionCV has no partial_fit: use LogisticRegression(...).partial_fit.")
 
-    def _grid(self):
-        """Validated ``(Cs, l1_ratios)``."""
-        if self.penalty not in ("l2", "l1", "elasticnet"):
-            raise ValueError(f"penalty={self.penalty!r} is not supported; use 'l2', 'l1' or 'elasticnet'.")
-        if isinstance(self.Cs, numbers.Integral) and not isinstance(self.Cs, bool):
-            if self.Cs < 1:
-                raise ValueError(f"Cs must be a positive int or a list of positive numbers, got Cs={self.Cs!r}.")
-            Cs = np.logspace(-4, 4, self.Cs)
-        else:
-            Cs = np.asarray(self.Cs, dtype=np.float64).ravel()
-            if Cs.size == 0 or not np.all(Cs > 0):
-                raise ValueError(f"Cs must be a positive int or a list of positive numbers, got Cs={self.Cs!r}.")
-        if self.penalty == "elasticnet":
-            ratios = np.asarray(self.l1_ratios if self.l1_ratios is not None else [], dtype=np.float64).ravel()
-            if ratios.size == 0 or not np.all((ratios >= 0) & (ratios <= 1)):
-                raise ValueError(
-                    f"l1_ratios must be a list of numbers in [0, 1] with penalty='elasticnet', got {self.l1_ratios!r}."
-                )
-        else:
-            ratios = np.array([1.0 if self.penalty == "l1" else 0.0])
-        if self.solver not in ("auto", *SOLVERS):
-            raise ValueError(f"solver={self.solver!r} is not supported; use 'auto' or one of {sorted(SOLVERS)}.")
-        if self.penalty != "l2" and self.solver not in ("auto", *NONSMOOTH_SOLVERS):
-            raise ValueError(f"solver={self.solver!r} cannot handle penalty={self.penalty!r}; use 'auto' or 'prox'.")
-        if not isinstance(self.tol, numbers.Real) or not np.isfinite(self.tol) or self.tol < 0:
-            raise ValueError(f"tol must be a finite number >= 0, got tol={self.tol!r}.")
-        if self.max_iter is not None and (
-            not isinstance(self.max_iter, numbers.Integral) or isinstance(self.max_iter, bool) or self.max_iter < 0
-        ):
-            raise ValueError(f"max_iter must be a non-negative integer or None, got max_iter={self.max_iter!r}.")
-        return Cs, ratios
+    def _grid_Cs(self) -> np.ndarray:
+        if isinstance(self.Cs, numbers.Integral):
+            return np.logspace(-4, 4, self.Cs)
+        Cs = np.asarray(self.Cs, dtype=np.float64).ravel()
+        if Cs.size == 0 or not np.all(Cs > 0):
+            raise ValueError(f"Cs must be a positive int or a list of positive numbers, got Cs={self.Cs!r}.")
+        return Cs
 
-    def fit(self, X, y, sample_weight=None):
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None, **params):
         """Cross-validate the grid, then set the coefficients for the best (C, l1_ratio).
 
         Parameters
@@ -289,23 +310,36 @@ class LogisticRegressionCV(LogisticRegression):
         X : array-like or scipy.sparse matrix, shape (n_samples, n_features)
         y : array-like (n_samples,)
         sample_weight : array-like (n_samples,), optional
+        **params : dict
+            Metadata for the splitter (``groups``) and the scorer, routed as scikit-learn's
+            ``LogisticRegressionCV`` routes them.
 
         Returns
         -------
         self
         """
-        Cs, ratios = self._grid()
+        _raise_for_params(params, self, "fit")
+        grid = resolve_cv(self)
+        Cs = self._grid_Cs()
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32])
         check_classification_targets(y)
         classes, y_encoded = np.unique(y, return_inverse=True)
         checks.require_two_classes(classes)
+        check_classes(self.solver, len(classes))
         n_classes = len(classes)
-        raw_weight = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         sw = self._sample_weight(X, y, classes, sample_weight)  # class weights from the whole y
         y_source = y_encoded.astype(X.dtype) if n_classes == 2 else y_encoded.astype(np.int32)
-        folds = list(check_cv(self.cv, y, classifier=True).split(X, y))
-        scorer = _scorer_for(self.scoring, classes)
-        penalty = self.penalty
+        if _routing_enabled():
+            routed = process_routing(self, "fit", sample_weight=sample_weight, **params)
+        else:
+            score_kwargs = dict(params)
+            if sample_weight is not None:
+                score_kwargs["sample_weight"] = sample_weight
+            routed = _manual_routing({"splitter": {}, "scorer": {"score": score_kwargs}})
+        folds = list(check_cv(self.cv, y, classifier=True).split(X, y, **routed.splitter.split))
+        scorer = _scorer_for(grid.scoring, classes)
+        raw_weight = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        penalty, solver = grid.penalty, grid.solver
 
         def run(train, test, ratio):
             thetas, n_iter, ok = _path(
@@ -317,66 +351,108 @@ class LogisticRegressionCV(LogisticRegression):
                 penalty,
                 ratio,
                 self.fit_intercept,
-                self.solver,
+                solver,
                 self.tol,
                 self.max_iter,
                 None,
             )
-            sw_test = None if raw_weight is None else raw_weight[test]
             X_test, y_test = X[test], y[test]
+            if scorer is None:
+                score_params = {} if raw_weight is None else {"sample_weight": raw_weight[test]}
+            else:
+                score_params = _check_method_params(X, params=routed.scorer.score, indices=test)
             Z = _decision_values(X_test, np.array(thetas), self.fit_intercept)
             scores = [
-                self._score_theta(theta, classes, X_test, y_test, sw_test, scorer, z)
+                self._score_theta(theta, classes, X_test, y_test, score_params, scorer, z)
                 for theta, z in zip(thetas, Z, strict=True)
             ]
             return np.array(thetas), np.array(n_iter), np.array(scores), ok
 
+        ratios = grid.l1_ratios
         out = Parallel(n_jobs=self.n_jobs, prefer="threads")(
             delayed(run)(train, test, r) for train, test in folds for r in ratios
         )
         n_folds, n_l1, n_cs = len(folds), len(ratios), len(Cs)
         paths = np.array([o[0] for o in out]).reshape(n_folds, n_l1, n_cs, *out[0][0].shape[1:])
-        self.coefs_paths_ = paths
-        self.n_iter_ = np.array([o[1] for o in out]).reshape(n_folds, n_l1, n_cs)
-        self.scores_ = np.array([o[2] for o in out]).reshape(n_folds, n_l1, n_cs)
-        self.Cs_ = Cs
-        self.l1_ratios_ = ratios
+        n_iter = np.array([o[1] for o in out]).reshape(n_folds, n_l1, n_cs)
+        scores = np.array([o[2] for o in out]).reshape(n_folds, n_l1, n_cs)
         if not all(o[3] for o in out):
-            warnings.warn(
-                "Some fits along the regularization path did not converge: increase max_iter or scale the features.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
+            warn_not_converged(self.solver, solver, int(n_iter.max()), self.max_iter, "along the path", 4)
 
         if self.refit:
             # ties are broken as scikit-learn does: first C, then first l1_ratio (C-major order)
-            i_c, i_l1 = np.unravel_index(np.argmax(self.scores_.sum(axis=0).T), (n_cs, n_l1))
-            self.C_, self.l1_ratio_ = float(Cs[i_c]), float(ratios[i_l1])
+            i_c, i_l1 = np.unravel_index(np.argmax(scores.sum(axis=0).T), (n_cs, n_l1))
+            C, l1_ratio = float(Cs[i_c]), ratios[i_l1]
             start = paths[:, i_l1, i_c].mean(axis=0)
-            thetas, _, ok = _path(
+            thetas, n_refit, ok = _path(
                 X,
                 y_source,
                 sw,
                 n_classes,
-                [self.C_],
+                [C],
                 penalty,
-                self.l1_ratio_,
+                l1_ratio,
                 self.fit_intercept,
-                self.solver,
+                solver,
                 self.tol,
                 self.max_iter,
                 start.ravel(),
             )
             theta = thetas[0]
             if not ok:
-                warnings.warn("The refit on all data did not converge.", ConvergenceWarning, stacklevel=2)
+                warn_not_converged(self.solver, solver, n_refit[0], self.max_iter, "in the refit on all data", 4)
         else:
-            best = [np.unravel_index(np.argmax(s.T), (n_cs, n_l1))[::-1] for s in self.scores_]
+            best = [np.unravel_index(np.argmax(s.T), (n_cs, n_l1))[::-1] for s in scores]
             theta = np.mean([paths[f, i, c] for f, (i, c) in enumerate(best)], axis=0)
-            self.C_ = float(np.mean([Cs[c] for _, c in best]))
-            self.l1_ratio_ = float(np.mean([ratios[i] for i, _ in best]))
+            C = float(np.mean([Cs[c] for _, c in best]))
+            l1_ratio = float(np.mean([ratios[i] for i, _ in best])) if penalty == "elasticnet" else 0.0
         self._set_theta(theta, classes)
+        self.Cs_ = Cs
+        self.l1_ratios_ = np.asarray(ratios)
+        set_cv_attributes(self, grid, classes, paths, scores, n_iter, C, l1_ratio)
         return self
+
+    @_deprecate_positional_args(version="1.11")
+    def score(self, X, y, *, sample_weight=None, **score_params):
+        """The ``scoring`` of the fitted model on ``(X, y)`` (accuracy when ``scoring`` is None), as
+        scikit-learn's ``LogisticRegressionCV.score``; ``score_params`` are routed to the scorer.
+
+        Returns
+        -------
+        float
+        """
+        _raise_for_params(score_params, self, "score")
+        if sample_weight is not None:
+            score_params["sample_weight"] = sample_weight
+        scorer = self._get_scorer()
+        if _routing_enabled():
+            routed = process_routing(self, "score", **score_params)
+        else:
+            sw = score_params.get("sample_weight")
+            routed = _manual_routing({"scorer": {"score": {} if sw is None else {"sample_weight": sw}}})
+        return scorer(self, X, y, **routed.scorer.score)
+
+    def get_metadata_routing(self):
+        """Metadata routing: ``groups`` and the like to the splitter, scorer metadata to the scorer (in ``fit``
+        and ``score``), as scikit-learn's ``LogisticRegressionCV``.
+
+        Returns
+        -------
+        MetadataRouter
+        """
+        return (
+            MetadataRouter(owner=self)
+            .add_self_request(self)
+            .add(splitter=self.cv, method_mapping=MethodMapping().add(caller="fit", callee="split"))
+            .add(
+                scorer=self._get_scorer(),
+                method_mapping=MethodMapping().add(caller="score", callee="score").add(caller="fit", callee="score"),
+            )
+        )
+
+    def _get_scorer(self):
+        scoring = None if isinstance(self.scoring, str) and self.scoring == "warn" else self.scoring
+        return get_scorer(scoring or "accuracy")
 
     def _set_theta(self, theta: np.ndarray, classes) -> None:
         d = self.n_features_in_
@@ -384,7 +460,7 @@ class LogisticRegressionCV(LogisticRegression):
         self.coef_ = np.array(theta[:, :d], dtype=np.float64)
         self.intercept_ = theta[:, d].astype(np.float64) if self.fit_intercept else np.zeros(theta.shape[0])
 
-    def _score_theta(self, theta, classes, X_test, y_test, sw_test, scorer, z=None) -> float:
+    def _score_theta(self, theta, classes, X_test, y_test, score_params, scorer, z=None) -> float:
         """Score one path point on the held-out rows with a model holding those coefficients.
 
         ``z``, when given, is the point's decision values on ``X_test`` (computed for the whole path at once).
@@ -395,9 +471,8 @@ class LogisticRegressionCV(LogisticRegression):
         if z is not None:
             model._known = (X_test, z)
         if scorer is None:
-            return float(model.score(X_test, y_test, sample_weight=sw_test))
-        extra = {} if sw_test is None else {"sample_weight": sw_test}  # as scikit-learn routes it
-        return float(scorer(model, X_test, y_test, **extra))
+            return float(model.score(X_test, y_test, **score_params))
+        return float(scorer(model, X_test, y_test, **score_params))
 
 
 def _decision_values(X, thetas: np.ndarray, fit_intercept: bool) -> list[np.ndarray]:

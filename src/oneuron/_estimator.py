@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import numbers
-import warnings
-
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.linear_model._base import SparseCoefMixin
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
@@ -19,10 +16,11 @@ from oneuron._external import external_source, is_dask, is_external, predict_laz
 from oneuron._firth import solve as firth_solve
 from oneuron._inference import source_for, summarize, term_names
 from oneuron._objective import Objective
-from oneuron._penalty import PENALTIES, Penalty
+from oneuron._params import LR_CONSTRAINTS, resolve, start_point, warn_not_converged
+from oneuron._penalty import Penalty
 from oneuron._progress import FitMonitor
 from oneuron._separation import check_separation
-from oneuron._solvers import NONSMOOTH_SOLVERS, SOLVERS
+from oneuron._solvers import SOLVERS
 from oneuron._solvers.minibatch import OPTIMIZERS
 from oneuron.data import MemorySource
 from oneuron.data._parallel import blas_single_thread
@@ -56,46 +54,67 @@ def choose_solver(objective: Objective, sparse: bool) -> str:
     return "lbfgs"
 
 
-class LogisticRegression(ClassifierMixin, BaseEstimator):
+class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
     """Logistic regression as one neuron: ``p = sigmoid(X @ w + b)``, trained on binary cross-entropy.
 
     With three or more classes the neuron becomes a softmax layer (multinomial logistic regression). The
     objective and its optimum are scikit-learn's ``LogisticRegression``'s (see
     :class:`~oneuron._objective.Objective`), so coefficients agree with it.
 
+    The parameters are scikit-learn 1.9's (same names, defaults, meaning, warnings and errors; the constraints
+    are in :mod:`oneuron._params`), plus oneuron's own solvers and options.
+
     Parameters
     ----------
-    penalty : {"l2", "l1", "elasticnet", None, "firth"}, default="l2"
-        Penalty on the weights (the intercept is never penalized), scaled as scikit-learn's. ``"firth"``:
-        Firth's bias-reduced regression (maximizes ``loglik + 0.5 log det I``; two classes), finite even on
-        separated data; it has its own Fisher-scoring solver (``solver`` is ignored).
+    penalty : {"l2", "l1", "elasticnet", None, "firth"}, default="deprecated"
+        Deprecated in scikit-learn 1.8 in favour of ``l1_ratio`` and ``C`` (setting it warns as there), except
+        oneuron's ``"firth"``: Firth's bias-reduced regression (maximizes ``loglik + 0.5 log det I``; two
+        classes), finite even on separated data, with its own Fisher-scoring solver (``solver`` is ignored).
+        The intercept is never penalized.
     C : float, default=1.0
         Inverse regularization strength; ``C=np.inf`` means no penalty.
-    l1_ratio : float, optional
-        Share of l1 in an elastic-net penalty, in [0, 1] (required with ``penalty="elasticnet"``).
-    solver : {"auto", "gd", "lbfgs", "newton", "prox", "sgd", "adam"}, default="auto"
-        ``"gd"`` is the lesson's batch gradient descent; ``"prox"`` is proximal Newton, the only solver for
-        l1/elastic net; ``"auto"`` picks the fastest for the problem. ``"sgd"`` and ``"adam"`` are
-        mini-batch solvers: ``fit`` runs ``max_iter`` epochs of shuffled mini-batches, ``partial_fit`` one
-        update per mini-batch.
+    l1_ratio : float, default=0.0
+        Share of l1 in the penalty, in [0, 1]: 0 is l2, 1 is l1 (lasso), in between elastic net, as in
+        scikit-learn 1.8+.
+    dual : bool, default=False
+        Only False: oneuron solves the primal problem (``True`` raises, naming the reason).
     tol : float, default=1e-4
-        Stopping tolerance: on ``max|gradient|`` for lbfgs/newton, on the minimum-norm subgradient for prox,
-        on the change of the cost for gd.
-    max_iter : int, optional
-        Iteration cap; by default 10,000 for gd, 1,000 for lbfgs, 100 for newton.
+        Stopping tolerance: on ``max|gradient|`` for gd/lbfgs/newton, on the minimum-norm subgradient for
+        prox; on the change of the cost for gd with ``stopping="cost"``.
     fit_intercept : bool, default=True
-    learning_rate : float or "auto", default="auto"
-        Step size of ``solver="gd"`` (the lesson's alpha); "auto" is ``1/L`` with ``L`` the curvature bound
-        of the objective, which converges even on unscaled data.
+    intercept_scaling : float, default=1
+        Accepted for scikit-learn compatibility; no effect, since the intercept is never penalized (it is
+        liblinear's device to lessen the penalty on its synthetic intercept feature).
     class_weight : dict, "balanced" or None
         Weights per class, multiplied into the sample weights (as scikit-learn).
-    warm_start : bool, default=False
-        Start a new ``fit`` from the current coefficients.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the shuffling of the mini-batch solvers ("sgd", "adam"); None means a fixed seed (0), so fits
+        repeat. The full-batch solvers are deterministic and ignore it.
+    solver : str, default="auto"
+        oneuron's: ``"gd"`` is the lesson's batch gradient descent; ``"prox"`` proximal Newton, the solver for
+        an l1 part; ``"newton"``, ``"lbfgs"``; ``"auto"`` picks the fastest for the problem. ``"sgd"`` and
+        ``"adam"`` are mini-batch solvers: ``fit`` runs ``max_iter`` epochs of shuffled mini-batches,
+        ``partial_fit`` one update per mini-batch. scikit-learn's names are accepted, with its rules on which
+        penalties each takes, and run the oneuron solver that reaches the same optimum (the table in
+        :mod:`oneuron._params`): lbfgs -> lbfgs, newton-cg / newton-cholesky -> newton, sag / saga /
+        liblinear -> "auto".
+    max_iter : int, optional
+        Iteration cap; by default 10,000 for gd, 1,000 for lbfgs, 100 for newton. ``0`` fits nothing: the
+        coefficients stay at their start (zeros, or the current ones with ``warm_start``), ``n_iter_ == 0``.
     verbose : int, default=0
         ``1`` shows a progress bar in a terminal (fits over about a second) and prints the cost at every
         iteration elsewhere (the lesson's ``debug``); ``>= 2`` always prints (see :mod:`oneuron._progress`).
+    warm_start : bool, default=False
+        Start a new ``fit`` from the current coefficients.
     n_jobs : int, optional
         Threads used to evaluate the objective (all cores by default).
+    learning_rate : float or "auto", default="auto"
+        Step size of ``solver="gd"`` (the lesson's alpha); "auto" is a backtracking step, which converges
+        even on unscaled data.
+    stopping : {"gradient", "cost"}, default="gradient"
+        Stopping rule of ``solver="gd"``: ``"gradient"`` stops when ``max|gradient| <= tol``, as every other
+        solver; ``"cost"`` is the lesson's ``|J - J_last| < tol``, which can stop far from the optimum where
+        the cost is flat (a ConvergenceWarning cannot tell).
     batch_size : int, default=256
         Rows per mini-batch update of the mini-batch solvers ("sgd", "adam"; see :meth:`partial_fit`).
     momentum : float, default=0.9
@@ -116,68 +135,51 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         Only when ``X`` had string column names.
     """
 
+    _parameter_constraints: dict = LR_CONSTRAINTS
+
     def __init__(
         self,
-        penalty="l2",
+        penalty="deprecated",
         *,
         C=1.0,
-        l1_ratio=None,
-        solver="auto",
+        l1_ratio=0.0,
+        dual=False,
         tol=1e-4,
-        max_iter=None,
         fit_intercept=True,
-        learning_rate="auto",
+        intercept_scaling=1,
         class_weight=None,
-        warm_start=False,
+        random_state=None,
+        solver="auto",
+        max_iter=None,
         verbose=0,
+        warm_start=False,
         n_jobs=None,
+        learning_rate="auto",
+        stopping="gradient",
         batch_size=256,
         momentum=0.9,
     ):
         self.penalty = penalty
         self.C = C
         self.l1_ratio = l1_ratio
-        self.solver = solver
+        self.dual = dual
         self.tol = tol
-        self.max_iter = max_iter
         self.fit_intercept = fit_intercept
-        self.learning_rate = learning_rate
+        self.intercept_scaling = intercept_scaling
         self.class_weight = class_weight
-        self.warm_start = warm_start
+        self.random_state = random_state
+        self.solver = solver
+        self.max_iter = max_iter
         self.verbose = verbose
+        self.warm_start = warm_start
         self.n_jobs = n_jobs
+        self.learning_rate = learning_rate
+        self.stopping = stopping
         self.batch_size = batch_size
         self.momentum = momentum
 
-    # -- parameter checks ---------------------------------------------------------------------------------
-    def _check_params(self) -> None:
-        if self.penalty not in (*PENALTIES, "firth"):
-            raise ValueError(f"penalty={self.penalty!r} is not supported; use one of {(*PENALTIES, 'firth')}.")
-        if self.penalty == "elasticnet":
-            r = self.l1_ratio
-            if isinstance(r, bool) or not isinstance(r, numbers.Real) or not 0 <= r <= 1:
-                raise ValueError(f"l1_ratio must be a number in [0, 1] with penalty='elasticnet', got l1_ratio={r!r}.")
-        if self.penalty in ("l1", "elasticnet") and self.solver not in ("auto", *NONSMOOTH_SOLVERS):
-            raise ValueError(
-                f"solver={self.solver!r} cannot handle penalty={self.penalty!r}; use solver='auto' or 'prox'."
-            )
-        if not isinstance(self.C, numbers.Real) or isinstance(self.C, bool) or np.isnan(self.C) or self.C <= 0:
-            raise ValueError(f"C must be a positive number (np.inf for no penalty), got C={self.C!r}.")
-        if self.solver not in ("auto", *SOLVERS, *OPTIMIZERS):
-            raise ValueError(
-                f"solver={self.solver!r} is not supported; use 'auto' or one of {sorted([*SOLVERS, *OPTIMIZERS])}."
-            )
-        if not isinstance(self.tol, numbers.Real) or not np.isfinite(self.tol) or self.tol < 0:
-            raise ValueError(f"tol must be a finite number >= 0, got tol={self.tol!r}.")
-        if self.max_iter is not None and (
-            not isinstance(self.max_iter, numbers.Integral) or isinstance(self.max_iter, bool) or self.max_iter < 0
-        ):
-            raise ValueError(f"max_iter must be a non-negative integer or None, got max_iter={self.max_iter!r}.")
-        lr = self.learning_rate
-        if not (lr == "auto" or (isinstance(lr, numbers.Real) and np.isfinite(lr) and lr > 0)):
-            raise ValueError(f"learning_rate must be 'auto' or a positive number, got learning_rate={lr!r}.")
-
     # -- fitting ------------------------------------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, sample_weight=None):
         """Fit the neuron to ``X`` (n_samples, n_features) and labels ``y``.
 
@@ -205,7 +207,6 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             raise
 
     def _fit(self, X, y, sample_weight):
-        self._check_params()
         self.__dict__.pop("_online", None)  # a fit starts afresh; partial_fit continues
         if is_external(X):  # a file source or a dask collection: data stays where it is
             source, classes = external_source(self, X, y, sample_weight)
@@ -230,21 +231,21 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         """
         C = self.C if C is None else C
         n_classes = len(classes)
-        firth = self.penalty == "firth"
+        kind, l1_ratio, solver = resolve(self, n_classes)  # scikit-learn's semantics, warnings and errors
+        firth = kind == "firth"
         if firth and n_classes > 2:
             raise ValueError("penalty='firth' supports two classes only; use penalty=None or 'l2' with more classes.")
-        penalty = Penalty.from_params(None if firth else self.penalty, C, source.total_weight, self.l1_ratio)
+        penalty = Penalty.from_params(None if firth else kind, C, source.total_weight, l1_ratio)
         objective = Objective(source, n_classes, penalty, self.fit_intercept)
         checks.check_model_size(objective.n_params, n_classes, objective.n_features)
 
-        solver = self.solver if self.solver != "auto" else choose_solver(objective, sparse)
-        solver = "firth" if firth else solver
+        solver = solver if solver != "auto" else choose_solver(objective, sparse)
         max_iter = DEFAULT_MAX_ITER[solver] if self.max_iter is None else self.max_iter
-        options = {"learning_rate": self.learning_rate} if solver == "gd" else {}
+        options = {"learning_rate": self.learning_rate, "stop": self.stopping} if solver == "gd" else {}
         x0 = self._start(objective, classes)
 
         monitor = FitMonitor(self.verbose, max_iter, description=solver)  # loss_curve_, verbose, progress bar
-        solve = firth_solve if firth else SOLVERS[solver]
+        solve = start_point if max_iter == 0 else firth_solve if firth else SOLVERS[solver]
         hint = ", or lower learning_rate" if solver == "gd" and self.learning_rate != "auto" else ""
         try:
             # parallelism is over blocks (n_jobs), not inside BLAS
@@ -253,12 +254,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         finally:
             monitor.close()
         if not result.converged:
-            warnings.warn(
-                f"{solver} did not converge: {result.message}. Increase max_iter, scale the features "
-                "(e.g. StandardScaler), or loosen tol.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
+            warn_not_converged(self.solver, solver, result.n_iter, max_iter, result.message)
         self._set_coefficients(objective, result.x, classes)
         self.solver_ = solver
         self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
@@ -334,10 +330,12 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def _set_coefficients(self, objective: Objective, theta: np.ndarray, classes) -> None:
         w, b = objective.split(theta)
+        # scikit-learn's dtypes: float32 data gives float32 coefficients (liblinear's are always float64)
+        dtype = np.float64 if self.solver == "liblinear" else getattr(objective.source, "dtype", np.float64)
         self.classes_ = classes
-        self.coef_ = np.atleast_2d(np.array(w, dtype=np.float64))
+        self.coef_ = np.atleast_2d(np.array(w, dtype=dtype))
         self.intercept_ = (
-            np.atleast_1d(np.array(b, dtype=np.float64)) if self.fit_intercept else np.zeros(self.coef_.shape[0])
+            np.atleast_1d(np.array(b, dtype=dtype)) if self.fit_intercept else np.zeros(self.coef_.shape[0], dtype)
         )
 
     # -- inference --------------------------------------------------------------------------------------
@@ -373,10 +371,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False)
         dt = X.dtype
+        coef = self.coef_.toarray() if sp.issparse(self.coef_) else self.coef_  # after sparsify()
         with checks.overflow_as_value_error(X):
             if len(self.classes_) == 2:
-                return np.asarray(neuron.forward(X, self.coef_[0].astype(dt), dt.type(self.intercept_[0])))
-            return np.asarray(neuron.forward_multi(X, self.coef_.astype(dt), self.intercept_.astype(dt)))
+                return np.asarray(neuron.forward(X, coef[0].astype(dt), dt.type(self.intercept_[0])))
+            return np.asarray(neuron.forward_multi(X, coef.astype(dt), self.intercept_.astype(dt)))
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, shape (n, n_classes), columns in the order of ``classes_`` (float64)."""

@@ -40,6 +40,7 @@ import scipy.linalg
 from scipy import stats
 
 from oneuron._objective import Objective
+from oneuron._params import penalty_for
 from oneuron._penalty import Penalty
 
 COV_TYPES = ("nonrobust", "HC0", "HC1")
@@ -212,9 +213,9 @@ def summarize(model, source, cov_type: str = "nonrobust", alpha: float = 0.05, o
     if firth:
         penalty = Penalty(None)
     else:
-        penalty = Penalty.from_params(model.penalty, model.C, source.total_weight, model.l1_ratio)
+        penalty = penalty_for(model, source.total_weight)
         if not penalty.is_smooth:
-            raise ValueError(f"summary() supports penalty=None, 'l2' or 'firth', not penalty={model.penalty!r}.")
+            raise ValueError(f"summary() supports penalty=None, 'l2' or 'firth', not penalty={penalty.kind!r}.")
     approximate = penalty.kind is not None
     obj = objective
     if obj is None or obj.source is not source or obj.penalty != penalty or obj.fit_intercept != model.fit_intercept:

@@ -7,7 +7,6 @@ calls, so a stream fed chunk by chunk trains as one run.
 
 from __future__ import annotations
 
-import numbers
 import warnings
 
 import numpy as np
@@ -15,7 +14,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import validate_data
 
 from oneuron._objective import Objective
-from oneuron._penalty import Penalty
+from oneuron._params import penalty_for, resolve
 from oneuron._solvers import minibatch
 from oneuron.data import MemorySource
 
@@ -41,6 +40,7 @@ class OnlineState:
 
 
 def _check(estimator) -> str:
+    """The mini-batch solver to use; parameters are checked by the estimators' table (``_validate_params``)."""
     solver = "sgd" if estimator.solver == "auto" else estimator.solver
     if solver not in minibatch.OPTIMIZERS:
         raise ValueError(
@@ -48,12 +48,8 @@ def _check(estimator) -> str:
         )
     if estimator.class_weight == "balanced":
         raise ValueError("class_weight='balanced' needs all labels at once; give partial_fit a dict of weights.")
-    bs = estimator.batch_size
-    if not isinstance(bs, numbers.Integral) or isinstance(bs, bool) or bs < 1:
-        raise ValueError(f"batch_size must be a positive integer, got batch_size={bs!r}.")
-    m = estimator.momentum
-    if not isinstance(m, numbers.Real) or not 0 <= m < 1:
-        raise ValueError(f"momentum must be a number in [0, 1), got momentum={m!r}.")
+    if resolve(estimator, stacklevel=5).penalty == "firth":  # scikit-learn's warnings and errors on penalty/l1_ratio
+        raise ValueError("penalty='firth' needs all the data at once; partial_fit cannot fit it.")
     return solver
 
 
@@ -62,7 +58,7 @@ def partial_fit(estimator, X, y, classes=None, sample_weight=None):
 
     See :meth:`oneuron.LogisticRegression.partial_fit`.
     """
-    estimator._check_params()
+    estimator._validate_params()
     solver = _check(estimator)
     state: OnlineState | None = getattr(estimator, "_online", None)
     if state is None and hasattr(estimator, "coef_"):  # after fit: continue from the fitted model
@@ -132,7 +128,7 @@ def _run(estimator, state: OnlineState, X, y_enc, sample_weight, total_weight: f
             continue
         state.seen_weight += source.total_weight
         S = state.seen_weight if total_weight is None else total_weight
-        penalty = Penalty.from_params(estimator.penalty, estimator.C, S, estimator.l1_ratio)
+        penalty = penalty_for(estimator, S)
         objective = Objective(source, K, penalty, estimator.fit_intercept)
         if state.optimizer is None:
             state.learning_rate = _learning_rate(estimator, state.solver, X[rows], K, penalty.l2_strength)
@@ -167,7 +163,7 @@ def fit_epochs(estimator, X, y, sample_weight):
     state = OnlineState(solver, classes, _n_params(K, X.shape[1], estimator.fit_intercept))
     total = float(np.sum(sample_weight, dtype=np.float64))
     epochs = DEFAULT_EPOCHS if estimator.max_iter is None else estimator.max_iter
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(_seed(estimator.random_state))
     curve, converged = [], False
     for _ in range(epochs):
         order = rng.permutation(len(y_enc))
@@ -197,3 +193,12 @@ def _learning_rate(estimator, solver: str, X_first, n_classes: int, l2: float) -
         return ADAM_LEARNING_RATE
     L = minibatch.curvature_bound(X_first, n_classes, estimator.fit_intercept, l2)
     return (1.0 - estimator.momentum) / L
+
+
+def _seed(random_state):
+    """A seed for numpy's Generator from ``random_state`` (None: 0, so that fits repeat)."""
+    if random_state is None:
+        return 0
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(np.iinfo(np.int32).max))
+    return random_state
