@@ -15,6 +15,9 @@ from oneuron import LogisticRegression, LogisticRegressionCV
 
 from .conftest import breast_cancer_scaled, noisy_classification
 
+#: scikit-learn 1.9's new attribute layout, without its transition warnings
+NEW_LAYOUT = {"use_legacy_attributes": False, "l1_ratios": (0.0,)}
+
 # from 0.056: at smaller C the l1 fits are all-zero weights, where saga stops short of the intercepts' optimum
 CS = np.logspace(-1.25, 1, 5)
 
@@ -29,22 +32,23 @@ def sklearn_cv(X, y, l1_ratios, solver, sample_weight=None, **params):
 
 
 CASES = {
-    # name: (data, our penalty, our l1_ratios, sklearn's l1_ratios, sklearn's solver)
-    "l2-binary": (breast_cancer_scaled, "l2", None, (0.0,), "newton-cholesky"),
-    "l2-3class": (lambda: noisy_classification(300, 10, n_classes=3, seed=1), "l2", None, (0.0,), "newton-cholesky"),
-    "l1-binary": (lambda: noisy_classification(300, 20, seed=2), "l1", None, (1.0,), "saga"),
-    "l1-3class": (lambda: noisy_classification(300, 10, n_classes=3, seed=1), "l1", None, (1.0,), "saga"),
-    "enet-binary": (lambda: noisy_classification(300, 20, seed=2), "elasticnet", [0.2, 0.8], [0.2, 0.8], "saga"),
+    # name: (data, l1_ratios, sklearn's solver)
+    "l2-binary": (breast_cancer_scaled, (0.0,), "newton-cholesky"),
+    "l2-3class": (lambda: noisy_classification(300, 10, n_classes=3, seed=1), (0.0,), "newton-cholesky"),
+    "l1-binary": (lambda: noisy_classification(300, 20, seed=2), (1.0,), "saga"),
+    "l1-3class": (lambda: noisy_classification(300, 10, n_classes=3, seed=1), (1.0,), "saga"),
+    "enet-binary": (lambda: noisy_classification(300, 20, seed=2), [0.2, 0.8], "saga"),
 }
 
 
 @pytest.mark.parametrize("scoring", ["neg_log_loss", None])
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_same_choice_and_scores_as_sklearn(case, scoring):
-    make, penalty, ratios, sk_ratios, sk_solver = CASES[case]
+    make, ratios, sk_solver = CASES[case]
     X, y = make()
-    theirs = sklearn_cv(X, y, sk_ratios, sk_solver, cv=4, scoring=scoring)
-    ours = LogisticRegressionCV(Cs=CS, cv=4, penalty=penalty, l1_ratios=ratios, scoring=scoring, tol=1e-10).fit(X, y)
+    theirs = sklearn_cv(X, y, ratios, sk_solver, cv=4, scoring=scoring)
+    ours = LogisticRegressionCV(Cs=CS, cv=4, l1_ratios=ratios, scoring=scoring, tol=1e-10, use_legacy_attributes=False)
+    ours.fit(X, y)
     assert ours.C_ == theirs.C_ and ours.l1_ratio_ == theirs.l1_ratio_
     assert ours.scores_.shape == theirs.scores_.shape and ours.coefs_paths_.shape == theirs.coefs_paths_.shape
     assert ours.n_iter_.shape == theirs.n_iter_.shape
@@ -60,7 +64,8 @@ def test_sample_weight_class_weight_and_refit_false_match_sklearn(rng):
     folds = KFold(3, shuffle=True, random_state=0)
     kw = {"cv": folds, "scoring": "neg_log_loss", "class_weight": "balanced", "refit": False}
     theirs = sklearn_cv(X, y, (0.0,), "newton-cholesky", sample_weight=sw, **kw)
-    ours = LogisticRegressionCV(Cs=CS, tol=1e-10, **kw).fit(X, y, sample_weight=sw)
+    ours = LogisticRegressionCV(Cs=CS, tol=1e-10, l1_ratios=(0.0,), use_legacy_attributes=False, **kw)
+    ours.fit(X, y, sample_weight=sw)
     np.testing.assert_allclose(ours.scores_, theirs.scores_, atol=1e-6)
     assert ours.C_ == pytest.approx(theirs.C_)
     np.testing.assert_allclose(ours.coef_, theirs.coef_, atol=1e-5)
@@ -69,9 +74,10 @@ def test_sample_weight_class_weight_and_refit_false_match_sklearn(rng):
 def test_path_points_are_the_fits_of_logistic_regression():
     X, y = noisy_classification(200, 8, seed=4)
     folds = list(KFold(3).split(X))
-    cv = LogisticRegressionCV(Cs=[0.1, 1.0], cv=folds, penalty="l1", tol=1e-10, n_jobs=2).fit(X, y)
+    cv = LogisticRegressionCV(Cs=[0.1, 1.0], cv=folds, l1_ratios=(1.0,), tol=1e-10, n_jobs=2, use_legacy_attributes=False)
+    cv.fit(X, y)
     train = folds[1][0]
-    single = LogisticRegression(penalty="l1", C=1.0, tol=1e-10).fit(X[train], y[train])
+    single = LogisticRegression(l1_ratio=1.0, C=1.0, tol=1e-10).fit(X[train], y[train])
     np.testing.assert_allclose(cv.coefs_paths_[1, 0, 1, 0, :-1], single.coef_[0], atol=1e-8)
     np.testing.assert_allclose(cv.coefs_paths_[1, 0, 1, 0, -1], single.intercept_[0], atol=1e-8)
 
@@ -85,12 +91,13 @@ def test_check_estimator():
 @pytest.mark.parametrize(
     "params,message",
     [
-        ({"Cs": 0}, "Cs must be"),
+        ({"Cs": 0}, "'Cs' parameter of LogisticRegressionCV must be"),
         ({"Cs": [1.0, -1.0]}, "Cs must be"),
         ({"penalty": "elasticnet"}, "l1_ratios"),
         ({"penalty": "elasticnet", "l1_ratios": [0.5, 2.0]}, "l1_ratios"),
-        ({"penalty": "l1", "solver": "lbfgs"}, "'auto' or 'prox'"),
-        ({"penalty": "l3"}, "penalty="),
+        ({"l1_ratios": (1.0,), "solver": "lbfgs"}, "supports only 'l2' or None penalties"),
+        ({"l1_ratios": (1.0,), "solver": "newton"}, "'auto' or 'prox'"),
+        ({"penalty": "l3"}, "'penalty' parameter of LogisticRegressionCV must be"),
     ],
 )
 def test_bad_parameters_raise(params, message):
@@ -105,7 +112,7 @@ def test_preconditioned_lbfgs_path_matches_sklearn(weighted, rng):
     X, y = breast_cancer_scaled()
     sw = rng.uniform(0.2, 2.0, size=len(y)) if weighted else None
     theirs = sklearn_cv(X, y, (0.0,), "newton-cholesky", sample_weight=sw, cv=4, scoring="neg_log_loss")
-    ours = LogisticRegressionCV(Cs=CS, cv=4, solver="lbfgs", scoring="neg_log_loss", tol=1e-10)
+    ours = LogisticRegressionCV(Cs=CS, cv=4, solver="lbfgs", scoring="neg_log_loss", tol=1e-10, **NEW_LAYOUT)
     ours.fit(X, y, sample_weight=sw)
     assert ours.C_ == theirs.C_
     np.testing.assert_allclose(ours.scores_, theirs.scores_, atol=1e-8)
@@ -118,7 +125,7 @@ def test_every_path_point_meets_the_gradient_rule_at_default_tol():
     X, y = noisy_classification(24_000, 64, seed=5)
     folds = list(KFold(3, shuffle=True, random_state=0).split(X))
     cs = [1e-4, 1e-2, 1.0]
-    cv = LogisticRegressionCV(Cs=cs, cv=folds).fit(X, y)
+    cv = LogisticRegressionCV(Cs=cs, cv=folds, scoring=None, **NEW_LAYOUT).fit(X, y)
     for f, (train, _) in enumerate(folds):
         Xt, yt = X[train], y[train]
         for k, C in enumerate(cs):
@@ -134,7 +141,7 @@ def test_scores_are_those_of_the_path_coefficients(n_classes):
     # the held-out decision values of a whole path come from one matrix product: check them one by one
     X, y = noisy_classification(300, 8, n_classes=n_classes, seed=6)
     folds = list(KFold(3).split(X))
-    cv = LogisticRegressionCV(Cs=4, cv=folds, scoring="neg_log_loss").fit(X, y)
+    cv = LogisticRegressionCV(Cs=4, cv=folds, scoring="neg_log_loss", **NEW_LAYOUT).fit(X, y)
     for f, (_, test) in enumerate(folds):
         for k in range(4):
             theta = cv.coefs_paths_[f, 0, k]
@@ -148,7 +155,7 @@ def test_preconditioned_path_on_collinear_and_float32_data():
     # duplicated columns (a singular data Hessian), a C where the penalty is negligible, float32 rounding
     X, y = noisy_classification(3000, 20, seed=5)
     X = np.column_stack([X, X[:, :5]])
-    params = {"Cs": [1e-3, 1.0, 1e6, 1e12], "cv": 3, "scoring": "neg_log_loss", "tol": 1e-8}
+    params = {"Cs": [1e-3, 1.0, 1e6, 1e12], "cv": 3, "scoring": "neg_log_loss", "tol": 1e-8, **NEW_LAYOUT}
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         newton = LogisticRegressionCV(solver="newton", **params).fit(X, y)

@@ -137,7 +137,7 @@ def test_the_lessons_experiment_with_gd():
         warnings.simplefilter("error")  # no RuntimeWarning (the lesson's log(0)), no ConvergenceWarning
         # but the training digits are linearly separable: the unpenalized fits rightly report it
         warnings.filterwarnings("ignore", category=SeparationWarning)
-        for params in (LESSON, {"solver": "gd", "penalty": None, "tol": 1e-8}):
+        for params in (LESSON, {"solver": "gd", "C": np.inf, "tol": 1e-8, "stopping": "cost"}):
             model = LogisticRegression(max_iter=20_000, **params).fit(X_train, y_train)
             errors = int(np.sum(model.predict(X_test) != y_test))
             assert errors <= 4, (params, errors)
@@ -152,13 +152,11 @@ def test_default_gd_step_converges_on_unscaled_data():
     """Raw breast-cancer features reach 4,000: a fixed alpha oscillates, the automatic step does not."""
     X, y = load_breast_cancer(return_X_y=True)
     with warnings.catch_warnings():
-        warnings.simplefilter("error")
+        warnings.simplefilter("ignore", ConvergenceWarning)  # whether gd gets there: tests/test_gd.py
         auto = LogisticRegression(solver="gd").fit(X, y)
+        fixed = LogisticRegression(solver="gd", learning_rate=0.01, max_iter=200).fit(X, y)
     assert np.all(np.diff(auto.loss_curve_) <= 0)
     assert auto.loss_curve_[-1] < 0.5 * np.log(2)  # well below the cost of w = 0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        fixed = LogisticRegression(solver="gd", learning_rate=0.01, max_iter=200).fit(X, y)
     assert np.any(np.diff(fixed.loss_curve_) > 0)
 
 
@@ -199,12 +197,13 @@ def test_bad_input_raises_a_clear_value_error(case, make, message):
 @pytest.mark.parametrize(
     "params,message",
     [
-        ({"C": -1.0}, "C must be"),
-        ({"C": np.nan}, "C must be"),
-        ({"solver": "magic"}, "solver="),
+        ({"C": -1.0}, "'C' parameter"),
+        ({"C": np.nan}, "'C' parameter"),
+        ({"solver": "magic"}, "'solver' parameter"),
         ({"max_iter": -3}, "max_iter"),
         ({"learning_rate": 0.0}, "learning_rate"),
-        ({"penalty": "l3"}, "penalty="),
+        ({"penalty": "l3"}, "'penalty' parameter"),
+        ({"stopping": "never"}, "'stopping' parameter"),
     ],
 )
 def test_bad_parameters_raise(params, message):

@@ -160,9 +160,10 @@ def test_warm_start_reaches_the_same_optimum_in_fewer_iterations(penalty, solver
 @pytest.mark.parametrize(
     "params,message",
     [
-        ({"penalty": "elasticnet"}, "l1_ratio"),
-        ({"penalty": "elasticnet", "l1_ratio": 1.5}, "l1_ratio"),
-        ({"penalty": "l1", "solver": "lbfgs"}, "solver='auto' or 'prox'"),
+        ({"penalty": "elasticnet", "l1_ratio": None}, "l1_ratio"),
+        ({"l1_ratio": 1.5}, "l1_ratio"),
+        ({"l1_ratio": 1.0, "solver": "lbfgs"}, "supports only 'l2' or None penalties"),
+        ({"l1_ratio": 1.0, "solver": "gd"}, "solver='auto' or 'prox'"),
     ],
 )
 def test_bad_l1_parameters_raise(params, message):

@@ -271,7 +271,7 @@ def test_float32_is_close_to_float64(problem):
     """
     m64 = fit(problem)
     m32 = fit(problem, X=problem.X.astype(np.float32), tol=1e-6)
-    assert m32.coef_.dtype == np.float64  # parameters are kept in float64
+    assert m32.coef_.dtype == np.float32  # as scikit-learn: float32 data, float32 coefficients
     assert m32.decision_function(problem.X.astype(np.float32)).dtype == np.float32
     # float32 rounds X (relative 6e-8) and sums each block in float32: where the float32 fit got near the
     # optimum (max|gradient| <= 1e-4 measured in float64; L-BFGS may also stop on its relative-reduction test,

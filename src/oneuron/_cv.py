@@ -19,7 +19,6 @@ import numpy as np
 import scipy.sparse as sp
 from joblib import Parallel, delayed
 from scipy.linalg import cholesky, solve_triangular
-from sklearn.base import _fit_context
 from sklearn.metrics import get_scorer, make_scorer
 from sklearn.model_selection import check_cv
 from sklearn.utils import metadata_routing
@@ -301,7 +300,6 @@ class LogisticRegressionCV(LogisticRegression):
             raise ValueError(f"Cs must be a positive int or a list of positive numbers, got Cs={self.Cs!r}.")
         return Cs
 
-    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, **params):
         """Cross-validate the grid, then set the coefficients for the best (C, l1_ratio).
 
@@ -318,6 +316,7 @@ class LogisticRegressionCV(LogisticRegression):
         -------
         self
         """
+        self._validate_params()  # LogisticRegression's table, as scikit-learn derives the CV one
         _raise_for_params(params, self, "fit")
         grid = resolve_cv(self)
         Cs = self._grid_Cs()
@@ -377,7 +376,7 @@ class LogisticRegressionCV(LogisticRegression):
         n_iter = np.array([o[1] for o in out]).reshape(n_folds, n_l1, n_cs)
         scores = np.array([o[2] for o in out]).reshape(n_folds, n_l1, n_cs)
         if not all(o[3] for o in out):
-            warn_not_converged(self.solver, solver, int(n_iter.max()), self.max_iter, "along the path", 4)
+            warn_not_converged(self.solver, solver, int(n_iter.max()), self.max_iter, "along the path", 3)
 
         if self.refit:
             # ties are broken as scikit-learn does: first C, then first l1_ratio (C-major order)
@@ -400,7 +399,7 @@ class LogisticRegressionCV(LogisticRegression):
             )
             theta = thetas[0]
             if not ok:
-                warn_not_converged(self.solver, solver, n_refit[0], self.max_iter, "in the refit on all data", 4)
+                warn_not_converged(self.solver, solver, n_refit[0], self.max_iter, "in the refit on all data", 3)
         else:
             best = [np.unravel_index(np.argmax(s.T), (n_cs, n_l1))[::-1] for s in scores]
             theta = np.mean([paths[f, i, c] for f, (i, c) in enumerate(best)], axis=0)

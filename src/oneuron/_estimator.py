@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model._base import SparseCoefMixin
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
@@ -179,7 +179,6 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
         self.momentum = momentum
 
     # -- fitting ------------------------------------------------------------------------------------------
-    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, sample_weight=None):
         """Fit the neuron to ``X`` (n_samples, n_features) and labels ``y``.
 
@@ -197,6 +196,7 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
         -------
         self
         """
+        self._validate_params()  # the constraints table of oneuron._params, as scikit-learn checks it
         before = dict(self.__dict__)
         try:
             return self._fit(X, y, sample_weight)

@@ -34,6 +34,13 @@ from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from oneuron._solvers import SOLVERS
 from oneuron._solvers.minibatch import OPTIMIZERS
 
+class _Interval(Interval):
+    """scikit-learn's ``Interval`` without booleans: ``C=True`` or ``max_iter=True`` is a mistake, not 1."""
+
+    def is_satisfied_by(self, val):
+        return not isinstance(val, (bool, np.bool_)) and super().is_satisfied_by(val)
+
+
 #: scikit-learn's solver names.
 SKLEARN_SOLVERS = ("lbfgs", "liblinear", "newton-cg", "newton-cholesky", "sag", "saga")
 
@@ -56,25 +63,25 @@ LR_CONSTRAINTS: dict = {
         None,
         Hidden(StrOptions({"deprecated"})),
     ],
-    "C": [Interval(Real, 0, None, closed="right")],
-    "l1_ratio": [Interval(Real, 0, 1, closed="both"), None],
+    "C": [_Interval(Real, 0, None, closed="right")],
+    "l1_ratio": [_Interval(Real, 0, 1, closed="both"), None],
     "dual": ["boolean"],
-    "tol": [Interval(Real, 0, None, closed="left")],
+    "tol": [_Interval(Real, 0, None, closed="left")],
     "fit_intercept": ["boolean"],
-    "intercept_scaling": [Interval(Real, 0, None, closed="neither")],
+    "intercept_scaling": [_Interval(Real, 0, None, closed="neither")],
     "class_weight": [dict, StrOptions({"balanced"}), None],
     "random_state": ["random_state"],
     "solver": [StrOptions({"auto", *SKLEARN_SOLVERS, *SOLVERS, *OPTIMIZERS})],
-    "max_iter": [Interval(Integral, 0, None, closed="left"), None],
+    "max_iter": [_Interval(Integral, 0, None, closed="left"), None],
     "verbose": ["verbose"],
     "warm_start": ["boolean"],
     "n_jobs": [None, Integral],
     # oneuron's own
-    "learning_rate": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
+    "learning_rate": [StrOptions({"auto"}), _Interval(Real, 0, None, closed="neither")],
     "stopping": [StrOptions({"gradient", "cost"})],
     # mini-batch solvers only (partial_fit, solver="sgd"/"adam")
-    "batch_size": [Interval(Integral, 1, None, closed="left")],
-    "momentum": [Interval(Real, 0, 1, closed="left")],
+    "batch_size": [_Interval(Integral, 1, None, closed="left")],
+    "momentum": [_Interval(Real, 0, 1, closed="left")],
 }
 
 LRCV_CONSTRAINTS: dict = {
@@ -86,7 +93,7 @@ LRCV_CONSTRAINTS.update(
     {
         "solver": [StrOptions({"auto", *SKLEARN_SOLVERS, *SOLVERS})],
         "penalty": [StrOptions({"l1", "l2", "elasticnet"}), Hidden(StrOptions({"deprecated"}))],
-        "Cs": [Interval(Integral, 1, None, closed="left"), "array-like"],
+        "Cs": [_Interval(Integral, 1, None, closed="left"), "array-like"],
         "l1_ratios": ["array-like", None, Hidden(StrOptions({"warn"}))],
         "cv": ["cv_object"],
         "scoring": [StrOptions(set(get_scorer_names())), callable, None, Hidden(StrOptions({"warn"}))],
@@ -145,7 +152,7 @@ def check_solver(solver: str, penalty, dual: bool) -> None:
         raise ValueError("C=np.inf as well as penalty=None is not supported for the liblinear solver")
 
 
-def resolve(estimator, n_classes: int | None = None, warn: bool = True, stacklevel: int = 6) -> Resolved:
+def resolve(estimator, n_classes: int | None = None, warn: bool = True, stacklevel: int = 5) -> Resolved:
     """The penalty and solver a ``LogisticRegression`` fit uses, with scikit-learn 1.9's warnings and errors.
 
     ``warn=False`` repeats the resolution of a fit silently (for ``summary`` and each mini-batch);
@@ -241,7 +248,7 @@ def resolve_cv(estimator) -> ResolvedCV:
             "To avoid this warning, explicitly set a value, "
             "e.g. l1_ratios=(0,).",
             FutureWarning,
-            stacklevel=4,
+            stacklevel=3,
         )
     if estimator.penalty == "deprecated":
         if estimator.l1_ratios is None:
@@ -250,7 +257,7 @@ def resolve_cv(estimator) -> ResolvedCV:
                 "trigger an error in 1.10. Use an array-like with values"
                 "in [0, 1] instead.",
                 FutureWarning,
-                stacklevel=4,
+                stacklevel=3,
             )
         if l1_ratios is None or np.all(np.asarray(l1_ratios) == 0):
             penalty = "l2"
@@ -260,7 +267,7 @@ def resolve_cv(estimator) -> ResolvedCV:
             penalty = "elasticnet"
     else:
         penalty = estimator.penalty
-        warnings.warn(_penalty_deprecated(cv=True), FutureWarning, stacklevel=4)
+        warnings.warn(_penalty_deprecated(cv=True), FutureWarning, stacklevel=3)
 
     scoring = estimator.scoring
     if isinstance(scoring, str) and scoring == "warn":
@@ -271,7 +278,7 @@ def resolve_cv(estimator) -> ResolvedCV:
             "scoring='neg_log_loss' for the new, scoring='accuracy' or "
             "scoring=None for the old default.",
             FutureWarning,
-            stacklevel=4,
+            stacklevel=3,
         )
         scoring = None
     legacy = estimator.use_legacy_attributes
@@ -286,7 +293,7 @@ def resolve_cv(estimator) -> ResolvedCV:
             f"scikit-learn 1.10. See the docstring of {name} "
             "for more details.",
             FutureWarning,
-            stacklevel=4,
+            stacklevel=3,
         )
         legacy = True
 
@@ -304,7 +311,7 @@ def resolve_cv(estimator) -> ResolvedCV:
     else:
         if l1_ratios is not None and estimator.penalty != "deprecated":
             warnings.warn(
-                f"l1_ratios parameter is only used when penalty is 'elasticnet'. Got (penalty={penalty})", stacklevel=4
+                f"l1_ratios parameter is only used when penalty is 'elasticnet'. Got (penalty={penalty})", stacklevel=3
             )
         grid = [None] if l1_ratios is None else list(l1_ratios)
     return ResolvedCV(penalty, grid, SOLVER_FOR.get(estimator.solver, estimator.solver), scoring, bool(legacy))
@@ -334,7 +341,7 @@ def convergence_message(requested: str, used: str, n_iter: int, max_iter, reason
     )
 
 
-def warn_not_converged(requested: str, used: str, n_iter: int, max_iter, reason: str, stacklevel: int = 6):
+def warn_not_converged(requested: str, used: str, n_iter: int, max_iter, reason: str, stacklevel: int = 5):
     """Issue the ConvergenceWarning of :func:`convergence_message`."""
     warnings.warn(
         convergence_message(requested, used, n_iter, max_iter, reason), ConvergenceWarning, stacklevel=stacklevel
