@@ -74,7 +74,9 @@ def test_sample_weight_class_weight_and_refit_false_match_sklearn(rng):
 def test_path_points_are_the_fits_of_logistic_regression():
     X, y = noisy_classification(200, 8, seed=4)
     folds = list(KFold(3).split(X))
-    cv = LogisticRegressionCV(Cs=[0.1, 1.0], cv=folds, l1_ratios=(1.0,), tol=1e-10, n_jobs=2, use_legacy_attributes=False)
+    cv = LogisticRegressionCV(
+        Cs=[0.1, 1.0], cv=folds, l1_ratios=(1.0,), tol=1e-10, n_jobs=2, use_legacy_attributes=False
+    )
     cv.fit(X, y)
     train = folds[1][0]
     single = LogisticRegression(l1_ratio=1.0, C=1.0, tol=1e-10).fit(X[train], y[train])

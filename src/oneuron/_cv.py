@@ -382,7 +382,9 @@ class LogisticRegressionCV(LogisticRegression):
             # ties are broken as scikit-learn does: first C, then first l1_ratio (C-major order)
             i_c, i_l1 = np.unravel_index(np.argmax(scores.sum(axis=0).T), (n_cs, n_l1))
             C, l1_ratio = float(Cs[i_c]), ratios[i_l1]
-            start = paths[:, i_l1, i_c].mean(axis=0)
+            # from the folds' mean solution; as scikit-learn's liblinear, which cannot warm-start, from zeros then
+            # (the refit is then LogisticRegression(C=C_)'s fit, step for step)
+            start = None if self.solver == "liblinear" else paths[:, i_l1, i_c].mean(axis=0).ravel()
             thetas, n_refit, ok = _path(
                 X,
                 y_source,
@@ -395,7 +397,7 @@ class LogisticRegressionCV(LogisticRegression):
                 solver,
                 self.tol,
                 self.max_iter,
-                start.ravel(),
+                start,
             )
             theta = thetas[0]
             if not ok:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.linear_model._base import SparseCoefMixin
+from sklearn.base import BaseEstimator
+from sklearn.linear_model._base import LinearClassifierMixin, SparseCoefMixin
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
@@ -54,7 +54,7 @@ def choose_solver(objective: Objective, sparse: bool) -> str:
     return "lbfgs"
 
 
-class LogisticRegression(SparseCoefMixin, ClassifierMixin, BaseEstimator):
+class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
     """Logistic regression as one neuron: ``p = sigmoid(X @ w + b)``, trained on binary cross-entropy.
 
     With three or more classes the neuron becomes a softmax layer (multinomial logistic regression). The

@@ -34,6 +34,7 @@ from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from oneuron._solvers import SOLVERS
 from oneuron._solvers.minibatch import OPTIMIZERS
 
+
 class _Interval(Interval):
     """scikit-learn's ``Interval`` without booleans: ``C=True`` or ``max_iter=True`` is a mistake, not 1."""
 
