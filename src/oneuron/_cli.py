@@ -153,8 +153,7 @@ def cmd_train(args) -> int:
     X, y = split_columns(df, args.data, args.target, args.drop)
     verbose = 1 if (not args.quiet and is_terminal(sys.stderr)) else 0  # a progress bar, only in a terminal
     model = LogisticRegression(
-        penalty=None if args.penalty == "none" else args.penalty,
-        C=args.C,
+        C=np.inf if args.penalty == "none" else args.C,  # C=np.inf: no penalty (scikit-learn 1.8+)
         solver=args.solver,
         tol=args.tol,
         max_iter=args.max_iter,
@@ -296,9 +295,11 @@ def write_evaluation_plots(model, X, y, directory) -> list[Path]:
 
 
 def cmd_summary(args) -> int:
+    from oneuron._params import resolve
+
     model = load_model(args.model)
     print(f"{type(model).__name__}: classes {_list(model.classes_)}, {model.n_features_in_} features, "
-          f"penalty={model.penalty!r}, C={model.C!r}, solver {getattr(model, 'solver_', '?')}, "
+          f"penalty={resolve(model, warn=False).penalty!r}, C={model.C!r}, solver {getattr(model, 'solver_', '?')}, "
           f"{int(model.n_iter_[0])} iterations")  # fmt: skip
     table = None
     if hasattr(model, "summary"):
