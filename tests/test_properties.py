@@ -128,8 +128,10 @@ def _objective(problem: Problem, model: LogisticRegression):
     sw = np.ones(len(y)) if problem.sample_weight is None else problem.sample_weight
     source = MemorySource(X, y.astype(np.float64) if K == 2 else y.astype(np.int32), sw)
     objective = Objective(source, K, Penalty.from_params("l2", model.C, source.total_weight), True)
-    b = float(model.intercept_[0]) if K == 2 else model.intercept_
-    return objective, objective.join(model.coef_, b)
+    # in float64 whatever the model's dtype (a float32 fit keeps float32 coefficients, as scikit-learn)
+    coef, intercept = np.asarray(model.coef_, np.float64), np.asarray(model.intercept_, np.float64)
+    b = float(intercept[0]) if K == 2 else intercept
+    return objective, objective.join(coef, b)
 
 
 def objective_at(problem: Problem, model: LogisticRegression) -> float:

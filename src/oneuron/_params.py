@@ -335,11 +335,13 @@ def convergence_message(requested: str, used: str, n_iter: int, max_iter, reason
     head = _NOT_CONVERGED.get(requested, "{solver} failed to converge after {n_iter} iteration(s).")
     head = head.format(solver=requested if requested != "auto" else used, n_iter=n_iter)
     ran = "" if used == requested else f" (oneuron's {used})"
-    cap = "" if max_iter is None else f" (max_iter={max_iter})"
-    return (
-        f"{head}{ran} {reason}. Increase the number of iterations{cap}, scale the features "
-        "(e.g. StandardScaler), or loosen tol."
-    )
+    if max_iter is None or n_iter >= max_iter:  # stopped by the cap
+        cap = "" if max_iter is None else f" (max_iter={max_iter})"
+        return (
+            f"{head}{ran} {reason}. Increase the number of iterations{cap}, scale the features "
+            "(e.g. StandardScaler), or loosen tol."
+        )
+    return f"{head}{ran} {reason}. Scale the features (e.g. StandardScaler) or loosen tol."
 
 
 def warn_not_converged(requested: str, used: str, n_iter: int, max_iter, reason: str, stacklevel: int = 5):
