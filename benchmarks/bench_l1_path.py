@@ -81,7 +81,7 @@ def bench(name, X, y, Cs, tol_ours, tol_theirs):
     print(f"\n== {name}: {X.shape[0]:,} x {X.shape[1]:,}{' sparse' if sp.issparse(X) else ''}, {len(Cs)} Cs")
     runs = {
         "oneuron prox": (
-            lambda C: LogisticRegression(penalty="l1", C=C, tol=tol_ours, fit_intercept=False, warm_start=True),
+            lambda C: LogisticRegression(l1_ratio=1, C=C, tol=tol_ours, fit_intercept=False, warm_start=True),
             True,
         ),
         "sklearn saga": (
@@ -128,7 +128,7 @@ def bench_multinomial(X, y_binary, Cs):
             return obj.loss(theta) + obj.penalty.nonsmooth_value(obj.weights(theta))
 
         start = time.perf_counter()
-        ours = LogisticRegression(penalty="l1", C=C, tol=1e-6).fit(X, y)
+        ours = LogisticRegression(l1_ratio=1, C=C, tol=1e-6).fit(X, y)
         t_ours = time.perf_counter() - start
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
@@ -151,8 +151,8 @@ def main(argv=None):
     threadpool_limits(args.threads)
     Cs = np.logspace(-3, 1, 20)
     # compile the numba kernels (dense and sparse inner solvers) once, before timing
-    LogisticRegression(penalty="l1").fit(*dense_data(200, 20))
-    LogisticRegression(penalty="l1").fit(*sparse_text_data(300, 50))
+    LogisticRegression(l1_ratio=1).fit(*dense_data(200, 20))
+    LogisticRegression(l1_ratio=1).fit(*sparse_text_data(300, 50))
     n, d_dense, d_sparse = (4000, 100, 2000) if args.quick else (20_000, 500, 5000)
     # oneuron at a tighter tolerance than the peers: its objective is then at least as low at every C
     bench("dense", *dense_data(n, d_dense), Cs, tol_ours=1e-6, tol_theirs=1e-4)
