@@ -24,7 +24,7 @@ N_TEST = 797
 #: The lesson divided its gradient by the 64 features instead of the 1,000 samples and summed its cost:
 #: alpha = 0.01 there is a step of 0.01 * 1000 / 64 on the mean gradient, and its stop |dJ| < 1e-5 on the
 #: summed cost is |dJ| < 1e-8 on the mean. No penalty, weights from zero.
-LESSON = {"solver": "gd", "penalty": None, "learning_rate": 0.01 * 1000 / 64, "tol": 1e-8}
+LESSON = {"solver": "gd", "penalty": None, "learning_rate": 0.01 * 1000 / 64, "tol": 1e-8, "stopping": "cost"}
 
 DEMO_RUNS = [
     ("the lesson, reproduced (gd, fixed alpha)", LESSON),

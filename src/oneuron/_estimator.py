@@ -17,7 +17,8 @@ from oneuron import _validation as checks
 from oneuron import neuron
 from oneuron._external import external_source, is_dask, is_external, predict_lazy
 from oneuron._firth import solve as firth_solve
-from oneuron._inference import source_for, summarize, term_names
+from oneuron._inference import fit_statistics, statistics_for, summarize, term_names
+from oneuron._layout import Layout
 from oneuron._objective import Objective
 from oneuron._penalty import PENALTIES, Penalty
 from oneuron._progress import FitMonitor
@@ -28,7 +29,19 @@ from oneuron.data import MemorySource
 from oneuron.data._parallel import blas_single_thread
 
 #: iteration caps used when ``max_iter=None``.
-DEFAULT_MAX_ITER = {"gd": 10_000, "lbfgs": 1000, "newton": 100, "firth": 100, "prox": 200}
+DEFAULT_MAX_ITER = {
+    "gd": 10_000,
+    "lbfgs": 1000,
+    "newton": 100,
+    "newton-cholesky": 100,
+    "newton-cg": 100,
+    "firth": 100,
+    "prox": 200,
+}
+#: ``statistics="auto"`` computes the inference statistics at the end of ``fit`` up to this many parameters
+#: and this many rows x parameters^2 (the cost of the pass that forms the information matrix)
+AUTO_STATISTICS_MAX_PARAMS = 1000
+AUTO_STATISTICS_MAX_WORK = 1e9
 
 
 def choose_solver(objective: Objective, sparse: bool) -> str:
@@ -100,6 +113,16 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         Rows per mini-batch update of the mini-batch solvers ("sgd", "adam"; see :meth:`partial_fit`).
     momentum : float, default=0.9
         Momentum of ``solver="sgd"`` (0 for plain stochastic gradient descent).
+    stopping : {"gradient", "cost"}, default="gradient"
+        Stopping rule of ``solver="gd"``: ``max|gradient| <= tol`` as every other solver, or the lesson's
+        ``|J - J_last| < tol`` (which can stop far from the optimum: use it to reproduce the lesson).
+    statistics : {"auto", True, False}, default="auto"
+        Compute at the end of ``fit`` what :meth:`summary` needs (the information matrix, the sandwich's
+        "meat" and the log-likelihoods: one pass over the data, forming ``k x k`` matrices for ``k``
+        parameters), so that ``summary()`` works without the data, after pickling and after
+        ``oneuron.save``/``load``. ``"auto"`` does so for smooth penalties (None, "l2", "firth") when
+        ``k <= 1000`` and ``n_samples * k**2 <= 1e9``; beyond that ``summary(X=..., y=...)`` computes them
+        from given data. The model never keeps a reference to its training data.
 
     Attributes
     ----------
@@ -133,6 +156,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         n_jobs=None,
         batch_size=256,
         momentum=0.9,
+        stopping="gradient",
+        statistics="auto",
     ):
         self.penalty = penalty
         self.C = C
@@ -148,6 +173,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.batch_size = batch_size
         self.momentum = momentum
+        self.stopping = stopping
+        self.statistics = statistics
 
     # -- parameter checks ---------------------------------------------------------------------------------
     def _check_params(self) -> None:
@@ -240,8 +267,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         solver = self.solver if self.solver != "auto" else choose_solver(objective, sparse)
         solver = "firth" if firth else solver
         max_iter = DEFAULT_MAX_ITER[solver] if self.max_iter is None else self.max_iter
-        options = {"learning_rate": self.learning_rate} if solver == "gd" else {}
-        x0 = self._start(objective, classes)
+        options = {"learning_rate": self.learning_rate, "stop": self.stopping} if solver == "gd" else {}
+        x0 = self._start(objective.layout, classes)
 
         monitor = FitMonitor(self.verbose, max_iter, description=solver)  # loss_curve_, verbose, progress bar
         solve = firth_solve if firth else SOLVERS[solver]
@@ -259,20 +286,39 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=3,
             )
-        self._set_coefficients(objective, result.x, classes)
+        self._set_coefficients(objective.layout, result.x, classes)
         self.solver_ = solver
         self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
         self.loss_curve_ = monitor.loss_curve
         self.objective_value_ = result.fun
         self.n_passes_ = objective.n_passes
-        if getattr(source, "holds_cluster_memory", False):
-            # partitions persisted on Dask workers: a model must not pin them for its whole lifetime
-            self.__dict__.pop("_fit_objective", None)
-        else:
-            self._fit_objective = objective  # the training data (a reference, not a copy), for summary()
-        if penalty.kind is None and not firth:
-            check_separation(objective, result.x, term_names(self), classes, stacklevel=3)
+        self._after_fit(objective, result, penalty, firth)
         return self
+
+    def _after_fit(self, objective: Objective, result, penalty: Penalty, firth: bool):
+        """Separation check (unpenalized fits) and the inference statistics, at the estimate: the model then
+        keeps what ``summary()`` needs, not the data."""
+        evaluation = result.evaluation
+        if (
+            evaluation is None
+            or evaluation.objective is not objective
+            or not np.array_equal(evaluation.theta, result.x)
+        ):
+            evaluation = None
+        if penalty.kind is None and not firth:
+            evaluation = evaluation or objective.evaluate(result.x)
+            check_separation(evaluation, term_names(self), self.classes_, stacklevel=4)
+        self._statistics = None
+        if self._wants_statistics(objective, penalty, firth):
+            self._statistics = fit_statistics(objective, result.x, firth=firth)
+
+    def _wants_statistics(self, objective: Objective, penalty: Penalty, firth: bool) -> bool:
+        if self.statistics is False or not (firth or penalty.is_smooth):
+            return False
+        if self.statistics is True:
+            return True
+        k = objective.n_params
+        return k <= AUTO_STATISTICS_MAX_PARAMS and objective.source.n_samples * k * k <= AUTO_STATISTICS_MAX_WORK
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Update the model with one pass of mini-batch steps over ``(X, y)``: for streams read once.
@@ -324,25 +370,20 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             raise ValueError("sample_weight sums to zero: at least one sample needs a positive weight.")
         return sw
 
-    def _start(self, objective: Objective, classes) -> np.ndarray:
+    def _start(self, layout: Layout, classes) -> np.ndarray:
         """Zeros (the lesson's start), or the current coefficients with ``warm_start``."""
         if self.warm_start and hasattr(self, "coef_") and np.array_equal(getattr(self, "classes_", None), classes):
-            if self.coef_.shape[1] == objective.n_features:
-                b = float(self.intercept_[0]) if objective.is_binary else self.intercept_
-                return objective.join(self.coef_, b)
-        return np.zeros(objective.n_params)
+            if self.coef_.shape[1] == layout.n_features:
+                return layout.from_coef(self.coef_, self.intercept_)
+        return np.zeros(layout.n_params)
 
-    def _set_coefficients(self, objective: Objective, theta: np.ndarray, classes) -> None:
-        w, b = objective.split(theta)
+    def _set_coefficients(self, layout: Layout, theta: np.ndarray, classes) -> None:
         self.classes_ = classes
-        self.coef_ = np.atleast_2d(np.array(w, dtype=np.float64))
-        self.intercept_ = (
-            np.atleast_1d(np.array(b, dtype=np.float64)) if self.fit_intercept else np.zeros(self.coef_.shape[0])
-        )
+        self.coef_, self.intercept_ = layout.to_coef(theta)
 
     # -- inference --------------------------------------------------------------------------------------
     def summary(self, cov_type="nonrobust", alpha=0.05, *, X=None, y=None, sample_weight=None):
-        """Standard errors, z, p-values, intervals and model statistics (see :mod:`oneuron._inference`).
+        """Standard errors, z, p-values, intervals and model statistics (see ``_inference.py``).
 
         Parameters
         ----------
@@ -351,19 +392,39 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         alpha : float, default=0.05
             The intervals have coverage ``1 - alpha``.
         X, y, sample_weight : optional
-            The training data; by default the data of the last ``fit`` (kept by reference).
+            Data to compute the statistics on (the training data, as in ``fit``); by default the statistics
+            computed at the end of ``fit`` (see the ``statistics`` parameter), which the model keeps instead of
+            the data.
 
         Returns
         -------
         Summary
             ``.table`` (pandas DataFrame) and the model statistics; ``print(summary)`` shows them.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_breast_cancer
+        >>> from oneuron import LogisticRegression
+        >>> X, y = load_breast_cancer(return_X_y=True)
+        >>> model = LogisticRegression(penalty=None).fit(X[:, :3], y)
+        >>> model.summary().table.columns.tolist()
+        ['coef', 'std_err', 'z', 'p_value', 'ci_lower', 'ci_upper']
         """
         check_is_fitted(self)
-        if X is None:
-            if not hasattr(self, "_fit_objective"):
-                raise ValueError("summary() needs the training data here: pass X= and y= (and sample_weight=).")
-            return summarize(self, self._fit_objective.source, cov_type, alpha, objective=self._fit_objective)
-        return summarize(self, source_for(self, X, y, sample_weight), cov_type, alpha)
+        if X is not None:
+            return summarize(self, statistics_for(self, X, y, sample_weight), cov_type, alpha)
+        stats = getattr(self, "_statistics", None)
+        if stats is None:
+            why = (
+                f"penalty={self.penalty!r} has no likelihood-based inference"
+                if self.penalty in ("l1", "elasticnet")
+                else "they were not computed at fit (statistics=False, or a model too large for statistics='auto')"
+            )
+            raise ValueError(
+                f"summary() needs the statistics of the fit, and {why}: pass the training data, "
+                "summary(X=X, y=y, sample_weight=...), or fit with statistics=True."
+            )
+        return summarize(self, stats, cov_type, alpha)
 
     # -- prediction: the neuron's forward pass ------------------------------------------------------------
     def decision_function(self, X) -> np.ndarray:
