@@ -342,7 +342,7 @@ def cmd_demo_cluster(args) -> int:
 # ----------------------------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``oneuron`` command."""
-    from oneuron import __version__
+    from oneuron._version import __version__
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(

@@ -29,6 +29,7 @@ from sklearn.utils.validation import validate_data
 
 from oneuron import _validation as checks
 from oneuron._estimator import DEFAULT_MAX_ITER, LogisticRegression, choose_solver
+from oneuron._inference import fit_statistics
 from oneuron._objective import Objective
 from oneuron._penalty import Penalty
 from oneuron._solvers import NONSMOOTH_SOLVERS, SOLVERS
@@ -187,6 +188,9 @@ class LogisticRegressionCV(LogisticRegression):
     refit : bool, default=True
         Refit on all data with the best C (from the folds' mean solution); otherwise average the folds' best
         coefficients.
+    statistics : {"auto", True, False}, default="auto"
+        As :class:`~oneuron.LogisticRegression`'s: the statistics ``summary()`` needs, computed at the chosen
+        coefficients on all the data.
 
     Attributes
     ----------
@@ -218,6 +222,7 @@ class LogisticRegressionCV(LogisticRegression):
         n_jobs=None,
         verbose=0,
         refit=True,
+        statistics="auto",
     ):
         self.Cs = Cs
         self.l1_ratios = l1_ratios
@@ -232,6 +237,7 @@ class LogisticRegressionCV(LogisticRegression):
         self.n_jobs = n_jobs
         self.verbose = verbose
         self.refit = refit
+        self.statistics = statistics
 
     @property
     def partial_fit(self):
@@ -365,7 +371,21 @@ class LogisticRegressionCV(LogisticRegression):
             self.C_ = float(np.mean([Cs[c] for _, c in best]))
             self.l1_ratio_ = float(np.mean([ratios[i] for i, _ in best]))
         self._set_theta(theta, classes)
+        self._keep_statistics(X, y_source, sw, n_classes)
         return self
+
+    def _penalty_params(self):
+        return self.penalty, self.C_, self.l1_ratio_
+
+    def _keep_statistics(self, X, y_source, sw, n_classes) -> None:
+        """The inference statistics at the chosen coefficients, on all the data (see ``statistics``)."""
+        source = MemorySource(X, y_source, sw)
+        penalty = Penalty.from_params(self.penalty, self.C_, source.total_weight, self.l1_ratio_)
+        objective = Objective(source, n_classes, penalty, self.fit_intercept)
+        self._statistics = None
+        if self._wants_statistics(objective, penalty, firth=False):
+            theta = objective.layout.from_coef(self.coef_, self.intercept_)
+            self._statistics = fit_statistics(objective, theta)
 
     def _set_theta(self, theta: np.ndarray, classes) -> None:
         d = self.n_features_in_

@@ -312,6 +312,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if self._wants_statistics(objective, penalty, firth):
             self._statistics = fit_statistics(objective, result.x, firth=firth)
 
+    def _penalty_params(self):
+        """``(penalty, C, l1_ratio)`` of the objective the fitted coefficients minimize."""
+        return self.penalty, self.C, self.l1_ratio
+
     def _wants_statistics(self, objective: Objective, penalty: Penalty, firth: bool) -> bool:
         if self.statistics is False or not (firth or penalty.is_smooth):
             return False
@@ -415,9 +419,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             return summarize(self, statistics_for(self, X, y, sample_weight), cov_type, alpha)
         stats = getattr(self, "_statistics", None)
         if stats is None:
+            kind, _, l1_ratio = self._penalty_params()
             why = (
-                f"penalty={self.penalty!r} has no likelihood-based inference"
-                if self.penalty in ("l1", "elasticnet")
+                f"penalty={kind!r} has no likelihood-based inference"
+                if kind in ("l1", "elasticnet") and l1_ratio != 0
                 else "they were not computed at fit (statistics=False, or a model too large for statistics='auto')"
             )
             raise ValueError(

@@ -293,11 +293,12 @@ def term_names(model) -> list[str]:
 
 def smooth_penalty(model, total_weight: float) -> Penalty:
     """The penalty whose objective ``model`` minimized (Firth's estimate: the unpenalized likelihood's)."""
-    if model.penalty == "firth":
+    kind, C, l1_ratio = model._penalty_params()
+    if kind == "firth":
         return Penalty(None)
-    penalty = Penalty.from_params(model.penalty, model.C, total_weight, model.l1_ratio)
+    penalty = Penalty.from_params(kind, C, total_weight, l1_ratio)
     if not penalty.is_smooth:
-        raise ValueError(f"summary() supports penalty=None, 'l2' or 'firth', not penalty={model.penalty!r}.")
+        raise ValueError(f"summary() supports penalty=None, 'l2' or 'firth', not penalty={kind!r}.")
     return penalty
 
 
@@ -365,6 +366,7 @@ def summarize(model, stats: FitStatistics, cov_type: str = "nonrobust", alpha: f
     classes = model.classes_
     K = len(classes)
     firth = model.penalty == "firth"
+    C = model._penalty_params()[1]
     S = stats.n_obs
     penalty = smooth_penalty(model, S)
     approximate = penalty.kind is not None
@@ -429,9 +431,9 @@ def summarize(model, stats: FitStatistics, cov_type: str = "nonrobust", alpha: f
             "log-likelihood, AIC and BIC are the unpenalized ones at the Firth estimate."
         )
     if approximate:
-        method = f"L2-penalized (C={model.C:g}): approximate"
+        method = f"L2-penalized (C={C:g}): approximate"
         notes.append(
-            f"penalty='l2' with C={model.C:g}: coefficients are shrunk toward 0 and the covariance is the inverse "
+            f"penalty='l2' with C={C:g}: coefficients are shrunk toward 0 and the covariance is the inverse "
             "of the penalized information (Laplace approximation of the Gaussian-prior posterior). Wald "
             "standard errors, p-values and intervals ignore the shrinkage bias: they are approximate. Fit with "
             "penalty=None (or 'firth') for exact inference."
