@@ -34,6 +34,7 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache
+	rm -rf docs/_build docs/api/generated docs/lesson docs/guides docs/sg_execution_times.rst
 
 # the documentation site, in docs/_build/html; every example in it runs, and any warning fails the build
 docs: $(STAMP)

@@ -36,6 +36,8 @@ def oneuron_figures(block, block_vars, gallery_conf):
         for obj in _objects(value):
             if id(obj) in seen or not isinstance(obj, (Figure, Animation)):
                 continue
+            if isinstance(obj, Figure) and getattr(obj, "number", None) is not None:  # pyplot: matplotlib scrapes it
+                continue
             seen[id(obj)] = obj
             path = Path(next(images))
             if isinstance(obj, Animation):

@@ -64,6 +64,7 @@ def skip_member(app, what, name, obj, skip, options):
 def setup(app):
     app.connect("autodoc-skip-member", skip_member)
 
+
 # -- myst ----------------------------------------------------------------------------------------------
 myst_enable_extensions = ["dollarmath", "colon_fence"]
 myst_heading_anchors = 3
@@ -86,6 +87,8 @@ sphinx_gallery_conf = {
     "doc_module": ("oneuron",),
     "backreferences_dir": "api/generated/backreferences",
     "capture_repr": ("_repr_html_", "__repr__"),
+    "min_reported_time": float("inf"),  # pages show no run times (those of the benchmarks are in RESULTS.md)
+    "write_computation_times": False,
 }
 warnings.filterwarnings("ignore", category=UserWarning, message="Matplotlib is currently using agg")
 

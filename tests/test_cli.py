@@ -185,3 +185,9 @@ def test_demo_animate_writes_a_gif(tmp_path, capsys):
     assert code == 0
     assert "learning.gif" in out
     assert (tmp_path / "learning.gif").read_bytes()[:6] == b"GIF89a"
+
+
+def test_python_dash_m_oneuron_is_the_command():
+    done = subprocess.run([sys.executable, "-m", "oneuron", "--help"], capture_output=True, text=True)
+    assert done.returncode == 0
+    assert done.stdout.startswith("usage: oneuron")

@@ -43,7 +43,9 @@ print("predictions agree on", np.mean(ours.predict(X_iris) == theirs.predict(X_i
 # -----------------------------
 # It is a scikit-learn estimator (``get_params``, ``set_params``, ``clone``), so every meta-estimator
 # takes it:
-search = GridSearchCV(make_pipeline(StandardScaler(), LogisticRegression()), {"logisticregression__C": [0.01, 0.1, 1, 10]})
+search = GridSearchCV(
+    make_pipeline(StandardScaler(), LogisticRegression()), {"logisticregression__C": [0.01, 0.1, 1, 10]}
+)
 search.fit(*load_breast_cancer(return_X_y=True))
 print("best C:", search.best_params_, f"accuracy {search.best_score_:.3f}")
 

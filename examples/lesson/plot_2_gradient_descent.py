@@ -61,7 +61,8 @@ print(f"loss after 1 step {by_hand[0]:.4f}, after 300 steps {by_hand[-1]:.6f}")
 # ``LogisticRegression(solver="gd")`` is this loop, vectorized and with its flaws handled (a cap on the
 # iterations, a warning when it does not converge, a loss that never takes ``log(0)``). With the same
 # learning rate, no penalty and the same number of iterations it follows exactly the same path:
-# :attr:`~oneuron.LogisticRegression.loss_curve_` holds the cost after each iteration.
+# ``loss_curve_`` (an attribute of :class:`~oneuron.LogisticRegression`) holds the cost after each
+# iteration.
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", ConvergenceWarning)  # 300 iterations are not convergence
     model = LogisticRegression(solver="gd", penalty=None, learning_rate=alpha, max_iter=300, tol=0)

@@ -46,7 +46,7 @@ print(str(caught[0].message)[:160], "...")
 # %%
 # The loss curve
 # --------------
-# :func:`oneuron.plots.plot_loss_curve` draws :attr:`~oneuron.LogisticRegression.loss_curve_`: a fast
+# :func:`oneuron.plots.plot_loss_curve` draws the model's ``loss_curve_``: a fast
 # drop in the first dozens of iterations, then a long crawl.
 loss_figure = plots.plot_loss_curve(model, title=f"The lesson's gradient descent: {model.n_iter_[0]:,} iterations")
 
@@ -89,7 +89,9 @@ with warnings.catch_warnings():
         snapshots.append(stepper.coef_[0].copy())
         if len(losses) < pause:  # converged before this pause
             break
-print(f"{len(snapshots)} frames; the paused run ends where the single run did: {np.allclose(stepper.coef_, model.coef_)}")
+print(
+    f"{len(snapshots)} frames; the paused run ends where the single run did: {np.allclose(stepper.coef_, model.coef_)}"
+)
 
 animation = plots.animate_weights(
     snapshots, losses, (8, 8), iterations=iterations, interval=200, title='The "is it a 2?" neuron learning'
