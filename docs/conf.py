@@ -1,6 +1,7 @@
 """Sphinx configuration of oneuron's documentation (``make docs``)."""
 
 import os
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -35,6 +36,7 @@ source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
 exclude_patterns = ["_build", "**/*.ipynb", "**/*.py.md5", "**/*.codeobj.json", "sg_execution_times.rst"]
 templates_path = ["_templates"]
+toc_object_entries_show_parents = "hide"  # "fit()", not "LogisticRegression.fit()", in the page's contents
 html_static_path = ["_static"]
 html_css_files = ["oneuron.css"]
 
@@ -61,8 +63,28 @@ def skip_member(app, what, name, obj, skip, options):
     return None
 
 
+# -- ARCHITECTURE.md and CHANGELOG.md, from the repository root ----------------------------------------
+ROOT_PAGES = {"architecture": "ARCHITECTURE.md", "changelog": "CHANGELOG.md"}
+FILE_LINK = re.compile(r"\[([^\]]+)\]\((?![a-z]+:|#)([^)\s]+)\)")  # [text](relative/path), not URLs or anchors
+
+
+def root_markdown(app, docname, source):
+    """The page is the root's markdown file; its links to repository files become the files' names."""
+    name = ROOT_PAGES.get(docname)
+    if name is None:
+        return
+    app.env.note_dependency(str(ROOT / name))
+
+    def plain(match):
+        text, target = match.groups()
+        return text if text.strip("`") == target else f"{text} (`{target}`)"
+
+    source[0] = FILE_LINK.sub(plain, (ROOT / name).read_text(encoding="utf-8"))
+
+
 def setup(app):
     app.connect("autodoc-skip-member", skip_member)
+    app.connect("source-read", root_markdown)
 
 
 # -- myst ----------------------------------------------------------------------------------------------
@@ -86,7 +108,7 @@ sphinx_gallery_conf = {
     "reference_url": {"oneuron": None},
     "doc_module": ("oneuron",),
     "backreferences_dir": "api/generated/backreferences",
-    "capture_repr": ("_repr_html_", "__repr__"),
+    "capture_repr": ("_repr_html_",),  # a Summary as a table; no reprs of plotting return values
     "min_reported_time": float("inf"),  # pages show no run times (those of the benchmarks are in RESULTS.md)
     "write_computation_times": False,
 }

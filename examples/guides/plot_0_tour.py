@@ -29,11 +29,16 @@ X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
 model = make_pipeline(StandardScaler(), LogisticRegression())
 model.fit(X_train, y_train)
 print(f"test accuracy {model.score(X_test, y_test):.3f}")
-print("P(benign) of the first 3 test tumours:", model.predict_proba(X_test[:3])[:, 1].round(3))
+print(
+    "P(benign) of the first 3 test tumours:",
+    model.predict_proba(X_test[:3])[:, 1].round(3),
+)
 
 # %%
 # It works anywhere scikit-learn expects a classifier, here cross-validation:
-scores = cross_val_score(make_pipeline(StandardScaler(), LogisticRegression()), X, y, cv=5)
+scores = cross_val_score(
+    make_pipeline(StandardScaler(), LogisticRegression()), X, y, cv=5
+)
 print("5-fold accuracy:", scores.round(3))
 
 # %%
@@ -42,7 +47,14 @@ print("5-fold accuracy:", scores.round(3))
 # The fitted neuron is ``coef_`` (one weight per feature) and ``intercept_`` (the bias). oneuron also
 # tells you how it got there: the solver it chose, its iterations, and the cost after each one.
 neuron = model[-1]
-print("solver:", neuron.solver_, "| iterations:", neuron.n_iter_[0], "| final cost:", round(neuron.loss_curve_[-1], 5))
+print(
+    "solver:",
+    neuron.solver_,
+    "| iterations:",
+    neuron.n_iter_[0],
+    "| final cost:",
+    round(neuron.loss_curve_[-1], 5),
+)
 weights = pd.Series(neuron.coef_[0], index=X.columns)
 print(weights.sort_values(key=abs, ascending=False).head(3).round(2))
 
@@ -66,7 +78,10 @@ print(summary)
 path = Path(tempfile.mkdtemp()) / "tumours.oneuron"
 oneuron.save(stats_model, path)
 again = oneuron.load(path)
-print("same predictions after loading:", (again.predict(Xs) == stats_model.predict(Xs)).all())
+print(
+    "same predictions after loading:",
+    (again.predict(Xs) == stats_model.predict(Xs)).all(),
+)
 
 coefficients = plots.plot_coefficients(stats_model)
 

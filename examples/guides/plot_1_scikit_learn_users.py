@@ -35,8 +35,19 @@ for C in [0.05, 1.0, 20.0]:
 X_iris, y_iris = load_iris(return_X_y=True)
 ours = LogisticRegression().fit(X_iris, y_iris)
 theirs = linear_model.LogisticRegression(max_iter=1000).fit(X_iris, y_iris)
-print("classes:", ours.classes_, "| coef_ shape:", ours.coef_.shape, "| same as scikit-learn:", theirs.coef_.shape)
-print("predictions agree on", np.mean(ours.predict(X_iris) == theirs.predict(X_iris)) * 100, "% of the flowers")
+print(
+    "classes:",
+    ours.classes_,
+    "| coef_ shape:",
+    ours.coef_.shape,
+    "| same as scikit-learn:",
+    theirs.coef_.shape,
+)
+print(
+    "predictions agree on",
+    np.mean(ours.predict(X_iris) == theirs.predict(X_iris)) * 100,
+    "% of the flowers",
+)
 
 # %%
 # Pipelines, grid search, clone
@@ -44,7 +55,8 @@ print("predictions agree on", np.mean(ours.predict(X_iris) == theirs.predict(X_i
 # It is a scikit-learn estimator (``get_params``, ``set_params``, ``clone``), so every meta-estimator
 # takes it:
 search = GridSearchCV(
-    make_pipeline(StandardScaler(), LogisticRegression()), {"logisticregression__C": [0.01, 0.1, 1, 10]}
+    make_pipeline(StandardScaler(), LogisticRegression()),
+    {"logisticregression__C": [0.01, 0.1, 1, 10]},
 )
 search.fit(*load_breast_cancer(return_X_y=True))
 print("best C:", search.best_params_, f"accuracy {search.best_score_:.3f}")

@@ -38,7 +38,10 @@ print(summary)
 # The same table as a DataFrame, and the model statistics as attributes of the
 # :class:`~oneuron.Summary`:
 print(summary.table.round(4))
-print(f"log-likelihood {summary.log_likelihood:.4f}, LLR p-value {summary.llr_pvalue:.4g}, AIC {summary.aic:.3f}")
+print(
+    f"log-likelihood {summary.log_likelihood:.4f}, "
+    f"LLR p-value {summary.llr_pvalue:.4g}, AIC {summary.aic:.3f}"
+)
 
 # %%
 # Side by side with statsmodels
@@ -67,7 +70,12 @@ hc0 = model.summary(cov_type="HC0").table["std_err"]
 hc1 = model.summary(cov_type="HC1").table["std_err"]
 sm_hc0 = sm.Logit(y, sm.add_constant(X)).fit(disp=0, cov_type="HC0").bse
 robust = pd.DataFrame(
-    {"HC0": hc0.to_numpy(), "statsmodels HC0": sm_hc0.to_numpy(), "HC1": hc1.to_numpy()}, index=hc0.index
+    {
+        "HC0": hc0.to_numpy(),
+        "statsmodels HC0": sm_hc0.to_numpy(),
+        "HC1": hc1.to_numpy(),
+    },
+    index=hc0.index,
 )
 print(robust.round(5))
 
@@ -80,7 +88,12 @@ print(robust.round(5))
 # involved. Here ``x`` alone separates the classes (every ``x > 0`` is a 1); the warning names the
 # terms of the separating direction it found:
 rng = np.random.default_rng(0)
-toy = pd.DataFrame({"x": np.r_[rng.uniform(-3, -0.1, 15), rng.uniform(0.1, 3, 15)], "z": rng.normal(size=30)})
+toy = pd.DataFrame(
+    {
+        "x": np.r_[rng.uniform(-3, -0.1, 15), rng.uniform(0.1, 3, 15)],
+        "z": rng.normal(size=30),
+    }
+)
 label = (toy["x"] > 0).astype(int)
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always", SeparationWarning)
@@ -98,4 +111,8 @@ print(firth.summary())
 # On data without separation Firth's estimates are close to the maximum-likelihood ones, shrunk a
 # little towards zero (less bias in small samples):
 firth_spector = LogisticRegression(penalty="firth").fit(X, y)
-print(pd.DataFrame({"MLE": model.coef_[0], "Firth": firth_spector.coef_[0]}, index=X.columns).round(4))
+print(
+    pd.DataFrame(
+        {"MLE": model.coef_[0], "Firth": firth_spector.coef_[0]}, index=X.columns
+    ).round(4)
+)

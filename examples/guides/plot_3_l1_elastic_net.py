@@ -34,7 +34,10 @@ l1_path = path(penalty="l1")
 enet_path = path(penalty="elasticnet", l1_ratio=0.5)
 
 fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True, layout="constrained")
-for ax, coefs, title in [(axes[0], l1_path, "L1"), (axes[1], enet_path, "elastic net, l1_ratio=0.5")]:
+for ax, coefs, title in [
+    (axes[0], l1_path, "L1"),
+    (axes[1], enet_path, "elastic net, l1_ratio=0.5"),
+]:
     ax.plot(Cs, coefs, lw=1.2)
     ax.axhline(0, color="0.6", lw=0.8)
     ax.set(xscale="log", xlabel="C (weaker regularization to the right)", title=title)
@@ -43,7 +46,10 @@ axes[0].set_ylabel("coefficient")
 # %%
 # How many of the 30 features each model keeps:
 for C, l1, enet in list(zip(Cs, l1_path, enet_path, strict=True))[::6]:
-    print(f"C = {C:7.4f}: L1 keeps {np.count_nonzero(l1):2d}, elastic net keeps {np.count_nonzero(enet):2d}")
+    print(
+        f"C = {C:7.4f}: L1 keeps {np.count_nonzero(l1):2d}, "
+        f"elastic net keeps {np.count_nonzero(enet):2d}"
+    )
 
 # %%
 # The features L1 keeps at a strong penalty:
@@ -55,5 +61,10 @@ print(data.feature_names[strong.coef_[0] != 0].tolist())
 # ------------------------------
 # :class:`oneuron.LogisticRegressionCV` fits one warm-started path per fold and picks ``C`` (and
 # ``l1_ratio``, given several) with the best mean score:
-cv = LogisticRegressionCV(Cs=10, cv=5, penalty="elasticnet", l1_ratios=[0.2, 0.8], scoring="neg_log_loss").fit(X, y)
-print(f"C_ = {cv.C_:.4g}, l1_ratio_ = {cv.l1_ratio_}, {np.count_nonzero(cv.coef_)} features kept")
+cv = LogisticRegressionCV(
+    Cs=10, cv=5, penalty="elasticnet", l1_ratios=[0.2, 0.8], scoring="neg_log_loss"
+).fit(X, y)
+print(
+    f"C_ = {cv.C_:.4g}, l1_ratio_ = {cv.l1_ratio_}, "
+    f"{np.count_nonzero(cv.coef_)} features kept"
+)

@@ -43,14 +43,19 @@ in_memory = LogisticRegression().fit(X, y)
 # ``fit(source)`` reads them one batch at a time, for every pass of the solver. The labels come from the
 # source. A directory or a list of files works too.
 sources = {
-    "parquet": oneuron.data.parquet(folder / "train.parquet", target="label", batch_rows=4096),
+    "parquet": oneuron.data.parquet(
+        folder / "train.parquet", target="label", batch_rows=4096
+    ),
     "csv": oneuron.data.csv(folder / "train.csv", target="label", batch_rows=4096),
     "npy": oneuron.data.npy(folder / "X.npy", folder / "y.npy", batch_rows=4096),
 }
 for name, source in sources.items():
     model = LogisticRegression().fit(source)
     gap = np.max(np.abs(model.coef_ - in_memory.coef_))
-    print(f"{name:8} {model.n_iter_[0]} iterations, largest difference from the in-memory fit {gap:.1e}")
+    print(
+        f"{name:8} {model.n_iter_[0]} iterations, "
+        f"largest difference from the in-memory fit {gap:.1e}"
+    )
 
 # %%
 # A stream read once: partial_fit
@@ -63,7 +68,10 @@ online = LogisticRegression(solver="adam", batch_size=256)
 for start in range(0, n, 5000):
     online.partial_fit(X[start : start + 5000], y[start : start + 5000], classes=[0, 1])
 agreement = np.mean(online.predict(X) == in_memory.predict(X))
-print(f"after one pass: predictions agree with the full-batch fit on {agreement:.1%} of the rows")
+print(
+    f"after one pass: predictions agree with the full-batch fit "
+    f"on {agreement:.1%} of the rows"
+)
 
 # %%
 # Dask
@@ -75,7 +83,10 @@ print(f"after one pass: predictions agree with the full-batch fit on {agreement:
 X_dask = da.from_array(X, chunks=(5000, d))
 y_dask = da.from_array(y, chunks=5000)
 dask_model = LogisticRegression().fit(X_dask, y_dask)
-print(f"largest difference from the in-memory fit {np.max(np.abs(dask_model.coef_ - in_memory.coef_)):.1e}")
+print(
+    "largest difference from the in-memory fit",
+    f"{np.max(np.abs(dask_model.coef_ - in_memory.coef_)):.1e}",
+)
 proba = dask_model.predict_proba(X_dask)
 print(type(proba).__name__, proba.shape, "->", proba[:3].compute().round(3).tolist())
 

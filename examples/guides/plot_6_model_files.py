@@ -30,7 +30,10 @@ print(f"{path.name}: {path.stat().st_size:,} bytes; it begins with")
 print(path.read_bytes()[:150].decode(errors="replace"), "...")
 
 loaded = oneuron.load(path)
-print("same probabilities:", np.array_equal(loaded.predict_proba(X), model.predict_proba(X)))
+print(
+    "same probabilities:",
+    np.array_equal(loaded.predict_proba(X), model.predict_proba(X)),
+)
 print("feature names kept:", list(loaded.feature_names_in_))
 
 # %%
@@ -54,12 +57,22 @@ except oneuron.ModelFileError as error:
 # with two outputs, ``label`` and ``probabilities``. Any ONNX runtime can run it; here onnxruntime:
 proto = oneuron.export_onnx(model, folder / "iris.onnx")
 print([node.op_type for node in proto.graph.node])
-print("inputs:", [i.name for i in proto.graph.input], "outputs:", [o.name for o in proto.graph.output])
+print(
+    "inputs:",
+    [i.name for i in proto.graph.input],
+    "outputs:",
+    [o.name for o in proto.graph.output],
+)
 
 session = onnxruntime.InferenceSession(proto.SerializeToString())
-labels, probabilities = session.run(["label", "probabilities"], {session.get_inputs()[0].name: X.to_numpy()})
+labels, probabilities = session.run(
+    ["label", "probabilities"], {session.get_inputs()[0].name: X.to_numpy()}
+)
 print("same labels:", np.array_equal(labels, model.predict(X)))
-print(f"largest probability difference: {np.max(np.abs(probabilities - model.predict_proba(X))):.1e}")
+print(
+    "largest probability difference:",
+    f"{np.max(np.abs(probabilities - model.predict_proba(X))):.1e}",
+)
 
 # %%
 # ``dtype=np.float32`` exports a float32 graph, which is what most ONNX consumers expect.

@@ -30,20 +30,32 @@ import numpy as np
 import pandas as pd
 
 here = Path(globals().get("__file__", "plot_7_performance.py")).resolve().parent
-root = next(folder for folder in [here, *here.parents] if (folder / "benchmarks" / "RESULTS.md").exists())
+root = next(
+    folder
+    for folder in [here, *here.parents]
+    if (folder / "benchmarks" / "RESULTS.md").exists()
+)
 text = (root / "benchmarks" / "RESULTS.md").read_text(encoding="utf-8")
 
 # the first table of the file: | issue | benchmark | oneuron | peer | ratio | goal | status |
-lines = [line for line in text.split("\n\n## ", 2)[1].splitlines() if line.startswith("|")]
+lines = [
+    line for line in text.split("\n\n## ", 2)[1].splitlines() if line.startswith("|")
+]
 header = [cell.strip() for cell in lines[0].strip("|").split("|")]
 rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[2:]]
 table = pd.DataFrame(rows, columns=header)[["benchmark", "oneuron", "peer", "ratio"]]
-for i in range(1, len(table)):  # "same, float32" rows: spell out what they repeat from the row above
+for i in range(
+    1, len(table)
+):  # "same, float32" rows: spell out what they repeat from the row above
     above = table.iloc[i - 1]
     if re.match(r"(\d+\. )?same, ", table.at[i, "benchmark"]):
         table.at[i, "benchmark"] = above["benchmark"].replace("float64", "float32")
-        if re.fullmatch(r"[0-9.,]+ m?s", table.at[i, "peer"]):  # a bare time: the same peer as above
-            table.at[i, "peer"] = re.sub(r"[0-9.,]+ m?s$", table.at[i, "peer"], above["peer"])
+        if re.fullmatch(
+            r"[0-9.,]+ m?s", table.at[i, "peer"]
+        ):  # a bare time: the same peer as above
+            table.at[i, "peer"] = re.sub(
+                r"[0-9.,]+ m?s$", table.at[i, "peer"], above["peer"]
+            )
 
 SCRIPTS = [  # which script measures each row
     ("lesson", "bench_lesson.py"),
@@ -56,7 +68,8 @@ SCRIPTS = [  # which script measures each row
     ("", "bench_speed.py"),
 ]
 table["command"] = [
-    "python benchmarks/" + next(script for key, script in SCRIPTS if key in name) for name in table["benchmark"]
+    "python benchmarks/" + next(script for key, script in SCRIPTS if key in name)
+    for name in table["benchmark"]
 ]
 with pd.option_context("display.max_colwidth", 48, "display.width", 200):
     print(table.to_string(index=False))
@@ -77,12 +90,16 @@ def ratio(cell):
 against_itself = table["benchmark"].str.contains("vs our|vs in memory")
 memory = table["oneuron"].str.contains("MB")
 timed = table[table["ratio"].map(ratio).notna() & ~against_itself & ~memory]
-timed = timed.assign(r=timed["ratio"].map(ratio), label=timed["benchmark"] + "\nvs " + timed["peer"]).sort_values("r")
+timed = timed.assign(
+    r=timed["ratio"].map(ratio), label=timed["benchmark"] + "\nvs " + timed["peer"]
+).sort_values("r")
 
 fig, ax = plt.subplots(figsize=(8, 0.45 * len(timed) + 1.2), layout="constrained")
 ax.barh(timed["label"], timed["r"], color=np.where(timed["r"] < 1, "C0", "C3"))
 ax.axvline(1, color="0.3", lw=1)
-ax.set(xscale="log", xlabel="oneuron time / peer time (log scale; < 1: oneuron is faster)")
+ax.set(
+    xscale="log", xlabel="oneuron time / peer time (log scale; < 1: oneuron is faster)"
+)
 ax.tick_params(axis="y", labelsize=7)
 ax.invert_yaxis()
 

@@ -69,7 +69,10 @@ ax_l.legend()
 with np.errstate(divide="ignore"):  # the naive form takes log(0)
     naive = -np.log(1 - neuron.sigmoid(np.array([40.0])))  # label 0, but z = 40
 stable = neuron.softplus(np.array([40.0]))
-print(f"loss of a confident mistake (y=0, z=40): written in p {naive[0]}, written in z {stable[0]}")
+print(
+    f"loss of a confident mistake (y=0, z=40): "
+    f"written in p {naive[0]}, written in z {stable[0]}"
+)
 
 # %%
 # The gradient
@@ -95,7 +98,9 @@ print("grad_b =", round(grad_b, 6))
 # A finite-difference check confirms the formula: nudging each weight by ``h`` changes the loss by
 # ``h`` times its gradient.
 h = 1e-6
-numeric = [(neuron.binary_loss_grad(X, y, s, w + h * e, b)[0] - loss) / h for e in np.eye(2)]
+numeric = [
+    (neuron.binary_loss_grad(X, y, s, w + h * e, b)[0] - loss) / h for e in np.eye(2)
+]
 print("finite differences:", np.round(numeric, 5))
 
 # %%

@@ -64,10 +64,17 @@ print(f"loss after 1 step {by_hand[0]:.4f}, after 300 steps {by_hand[-1]:.6f}")
 # ``loss_curve_`` (an attribute of :class:`~oneuron.LogisticRegression`) holds the cost after each
 # iteration.
 with warnings.catch_warnings():
-    warnings.simplefilter("ignore", ConvergenceWarning)  # 300 iterations are not convergence
-    model = LogisticRegression(solver="gd", penalty=None, learning_rate=alpha, max_iter=300, tol=0)
+    warnings.simplefilter(
+        "ignore", ConvergenceWarning
+    )  # 300 iterations are not convergence
+    model = LogisticRegression(
+        solver="gd", penalty=None, learning_rate=alpha, max_iter=300, tol=0
+    )
     model.fit(X_train, y_train)
-print("largest difference from the loop above:", np.max(np.abs(np.array(model.loss_curve_) - by_hand)))
+print(
+    "largest difference from the loop above:",
+    np.max(np.abs(np.array(model.loss_curve_) - by_hand)),
+)
 print("same weights:", np.allclose(model.coef_[0], w, rtol=1e-12, atol=1e-12))
 
 # %%
@@ -85,18 +92,27 @@ curves = {}
 for rate in [0.01, 0.15, 1.0, "auto"]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        m = LogisticRegression(solver="gd", penalty=None, learning_rate=rate, max_iter=300, tol=0)
+        m = LogisticRegression(
+            solver="gd", penalty=None, learning_rate=rate, max_iter=300, tol=0
+        )
         m.fit(X_train, y_train)
     curves[rate] = m.loss_curve_
     print(
-        f"learning_rate={rate!s:>5}: cost after the first step {m.loss_curve_[0]:7.3f}, "
-        f"highest {max(m.loss_curve_):7.3f}, after 300 steps {m.loss_curve_[-1]:.2g}"
+        f"learning_rate={rate!s:>5}: cost after the first step "
+        f"{m.loss_curve_[0]:7.3f}, highest {max(m.loss_curve_):7.3f}, "
+        f"after 300 steps {m.loss_curve_[-1]:.2g}"
     )
 
 fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
 for rate, curve in curves.items():
     ax.plot(np.arange(1, len(curve) + 1), curve, label=f"learning_rate={rate}")
-ax.set(xscale="log", yscale="log", xlabel="iteration", ylabel="mean cross-entropy", title="Gradient descent")
+ax.set(
+    xscale="log",
+    yscale="log",
+    xlabel="iteration",
+    ylabel="mean cross-entropy",
+    title="Gradient descent",
+)
 ax.legend()
 
 # %%

@@ -27,13 +27,21 @@ digits = load_digits()
 X, y = digits.data, (digits.target == 2).astype(int)
 X_train, y_train, X_test, y_test = X[:-797], y[:-797], X[-797:], y[-797:]
 
-lesson = {"solver": "gd", "penalty": None, "learning_rate": 0.01 * 1000 / 64, "tol": 1e-8}
+lesson = {
+    "solver": "gd",
+    "penalty": None,
+    "learning_rate": 0.01 * 1000 / 64,
+    "tol": 1e-8,
+}
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always", SeparationWarning)
     model = LogisticRegression(**lesson).fit(X_train, y_train)
 predicted = model.predict(X_test)
 wrong = np.flatnonzero(predicted != y_test)
-print(f"{model.n_iter_[0]:,} iterations, test accuracy {np.mean(predicted == y_test):.2%}, {len(wrong)} errors")
+print(
+    f"{model.n_iter_[0]:,} iterations, "
+    f"test accuracy {np.mean(predicted == y_test):.2%}, {len(wrong)} errors"
+)
 
 # %%
 # Without a penalty oneuron also checks whether the estimates are finite. Here they are not: the 1,000
@@ -48,7 +56,9 @@ print(str(caught[0].message)[:160], "...")
 # --------------
 # :func:`oneuron.plots.plot_loss_curve` draws the model's ``loss_curve_``: a fast
 # drop in the first dozens of iterations, then a long crawl.
-loss_figure = plots.plot_loss_curve(model, title=f"The lesson's gradient descent: {model.n_iter_[0]:,} iterations")
+loss_figure = plots.plot_loss_curve(
+    model, title=f"The lesson's gradient descent: {model.n_iter_[0]:,} iterations"
+)
 
 # %%
 # The weights as an image
@@ -57,7 +67,9 @@ loss_figure = plots.plot_loss_curve(model, title=f"The lesson's gradient descent
 # (:func:`oneuron.plots.plot_weights_image`). Ink on a red pixel raises the score :math:`z`, so makes
 # "a 2" more likely; ink on a blue pixel lowers it. The white border pixels are almost always blank in
 # every digit, so they carry no evidence either way.
-weights_figure = plots.plot_weights_image(model, (8, 8), class_index=0, title='Weights of the "is it a 2?" neuron')
+weights_figure = plots.plot_weights_image(
+    model, (8, 8), class_index=0, title='Weights of the "is it a 2?" neuron'
+)
 
 # %%
 # The misclassified digits
@@ -65,8 +77,13 @@ weights_figure = plots.plot_weights_image(model, (8, 8), class_index=0, title='W
 # The few test digits the neuron gets wrong, with the probability it gave to "a 2"
 # (:func:`oneuron.plots.plot_images`):
 p_two = model.predict_proba(X_test[wrong])[:, 1]
-titles = [f"is a 2: {bool(y_test[i])}\nP(2) = {p:.3f}" for i, p in zip(wrong, p_two, strict=True)]
-errors_figure = plots.plot_images(X_test[wrong], (8, 8), titles=titles, suptitle="Misclassified test digits")
+titles = [
+    f"is a 2: {bool(y_test[i])}\nP(2) = {p:.3f}"
+    for i, p in zip(wrong, p_two, strict=True)
+]
+errors_figure = plots.plot_images(
+    X_test[wrong], (8, 8), titles=titles, suptitle="Misclassified test digits"
+)
 
 # %%
 # Watch it learn
@@ -81,7 +98,9 @@ stepper = LogisticRegression(**lesson, warm_start=True)
 pauses = np.unique(np.geomspace(1, 8000, 30).astype(int))
 iterations, snapshots, losses = [], [], []
 with warnings.catch_warnings():
-    warnings.simplefilter("ignore", ConvergenceWarning)  # every pause, and the separation, is expected
+    warnings.simplefilter(
+        "ignore", ConvergenceWarning
+    )  # every pause, and the separation, is expected
     for pause in pauses:
         stepper.set_params(max_iter=int(pause) - len(losses)).fit(X_train, y_train)
         losses += stepper.loss_curve_
@@ -90,11 +109,17 @@ with warnings.catch_warnings():
         if len(losses) < pause:  # converged before this pause
             break
 print(
-    f"{len(snapshots)} frames; the paused run ends where the single run did: {np.allclose(stepper.coef_, model.coef_)}"
+    f"{len(snapshots)} frames; the paused run ends where the single run did: "
+    f"{np.allclose(stepper.coef_, model.coef_)}"
 )
 
 animation = plots.animate_weights(
-    snapshots, losses, (8, 8), iterations=iterations, interval=200, title='The "is it a 2?" neuron learning'
+    snapshots,
+    losses,
+    (8, 8),
+    iterations=iterations,
+    interval=200,
+    title='The "is it a 2?" neuron learning',
 )
 
 # %%

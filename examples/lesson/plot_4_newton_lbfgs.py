@@ -55,7 +55,10 @@ for data_name, X in data.items():
 print(f"{'iterations to the optimum':32}" + "".join(f"{name:>24}" for name in data))
 for solver_name in solvers:
     row = [counts[data_name, solver_name] for data_name in data]
-    print(f"{solver_name:32}" + "".join(f"{'> 10,000' if c is None else f'{c:,}':>24}" for c in row))
+    print(
+        f"{solver_name:32}"
+        + "".join(f"{'> 10,000' if c is None else f'{c:,}':>24}" for c in row)
+    )
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True, layout="constrained")
@@ -87,7 +90,10 @@ for data_name, X in data.items():
     H = neuron.binary_hessian(X, np.ones(len(y)), m.coef_[0], m.intercept_[0]) / len(y)
     H[:-1, :-1] += np.eye(X.shape[1]) / len(y)  # the L2 penalty, C = 1
     eigenvalues = np.linalg.eigvalsh(H)
-    print(f"{data_name:22}: condition number of the Hessian {eigenvalues[-1] / eigenvalues[0]:12,.0f}")
+    print(
+        f"{data_name:22}: condition number of the Hessian "
+        f"{eigenvalues[-1] / eigenvalues[0]:12,.0f}"
+    )
 
 # %%
 # What Newton and L-BFGS do instead
@@ -108,4 +114,7 @@ for data_name, X in data.items():
 # a :class:`~sklearn.pipeline.Pipeline` with :class:`~sklearn.preprocessing.StandardScaler` in front of
 # the model is the usual way to do it.
 default = LogisticRegression().fit(X_raw, y)
-print(f"the default on raw pixels: solver={default.solver_!r}, {default.n_iter_[0]} iterations")
+print(
+    f"the default on raw pixels: solver={default.solver_!r}, "
+    f"{default.n_iter_[0]} iterations"
+)
