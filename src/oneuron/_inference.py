@@ -62,7 +62,7 @@ class Summary:
     table : pandas.DataFrame
         Columns ``coef, std_err, z, p_value, ci_lower, ci_upper``; indexed by term (``"intercept"`` first, then
         the feature names or ``x0..``), or by ``(class, term)`` for a multinomial model (every class against
-        :attr:`reference_class`).
+        ``reference_class``).
     log_likelihood, ll_null, llr, llr_pvalue, pseudo_r2, aic, bic : float
         Model statistics (see :mod:`oneuron._inference`).
     n_obs : float
@@ -72,7 +72,7 @@ class Summary:
     alpha : float
         The intervals have coverage ``1 - alpha``.
     cov : ndarray
-        Covariance of the coefficients, in the row order of :attr:`table`.
+        Covariance of the coefficients, in the row order of ``table``.
     method : str
         How the coefficients were estimated.
     reference_class : object or None
