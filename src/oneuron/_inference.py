@@ -237,20 +237,20 @@ def _in_chunks(block_fn):
     return chunked
 
 
-def _binary_statistics_chunk(X, y, s, w, b, fit_intercept):
+def _binary_statistics_chunk(X, y, s, w, b, fit_intercept, want_hessian):
     X = X.astype(np.float64)  # a small piece: the matrices are summed in float64 whatever X's dtype
     z = neuron.forward(X, w, b)
     s = s.astype(np.float64)
     p = neuron.sigmoid(z)
     r = p - y
     loglik = -float(s @ (neuron.softplus(z) - y * z))
-    H = neuron.weighted_gram(X, s * p * (1 - p), fit_intercept)
+    H = neuron.weighted_gram(X, s * p * (1 - p), fit_intercept) if want_hessian else 0.0
     M = neuron.weighted_gram(X, s * r * r, fit_intercept)
     positive = float(s @ y)
     return H, M, loglik, np.array([float(s.sum()) - positive, positive])
 
 
-def _multi_statistics_chunk(X, y, s, W, b, fit_intercept):
+def _multi_statistics_chunk(X, y, s, W, b, fit_intercept, want_hessian):
     X = X.astype(np.float64)
     s = s.astype(np.float64)
     K = W.shape[0]
@@ -258,7 +258,7 @@ def _multi_statistics_chunk(X, y, s, W, b, fit_intercept):
     Y = (labels[:, None] == np.arange(K)).astype(np.float64)
     Z = neuron.forward_multi(X, W, b)
     loglik = -float(s @ (neuron.logsumexp(Z) - Z[np.arange(len(labels)), labels]))
-    H = neuron.multinomial_hessian(X, s, W, b, fit_intercept)
+    H = neuron.multinomial_hessian(X, s, W, b, fit_intercept) if want_hessian else 0.0
     M = neuron.multinomial_score_outer(X, Y, s, W, b, fit_intercept)
     return H, M, loglik, np.bincount(labels, weights=s, minlength=K).astype(np.float64)
 
@@ -269,12 +269,20 @@ _binary_statistics = _in_chunks(_binary_statistics_chunk)
 _multi_statistics = _in_chunks(_multi_statistics_chunk)
 
 
-def fit_statistics(objective: Objective, theta: np.ndarray, firth: bool = False) -> FitStatistics:
+def fit_statistics(objective: Objective, theta: np.ndarray, firth: bool = False, evaluation=None) -> FitStatistics:
     """The statistics of :class:`FitStatistics` at ``theta``: one pass over the data (more for Firth's
-    profile intervals, which re-fit with one coefficient fixed)."""
+    profile intervals, which re-fit with one coefficient fixed).
+
+    ``evaluation``, the objective's evaluation at ``theta`` (a solver's last), lends its Hessian when its pass
+    computed one: the statistics pass then forms only the sandwich's meat.
+    """
     theta = np.asarray(theta, dtype=np.float64)
+    known = None
+    if evaluation is not None and evaluation.objective is objective and np.array_equal(evaluation.theta, theta):
+        known = evaluation._data_hessian
     block = _binary_statistics if objective.is_binary else _multi_statistics
-    H, M, loglik, totals = objective.reduce(block, theta, objective.fit_intercept)
+    H, M, loglik, totals = objective.reduce(block, theta, objective.fit_intercept, known is None)
+    H = H if known is None else known
     information = objective._penalized_hessian(H) * objective.source.total_weight
     profile = None
     if firth:
