@@ -85,6 +85,15 @@ def _descent(d: np.ndarray, g: np.ndarray):
     return (d, slope) if slope < 0 else (-g, -(g @ g))
 
 
+def _line_search(evaluate, ev, d: np.ndarray, slope: float, max_ls: int):
+    """Armijo backtracking from ``ev``'s point along ``d``; at the rounding floor a smaller ``sum |gradient|``
+    is progress (as scikit-learn's newton solvers accept there)."""
+    return backtrack(
+        evaluate, ev.theta, d, ev.loss, slope, sigma=SIGMA, max_halvings=max_ls,
+        measure=lambda e: np.abs(e.gradient).sum(), measure_now=np.abs(ev.gradient).sum(),
+    )  # fmt: skip
+
+
 def newton_cholesky(objective, x0, *, tol: float = 1e-4, max_iter: int = 100, callback=None, max_ls: int = 40):
     """Minimize ``objective`` by Newton's method with Cholesky-factorized Hessians (see module docstring).
 
@@ -109,17 +118,7 @@ def newton_cholesky(objective, x0, *, tol: float = 1e-4, max_iter: int = 100, ca
             e = objective.evaluate(point, hessian=fuse and t == 1.0)
             return e.loss, e
 
-        step = backtrack(
-            evaluate,
-            x,
-            d,
-            f,
-            slope,
-            sigma=SIGMA,
-            max_halvings=max_ls,
-            measure=lambda e: np.abs(e.gradient).sum(),
-            measure_now=np.abs(g).sum(),
-        )
+        step = _line_search(evaluate, ev, d, slope, max_ls)
         if step is None:
             return Result(x, f, it - 1, False, "line search failed: no decrease along the Newton direction", ev)
         if step.t == 1.0:
@@ -158,17 +157,7 @@ def newton_cg(objective, x0, *, tol: float = 1e-4, max_iter: int = 100, callback
             return Result(x, f, it - 1, True, "max|gradient| <= tol", ev)
         d = objective.remove_symmetry(_cg_direction(ev.hessp, g, max_cg, ev.diagonal()))
         d, slope = _descent(d, g)
-        step = backtrack(
-            evaluate,
-            x,
-            d,
-            f,
-            slope,
-            sigma=SIGMA,
-            max_halvings=max_ls,
-            measure=lambda e: np.abs(e.gradient).sum(),
-            measure_now=np.abs(g).sum(),
-        )
+        step = _line_search(evaluate, ev, d, slope, max_ls)
         if step is None:
             return Result(x, f, it - 1, False, "line search failed: no decrease along the Newton direction", ev)
         x, ev = step.x, step.evaluation
