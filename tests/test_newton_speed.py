@@ -1,4 +1,4 @@
-"""Issue 4 (Newton speed): the cached Hessian-vector operator equals the one-pass product; the CG inner
+"""Newton speed: kept curvature equals the one-pass product; the CG inner
 solve uses scikit-learn's l1 stopping rule; the Newton-CG fit reaches the same optimum with fewer full passes."""
 
 import numpy as np

@@ -45,18 +45,17 @@ AUTO_STATISTICS_MAX_WORK = 1e9
 
 
 def choose_solver(objective: Objective, sparse: bool) -> str:
-    """The solver ``solver="auto"`` uses for this problem (measurements: benchmarks/RESULTS.md, issue 4).
+    """The solver ``solver="auto"`` uses for this problem (the measurements behind it: benchmarks/RESULTS.md).
 
     - Small data (``n * d <= 1e6``) and at most 1,000 parameters: Newton (Cholesky for the binary head,
       conjugate gradients for the softmax head). Time there is overhead per iteration, and Newton takes a
-      handful of iterations where L-BFGS may take dozens (the lesson's digits: 11 against 37; a 3-class
-      400 x 4 problem at tol=1e-10: 6 against 24, and L-BFGS stopped 1e-6 short of statsmodels' optimum).
+      handful of iterations where L-BFGS may take dozens, and reaches statsmodels' optimum at tight tol.
     - Binary head, sparse: Newton-CG (Jacobi-preconditioned conjugate gradients on Hessian-vector products
-      that reuse each row's curvature within a step). Text-like data is ill-conditioned: at 200,000 x 20,000
-      and tol=1e-6 L-BFGS needed 232 passes (199 iterations, 11.3 s), Newton-CG 68 passes (7 steps, 3.0 s).
-    - Otherwise L-BFGS: on large dense data one Hessian pass costs about ``d / 10`` gradient passes (444 ms
-      against 48 ms at 200,000 x 100), while L-BFGS needs 7-8 one-pass evaluations on well-conditioned
-      data; for the softmax head Newton-CG took more passes than L-BFGS (17 vs 11 at tol=1e-4).
+      that reuse each row's curvature within a step): text-like data is ill-conditioned, and L-BFGS needs
+      several times more passes over it.
+    - Otherwise L-BFGS: on large dense data one Hessian pass costs about ``d / 10`` gradient passes, while
+      L-BFGS needs a few one-pass evaluations on well-conditioned data; for the softmax head Newton-CG takes
+      more passes than L-BFGS at the default tol.
     - Proximal Newton whenever the penalty has an l1 part (the only solver for it).
     """
     if not objective.penalty.is_smooth:

@@ -42,7 +42,7 @@ from sklearn.exceptions import ConvergenceWarning
 from oneuron import neuron
 
 #: largest number of constraint-matrix entries (rows x parameters) for which the linear program is solved
-#: (HiGHS takes about 10 s on 100,000 x 50 on a 2-core machine).
+#: (HiGHS's time grows quickly beyond it: benchmarks/RESULTS.md).
 MAX_LP_SIZE = 5_000_000
 #: largest multinomial program solved without a certificate (it is solved after every multinomial fit).
 MAX_MULTI_LP_SIZE = 2_000_000
