@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo demo-cluster test test-slow bench lint clean
+.PHONY: demo demo-cluster test test-slow bench lint docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,3 +34,8 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache
+	rm -rf docs/_build docs/api/generated docs/lesson docs/guides docs/sg_execution_times.rst
+
+# the documentation site, in docs/_build/html; every example in it runs, and any warning fails the build
+docs: $(STAMP)
+	$(BIN)/sphinx-build -W --keep-going -n -q -b html docs docs/_build/html

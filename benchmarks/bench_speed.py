@@ -1,4 +1,4 @@
-"""Issue 4: is oneuron faster than scikit-learn, in the same run, on the same data, to the same tolerance?
+"""Is oneuron faster than scikit-learn, in the same run, on the same data, to the same tolerance?
 
 Cases (data made here, no downloads):
   1. dense binary 1,000,000 x 100, float64 and float32

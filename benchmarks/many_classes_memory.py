@@ -1,4 +1,4 @@
-"""Peak memory of a fit where every row is its own class (issue 9: a huge number of classes).
+"""Peak memory of a fit where every row is its own class (a huge number of classes).
 
 oneuron shrinks its row blocks so that the (rows x classes) softmax temporaries stay about 4 MB; the
 parameters (classes x features) and the solver's state are what remains. scikit-learn is timed and measured

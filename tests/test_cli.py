@@ -177,3 +177,17 @@ def test_demo_command_writes_figures(tmp_path, capsys):
     assert "3 errors" in out
     for name in ("loss_curve.png", "weights_is_it_a_2.png", "misclassified.png"):
         assert (tmp_path / name).stat().st_size > 2000
+    assert not (tmp_path / "learning.gif").exists()
+
+
+def test_demo_animate_writes_a_gif(tmp_path, capsys):
+    code, out, _ = run_cli(capsys, "demo", "--animate", "-o", tmp_path)
+    assert code == 0
+    assert "learning.gif" in out
+    assert (tmp_path / "learning.gif").read_bytes()[:6] == b"GIF89a"
+
+
+def test_python_dash_m_oneuron_is_the_command():
+    done = subprocess.run([sys.executable, "-m", "oneuron", "--help"], capture_output=True, text=True)
+    assert done.returncode == 0
+    assert done.stdout.startswith("usage: oneuron")

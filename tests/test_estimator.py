@@ -149,7 +149,8 @@ def test_the_lessons_experiment_with_gd():
 
 
 def test_default_gd_step_converges_on_unscaled_data():
-    """Raw breast-cancer features reach 4,000: a fixed alpha oscillates, the automatic step does not."""
+    """Raw breast-cancer features reach 4,000: a fixed alpha oscillates, the automatic step does not; gd either
+    reaches lbfgs' optimum or says that it did not."""
     X, y = load_breast_cancer(return_X_y=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # whether gd gets there: tests/test_gd.py

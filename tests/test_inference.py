@@ -208,10 +208,12 @@ def test_multinomial_l2_summary_is_finite_and_flagged():
     assert "approximate" in summary.method
 
 
-def test_summary_without_kept_training_data_asks_for_it():
+def test_summary_without_statistics_of_the_fit_asks_for_the_data():
     X, y = noisy_classification(n_samples=100, n_features=3)
-    model = LogisticRegression(penalty=None).fit(X, y)
-    del model._fit_objective  # as a model restored from a file
-    with pytest.raises(ValueError, match="X= and y="):
+    model = LogisticRegression(penalty=None, statistics=False).fit(X, y)
+    with pytest.raises(ValueError, match=r"summary\(X=X, y=y"):
         model.summary()
     assert model.summary(X=X, y=y).n_obs == 100
+    l1 = LogisticRegression(penalty="l1", C=0.5).fit(X, y)
+    with pytest.raises(ValueError, match="no likelihood-based inference"):
+        l1.summary()

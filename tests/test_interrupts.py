@@ -9,7 +9,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 from oneuron import LogisticRegression
-from oneuron._objective import Objective
+from oneuron._objective import Evaluation, Objective
 from oneuron._solvers import gd, lbfgs, newton
 
 from .conftest import noisy_classification
@@ -39,11 +39,9 @@ def interrupt_after(calls: int):
 def _interrupt(monkeypatch, solver, where, n_classes):
     """Arrange a KeyboardInterrupt in ``where``: an objective evaluation, a Hessian, or the iteration callback."""
     if where == "objective":
-        # binary Newton evaluates loss, gradient and Hessian together at its new points
-        fused = solver == "newton" and n_classes == 2
-        return interrupt_after(2)(monkeypatch, Objective, "loss_gradient_hessian" if fused else "loss_gradient")
+        return interrupt_after(2)(monkeypatch, Objective, "evaluate")
     if where == "hessian":
-        return interrupt_after(1)(monkeypatch, Objective, "hessian" if n_classes == 2 else "hessp_operator")
+        return interrupt_after(1)(monkeypatch, Evaluation, "hessian" if n_classes == 2 else "hessp")
     return interrupt_after(1)(monkeypatch, SOLVER_MODULES[solver], "notify")
 
 

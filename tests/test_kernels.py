@@ -1,4 +1,4 @@
-"""Issue 4: the compiled one-pass kernels equal neuron.py; one evaluation is one pass; threads change nothing;
+"""The compiled one-pass kernels equal neuron.py; one evaluation is one pass; threads change nothing;
 float32 stays float32; fit does not copy X."""
 
 import tracemalloc

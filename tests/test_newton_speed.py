@@ -1,4 +1,4 @@
-"""Issue 4 (Newton speed): the cached Hessian-vector operator equals the one-pass product; the CG inner
+"""Newton speed: kept curvature equals the one-pass product; the CG inner
 solve uses scikit-learn's l1 stopping rule; the Newton-CG fit reaches the same optimum with fewer full passes."""
 
 import numpy as np
@@ -7,7 +7,6 @@ import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 
 from oneuron import LogisticRegression
-from oneuron import _objective as objective
 from oneuron._objective import Objective
 from oneuron._penalty import Penalty
 from oneuron._solvers import newton
@@ -31,9 +30,9 @@ def make_objective(n_classes, sparse, dtype, fit_intercept, source_cls=MemorySou
 
 
 class ReduceOnlySource(MemorySource):
-    """A source without ``map`` (as a file or Dask source): no per-row state between passes."""
+    """A source that keeps no per-block state (as a file or Dask source)."""
 
-    map = None
+    keeps_blocks = False
 
     def reduce(self, block_fn, *args):
         parts = [block_fn(*block, *args) for block in self.blocks()]
@@ -44,35 +43,37 @@ class ReduceOnlySource(MemorySource):
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("fit_intercept", [True, False])
-def test_hessp_operator_equals_hessp(n_classes, sparse, dtype, fit_intercept):
+def test_evaluation_products_equal_hessp(n_classes, sparse, dtype, fit_intercept):
     obj = make_objective(n_classes, sparse, dtype, fit_intercept)
     rng = np.random.default_rng(1)
     theta = rng.normal(size=obj.n_params)
-    op = obj.hessp_operator(theta)
-    # float32: hessp casts theta to float32, the operator keeps it in float64
+    ev = obj.evaluate(theta, curvature=True)
+    # float32: the NumPy path computes the curvature in float32, the kernels in float64
     rtol = 1e-12 if dtype == np.float64 else 1e-6
     for _ in range(3):
         v = rng.normal(size=obj.n_params)
         ref = obj.hessp(theta, v)
-        np.testing.assert_allclose(op(v), ref, rtol=rtol, atol=rtol * np.abs(ref).max())
+        np.testing.assert_allclose(ev.hessp(v), ref, rtol=rtol, atol=rtol * np.abs(ref).max())
 
 
 @pytest.mark.parametrize("n_classes", [2, 3])
-def test_hessp_operator_counts_passes_and_falls_back_without_map(n_classes):
+def test_evaluation_products_count_passes_and_fall_back_without_map(n_classes):
     obj = make_objective(n_classes, True, np.float64, True)
     theta = np.random.default_rng(2).normal(size=obj.n_params)
     v = np.ones(obj.n_params)
-    op = obj.hessp_operator(theta)
-    first = 1 if n_classes > 2 else 2  # the curvature (and for the binary head, the Hessian's diagonal)
-    assert obj.n_passes == first
-    op(v)
-    op(v)
-    assert obj.n_passes == first + 2  # and one per product
+    ev = obj.evaluate(theta)
+    assert obj.n_passes == 1
+    ev.hessp(v)
+    ev.hessp(v)
+    assert obj.n_passes == 1 + 1 + 2  # the rows' curvature at the first product, then one per product
+    kept = obj.evaluate(theta, curvature=True)  # the curvature from the evaluation's own pass
+    kept.hessp(v)
+    assert obj.n_passes == 4 + 1 + 1
     plain = make_objective(n_classes, True, np.float64, True, source_cls=ReduceOnlySource)
-    op = plain.hessp_operator(theta)
-    assert plain.n_passes == 0
-    np.testing.assert_allclose(op(v), obj.hessp(theta, v), rtol=1e-12)
+    ev = plain.evaluate(theta, curvature=True)
     assert plain.n_passes == 1
+    np.testing.assert_allclose(ev.hessp(v), obj.hessp(theta, v), rtol=1e-12)
+    assert plain.n_passes == 2
 
 
 def test_products_reuse_the_curvature(monkeypatch):
@@ -82,11 +83,11 @@ def test_products_reuse_the_curvature(monkeypatch):
     X = sp.csr_matrix(np.where(np.abs(X) < 0.8, 0.0, X))
     monkeypatch.setattr(newton, "MAX_DIRECT", 0)  # conjugate gradients, not Cholesky
     calls = []
-    original = objective.binary_hessp_block
-    monkeypatch.setattr(objective, "binary_hessp_block", lambda *a: calls.append(1) or original(*a))
+    original = Objective.hessp
+    monkeypatch.setattr(Objective, "hessp", lambda *a: calls.append(1) or original(*a))
     cached = LogisticRegression(solver="newton", tol=1e-10).fit(X, y)
     assert cached.solver_ == "newton" and not calls
-    monkeypatch.setattr(Objective, "MAX_CACHED_BYTES", 0)  # forces the one-pass product
+    monkeypatch.setattr(Objective, "MAX_STATE_BYTES", 0)  # forces the one-pass product
     plain = LogisticRegression(solver="newton", tol=1e-10).fit(X, y)
     assert calls
     np.testing.assert_allclose(cached.coef_, plain.coef_, rtol=1e-8, atol=1e-10)
@@ -132,10 +133,11 @@ def test_cg_stops_on_the_l1_residual_rule_of_scikit_learn():
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("fit_intercept", [True, False])
-def test_loss_gradient_hessian_equals_separate_passes(sparse, dtype, fit_intercept):
+def test_fused_hessian_pass_equals_separate_passes(sparse, dtype, fit_intercept):
     obj = make_objective(2, sparse, dtype, fit_intercept)
     theta = np.random.default_rng(4).normal(size=obj.n_params)
-    f, g, H = obj.loss_gradient_hessian(theta)
+    ev = obj.evaluate(theta, hessian=True)
+    f, g, H = ev.loss, ev.gradient, ev.hessian()
     assert obj.n_passes == 1
     fresh = make_objective(2, sparse, dtype, fit_intercept)
     f_ref, g_ref = fresh.loss_gradient(theta)
@@ -145,9 +147,8 @@ def test_loss_gradient_hessian_equals_separate_passes(sparse, dtype, fit_interce
     # float32: the Gram matrix is summed in float32 either way (from float64 or float32 curvatures)
     tol = 1e-5 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(H, H_ref, rtol=tol, atol=tol * np.abs(H_ref).max())
-    # both are remembered: asking again at theta costs no pass
-    obj.loss_gradient(theta)
-    obj.hessian(theta)
+    # the evaluation holds its Hessian: asking it again costs no pass
+    np.testing.assert_array_equal(ev.hessian(), H)
     assert obj.n_passes == 1
 
 
@@ -179,8 +180,8 @@ def test_newton_extrapolates_on_nearly_separable_data():
 def test_binary_operator_carries_the_hessian_diagonal(sparse, fit_intercept):
     obj = make_objective(2, sparse, np.float64, fit_intercept)
     theta = np.random.default_rng(5).normal(size=obj.n_params)
-    op = obj.hessp_operator(theta)
-    np.testing.assert_allclose(op.diagonal, np.diag(obj.hessian(theta)), rtol=1e-12)
+    ev = obj.evaluate(theta, curvature=True)
+    np.testing.assert_allclose(ev.diagonal(), np.diag(obj.hessian(theta)), rtol=1e-12)
 
 
 def test_preconditioned_cg_solves_the_newton_system_with_fewer_products():
@@ -198,9 +199,7 @@ def test_preconditioned_cg_solves_the_newton_system_with_fewer_products():
             calls[0] += 1
             return H @ v
 
-        if diag is not None:
-            hessp.diagonal = diag
-        d = _cg_direction(hessp, g, max_cg=2000)
+        d = _cg_direction(hessp, g, max_cg=2000, diagonal=diag)
         g1 = np.abs(g).sum()
         assert np.abs(H @ d + g).sum() <= min(0.5, np.sqrt(g1)) * g1 * (1 + 1e-9)
         counts[name] = calls[0]

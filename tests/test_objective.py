@@ -6,6 +6,7 @@ import scipy.sparse as sp
 from scipy.optimize import approx_fprime
 from sklearn.metrics import log_loss
 
+from oneuron._inference import fit_statistics
 from oneuron._objective import Objective
 from oneuron._penalty import Penalty
 from oneuron.data import MemorySource
@@ -101,29 +102,37 @@ def test_full_hessian_is_one_pass_and_score_outer_sums_per_row_gradients(n_class
     theta = np.random.default_rng(7).normal(size=obj.n_params) * 0.3
     H = obj.hessian(theta)
     assert obj.n_passes == 1 and np.allclose(H, H.T)
-    M = obj.score_outer(theta)
+    stats = fit_statistics(obj, theta)  # the information, the sandwich's meat and more, in one pass
     assert obj.n_passes == 2
+    np.testing.assert_allclose(stats.information, H * s.sum(), rtol=1e-12)
     # peer: each row's gradient from a one-row objective, outer products summed with the weights
     rows = [
         make_objective(X[i : i + 1], y[i : i + 1], n_classes, penalty=None, fit_intercept=fit_intercept).gradient(theta)
         for i in range(len(y))
     ]
-    expected = sum(si * np.outer(g, g) for si, g in zip(s, rows, strict=True)) / s.sum()
-    np.testing.assert_allclose(M, expected, rtol=1e-10, atol=1e-14)
+    expected = sum(si * np.outer(g, g) for si, g in zip(s, rows, strict=True))
+    np.testing.assert_allclose(stats.score_outer, expected, rtol=1e-10, atol=1e-12)
 
 
-def test_repeated_evaluation_at_the_same_theta_costs_no_pass():
+def test_an_evaluation_belongs_to_its_point():
+    """Hessian products of an evaluation use the curvature at its theta, whatever was evaluated since; its
+    Hessian, once computed, costs no pass; what callers get back is theirs to change."""
     X, y = noisy_classification(n_samples=200, n_features=4)
     obj = make_objective(X, y, 2, block_rows=50)
-    theta = np.random.default_rng(8).normal(size=obj.n_params)
-    f, g = obj.loss_gradient(theta)
-    H = obj.hessian(theta)
-    g[:] = 0.0  # callers own what they get back
+    rng = np.random.default_rng(8)
+    theta1, theta2, v = rng.normal(size=(3, obj.n_params))
+    first = obj.evaluate(theta1, curvature=True)
+    second = obj.evaluate(theta2, curvature=True)
+    np.testing.assert_allclose(first.hessp(v), obj.hessian(theta1) @ v, rtol=1e-12)
+    np.testing.assert_allclose(second.hessp(v), obj.hessian(theta2) @ v, rtol=1e-12)
+    assert not np.allclose(first.hessp(v), second.hessp(v))
+    H = first.hessian()
+    passes = obj.n_passes
     H[:] = 0.0
-    assert obj.loss(theta) == f and np.any(obj.gradient(theta) != 0) and np.any(obj.hessian(theta) != 0)
-    assert obj.n_passes == 2
-    obj.loss_gradient(theta + 1e-3)
-    assert obj.n_passes == 3
+    assert np.any(first.hessian() != 0) and obj.n_passes == passes
+    g = obj.gradient(theta1)
+    g[:] = 0.0
+    assert np.any(obj.gradient(theta1) != 0)
 
 
 @pytest.mark.parametrize("penalty", ["l2", None])
@@ -148,8 +157,8 @@ def test_remove_symmetry_drops_only_flat_directions(penalty):
 
 @pytest.mark.parametrize("storage", ["dense", "sparse", "float32"])
 def test_kept_curvature_saves_a_pass_and_changes_no_number(storage):
-    # a second-order solver sets keep_curvature: loss_gradient then keeps each row's curvature in the same
-    # pass, and a Hessian at that point (Newton-CG's operator, the proximal solver's sparse model) reuses it
+    # a second-order solver asks its evaluations for the rows' curvature: the same pass keeps it, and the
+    # products (Newton-CG's, the proximal solver's sparse model) reuse it
     X, y = noisy_classification(n_samples=500, n_features=12, seed=4)
     if storage == "sparse":
         X = sp.csr_matrix(np.where(np.abs(X) > 0.8, X, 0.0))
@@ -159,30 +168,16 @@ def test_kept_curvature_saves_a_pass_and_changes_no_number(storage):
     theta = np.random.default_rng(3).normal(size=13) * 0.2
     v = np.random.default_rng(4).normal(size=13)
     plain, keeping = (make_objective(X, y, 2, s=s, block_rows=128) for _ in range(2))
-    keeping.keep_curvature = True
 
-    f0, g0 = plain.loss_gradient(theta)
-    f1, g1 = keeping.loss_gradient(theta)
+    e0 = plain.evaluate(theta)
+    e1 = keeping.evaluate(theta, curvature=True)
     # the same sums (float32 rows: the compiled loop with the curvature output may round differently)
-    assert f1 == pytest.approx(f0, rel=1e-14)
-    np.testing.assert_allclose(g1, g0, rtol=1e-13, atol=1e-15)
+    assert e1.loss == pytest.approx(e0.loss, rel=1e-14)
+    np.testing.assert_allclose(e1.gradient, e0.gradient, rtol=1e-13, atol=1e-15)
     assert plain.n_passes == keeping.n_passes == 1
 
-    expected = plain.hessp_operator(theta)
-    product = keeping.hessp_operator(theta)
-    np.testing.assert_allclose(product(v), expected(v), rtol=1e-12)
-    np.testing.assert_allclose(product.diagonal, expected.diagonal, rtol=1e-12)
+    np.testing.assert_allclose(e1.hessp(v), e0.hessp(v), rtol=1e-12)
+    np.testing.assert_allclose(e1.diagonal(), e0.diagonal(), rtol=1e-12)
     assert keeping.n_passes == plain.n_passes - 1  # no curvature pass of its own
-
-    if storage == "sparse":
-        columns = np.array([0, 3, 7])
-        A0, h0 = plain.sparse_curvature(theta, columns)
-        passes = keeping.n_passes
-        A1, h1 = keeping.sparse_curvature(theta, columns)
-        assert keeping.n_passes == passes
-        np.testing.assert_allclose(h1, h0, rtol=1e-12)
-        assert (A1 != A0).nnz == 0
-
-    # at another theta the kept curvature is not used
-    other = theta + 0.1
-    np.testing.assert_allclose(keeping.hessp_operator(other)(v), plain.hessp_operator(other)(v), rtol=1e-12)
+    for a, b in zip(e1.rows, e0.rows, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12)

@@ -10,7 +10,7 @@ matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
 
 from oneuron import LogisticRegression, plots  # noqa: E402
-from oneuron._demo import lesson_data, run, write_figures  # noqa: E402
+from oneuron._demo import LESSON, learning_history, lesson_data, run, write_figures  # noqa: E402
 
 from .conftest import breast_cancer_scaled, iris  # noqa: E402
 
@@ -120,3 +120,26 @@ def test_demo_figures(tmp_path):
     assert [p.name for p in paths][:2] == ["loss_curve.png", "weights_is_it_a_2.png"]
     for p in paths:
         assert png_size(p)[0] > 100 and p.stat().st_size > 2000
+
+
+def test_animate_weights_writes_a_gif(tmp_path):
+    frames = np.outer(np.linspace(0.1, 1, 4), np.arange(-8.0, 8.0))
+    anim = plots.animate_weights(frames, [4.0, 3.0, 2.0, 1.5, 1.2, 1.0], (4, 4), path=tmp_path / "a.gif", dpi=40)
+    data = (tmp_path / "a.gif").read_bytes()
+    assert data[:6] in (b"GIF87a", b"GIF89a")
+    assert data.count(b"\x21\xf9\x04") == 4  # one graphic control block per frame
+    image = anim._fig.axes[0].images[0].get_array()
+    np.testing.assert_array_equal(image, frames[-1].reshape(4, 4))  # the last frame drawn was saved last
+    with pytest.raises(ValueError, match="pixels"):
+        plots.animate_weights(frames, [1.0], (3, 3))
+    with pytest.raises(ValueError, match="iterations"):
+        plots.animate_weights(frames, [1.0, 0.5], (4, 4), iterations=[1, 2, 3, 9])
+
+
+def test_learning_history_retraces_one_fit():
+    iterations, weights, losses = learning_history(n_frames=8)
+    one_fit = run("lesson", **LESSON).model
+    assert iterations[-1] == len(losses) == one_fit.n_iter_[0]
+    np.testing.assert_allclose(losses, one_fit.loss_curve_, rtol=0, atol=0)
+    np.testing.assert_array_equal(weights[-1], one_fit.coef_[0])
+    assert np.all(np.diff(iterations) > 0)

@@ -5,9 +5,11 @@ import pytest
 import scipy.sparse as sp
 from scipy.optimize import minimize
 
+from oneuron import _cd_kernels as cd
 from oneuron._kernels import unsigned_index
 from oneuron._objective import Objective
 from oneuron._penalty import Penalty
+from oneuron._quadratic import hessian_columns
 from oneuron._solvers import prox
 from oneuron.data import MemorySource
 
@@ -33,9 +35,9 @@ def test_hessian_columns_equals_hessp_columns(n_classes, sparse, fit_intercept, 
     theta = rng.normal(size=obj.n_params) * 0.3
     full = np.column_stack([obj.hessp(theta, e) for e in np.eye(obj.n_params)])
     cols = np.array([0, 3, 7])
-    idx = obj.column_indices(cols)
-    np.testing.assert_allclose(obj.hessian_columns(theta, cols), full[np.ix_(idx, idx)], atol=1e-12)
-    np.testing.assert_allclose(obj.hessian_columns(theta), full, atol=1e-12)
+    idx = obj.layout.column_indices(cols)
+    np.testing.assert_allclose(hessian_columns(obj.evaluate(theta), cols), full[np.ix_(idx, idx)], atol=1e-12)
+    np.testing.assert_allclose(hessian_columns(obj.evaluate(theta)), full, atol=1e-12)
 
 
 def test_optimality_is_the_minimum_norm_subgradient():
@@ -56,8 +58,8 @@ def test_prox_reaches_the_optimum_of_a_smooth_reformulation(n_classes, l1_ratio)
     assert result.converged
 
     pen = np.zeros(obj.n_params, dtype=bool)
-    pen[obj.column_indices(np.arange(obj.n_features))] = True
-    pen[obj.column_indices(np.array([], dtype=np.intp))] = False
+    pen[obj.layout.column_indices(np.arange(obj.n_features))] = True
+    pen[obj.layout.column_indices(np.array([], dtype=np.intp))] = False
     n = obj.n_params
 
     def split_uv(z):
@@ -107,10 +109,10 @@ def test_coordinate_descent_kernels_agree_compiled_or_not_dense_or_sparse(rng):
     H[np.arange(8), np.arange(8)] += 0.01
     g, x = rng.normal(size=9) * 0.1, rng.normal(size=9) * 0.1
     lam = np.r_[np.full(8, 0.1), 0.0]
-    reference = prox._cd_sweeps(H, g, x, lam, 1000, 1e-13)[0]
+    reference = cd._cd_sweeps(H, g, x, lam, 1000, 1e-13)[0]
     assert np.any(x + reference == 0)  # some coordinates are thresholded to exact zeros
-    np.testing.assert_allclose(prox._cd(H, g, x, lam, 1000, 1e-13)[0], reference, atol=1e-12)
-    for kernel in (prox._cd_sparse_sweeps, prox._cd_sparse):
+    np.testing.assert_allclose(cd.cd_dense(H, g, x, lam, 1000, 1e-13)[0], reference, atol=1e-12)
+    for kernel in (cd._cd_sparse_sweeps, cd.cd_sparse):
         d = kernel(A.indptr, A.indices, A.data, h, 0.01, True, g, x, lam, 1000, 1e-13)[0]
         np.testing.assert_allclose(d, reference, atol=1e-10)
 
@@ -128,7 +130,7 @@ def test_sparse_inner_solver_with_conjugate_gradient_steps_reaches_the_coordinat
     H[np.arange(m), np.arange(m)] += 1e-6
     g, x = rng.normal(size=m + 1) * 1e-3, np.r_[rng.normal(size=m) * (rng.random(m) < 0.5), 0.3]
     lam = np.r_[np.full(m, 2e-4), 0.0]
-    reference, sweeps = prox._cd_sweeps(H, g, x, lam, 100_000, 1e-14)
+    reference, sweeps = cd._cd_sweeps(H, g, x, lam, 100_000, 1e-14)
     assert sweeps > 50  # the case coordinate descent finds hard
     assert 0 < np.sum(x + reference == 0) < m
 
@@ -136,7 +138,7 @@ def test_sparse_inner_solver_with_conjugate_gradient_steps_reaches_the_coordinat
         return g @ d + d @ H @ d / 2 + lam @ (np.abs(x + d) - np.abs(x))
 
     indptr, indices = unsigned_index(A.indptr), unsigned_index(A.indices)
-    for kernel in (prox._cd_sparse_sweeps, prox._cd_sparse):
+    for kernel in (cd._cd_sparse_sweeps, cd.cd_sparse):
         d, passes = kernel(indptr, indices, A.data, h, 1e-6, True, g, x, lam, 100_000, 1e-14)
         np.testing.assert_allclose(d, reference, atol=1e-7 * np.abs(reference).max())
         np.testing.assert_array_equal(x + d == 0, x + reference == 0)  # the same exact zeros
@@ -152,18 +154,21 @@ def test_softmax_coordinate_descent_through_sparse_columns_equals_the_dense_hess
     obj = objective_for(X, y, 3, 0.05, 0.7, fit_intercept, weights=rng.uniform(0.5, 2.0, 200))
     theta = rng.normal(size=obj.n_params) * 0.3
     cols = np.array([0, 2, 3, 5, 9])
-    idx = obj.column_indices(cols)
+    idx = obj.layout.column_indices(cols)
     lam_all = np.zeros(obj.n_params)
-    lam_all[obj.column_indices(np.arange(10))] = obj.penalty.l1_strength
+    lam_all[obj.layout.column_indices(np.arange(10))] = obj.penalty.l1_strength
     if fit_intercept:
-        lam_all[obj.column_indices(np.array([], dtype=np.intp))] = 0.0
+        lam_all[obj.layout.column_indices(np.array([], dtype=np.intp))] = 0.0
     g, x, lam = obj.gradient(theta)[idx], theta[idx], lam_all[idx]
-    reference = prox._cd_sweeps(obj.hessian_columns(theta, cols), g, x, lam, 10_000, 1e-14)[0]
+    reference = cd._cd_sweeps(hessian_columns(obj.evaluate(theta), cols), g, x, lam, 10_000, 1e-14)[0]
     assert np.any(x + reference == 0)
-    A, P, weights = obj.sparse_softmax_curvature(theta, cols)
+    rows = obj.evaluate(theta, curvature=True).rows  # each row's class probabilities
+    P = np.ascontiguousarray(np.concatenate(rows).T)
+    weights = np.concatenate([b[2] for b in obj.source.blocks()]) / obj.source.total_weight
+    A = obj.source.sparse_columns()[:, cols]
     indptr, indices = unsigned_index(A.indptr), unsigned_index(A.indices)
     l2 = obj.penalty.l2_strength
-    for kernel in (prox._cd_sparse_softmax_sweeps, prox._cd_sparse_softmax):
+    for kernel in (cd._cd_sparse_softmax_sweeps, cd.cd_sparse_softmax):
         d = kernel(indptr, indices, A.data, P, weights, l2, fit_intercept, g, x, lam, 10_000, 1e-14)[0]
         np.testing.assert_allclose(d, reference, atol=1e-9)
         np.testing.assert_array_equal(x + d == 0, x + reference == 0)

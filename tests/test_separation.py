@@ -78,7 +78,7 @@ def test_certificate_proves_finite_estimates_and_fails_on_separated_data():
             model.fit(Xd, yd)
         obj = Objective(MemorySource(Xd, yd.astype(float), np.ones(len(yd))), 2)
         theta = obj.join(model.coef_[0], model.intercept_[0])
-        assert certified_finite(obj, theta) is expected
+        assert certified_finite(obj.evaluate(theta)) is expected
 
 
 def test_constant_zero_features_are_not_named():

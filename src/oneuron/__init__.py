@@ -12,9 +12,8 @@ from oneuron._onnx import export_onnx
 from oneuron._persist import ModelFileError, load, save
 from oneuron._separation import SeparationWarning
 from oneuron._validation import UnseenLabelWarning
+from oneuron._version import __version__
 from oneuron.data._dask import DataLostError
-
-__version__ = "0.1.0"
 
 __all__ = [
     "DataLostError",

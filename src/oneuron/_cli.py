@@ -6,7 +6,7 @@
     oneuron predict MODEL DATA [-o OUT] [--proba]
     oneuron evaluate MODEL DATA --target COL [--plots DIR] [--json]
     oneuron summary MODEL
-    oneuron demo [--output DIR]
+    oneuron demo [--output DIR] [--animate]
 
 DATA is a CSV or Parquet file with one row per sample and one column per feature. Exit status: 0 on
 success, 2 on bad usage (unknown option, missing file, unknown column), 1 on bad data (empty file, text
@@ -327,7 +327,7 @@ def cmd_summary(args) -> int:
 def cmd_demo(args) -> int:
     from oneuron import _demo as demo
 
-    demo.main(output_dir=None if args.no_plots else args.output)
+    demo.main(output_dir=None if args.no_plots else args.output, animate=args.animate)
     return EXIT_OK
 
 
@@ -343,7 +343,7 @@ def cmd_demo_cluster(args) -> int:
 # ----------------------------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``oneuron`` command."""
-    from oneuron import __version__
+    from oneuron._version import __version__
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -397,6 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", parents=[common], help="run the lesson's experiment (digits: is it a 2?)")
     demo.add_argument("--output", "-o", default="demo_output", metavar="DIR", help="where figures go")
     demo.add_argument("--no-plots", action="store_true", help="print only, write no figures")
+    demo.add_argument("--animate", action="store_true", help="also write the training as an animation (GIF)")
     demo.set_defaults(func=cmd_demo)
 
     cluster = sub.add_parser("demo-cluster", parents=[common], help="fit on generated data on a local Dask cluster")

@@ -2,7 +2,8 @@
 
 For each fold and each ``l1_ratio`` the neuron is fitted on the training rows for every C in increasing
 order (strongest penalty first), each fit starting from the previous solution, and scored on the held-out
-rows. Along a path the data term is remembered across Cs (the first evaluation of each C costs no pass),
+rows. Each C starts from the previous C's evaluation at its solution, taken under the new penalty (the first
+evaluation of each C costs no pass),
 and for the binary head L-BFGS runs on variables rescaled by the Cholesky factor of the data Hessian (taken
 once per path, again only when it has gone stale) plus each C's penalty: a handful of iterations per C
 instead of dozens, under the same stopping rule ``max |gradient| <= tol``. The best (C, l1_ratio) maximizes
@@ -35,7 +36,8 @@ from sklearn.utils.validation import _check_method_params, _deprecate_positional
 
 from oneuron import _validation as checks
 from oneuron._estimator import DEFAULT_MAX_ITER, LogisticRegression, choose_solver
-from oneuron._objective import Objective, binary_loss_grad_block, multi_loss_grad_block
+from oneuron._inference import fit_statistics
+from oneuron._objective import Objective
 from oneuron._params import LRCV_CONSTRAINTS, check_classes, resolve_cv, set_cv_attributes, warn_not_converged
 from oneuron._penalty import Penalty
 from oneuron._solvers import SOLVERS
@@ -62,43 +64,20 @@ def _scorer_for(scoring, classes):
     )
 
 
-class _PathObjective(Objective):
-    """The objective along a regularization path: one data source, the penalty swapped at each C.
-
-    With ``L`` the data term and ``R_C`` the penalty, ``F_C(theta) = L(theta) + R_C(w)``: ``L`` and its gradient at
-    the last point are remembered across penalties, so the first evaluation of each C, at the previous C's
-    solution, costs no pass over the data.
-    """
-
-    def __init__(self, source, n_classes, fit_intercept):
-        super().__init__(source, n_classes, None, fit_intercept)
-        self._data_term = None  # (theta, (loss sum, gradient sums)) of the last pass
-
-    def set_penalty(self, penalty: Penalty) -> None:
-        self.penalty = penalty
-        self._last = {}  # remembered values include the old penalty
-
-    def loss_gradient(self, theta: np.ndarray):
-        last = self._data_term
-        if last is not None and np.array_equal(last[0], theta):
-            loss, gw, gb = last[1]
-        else:
-            loss, gw, gb = self._reduce(binary_loss_grad_block, multi_loss_grad_block, theta)
-            self._data_term = (np.array(theta, dtype=np.float64), (loss, gw, gb))
-        return self._finish_loss_gradient(theta, loss, gw, gb)  # this C's penalty on the remembered data term
-
-
 # Largest binary head (d + intercept) preconditioned along the path: one Hessian pass costs about d / 10
-# gradient passes (benchmarks/RESULTS.md, issue 4), and saves about 40 passes per fold at d = 100.
+# gradient passes (benchmarks/RESULTS.md), and saves about 40 passes per fold at d = 100.
 PRECONDITION_MAX_PARAMS = 300
 # The Hessian is taken again at the next C's start when the previous C needed more iterations than this.
 PRECONDITION_REFRESH_ITERS = 10
 
 
-def _penalized(objective) -> np.ndarray:
-    """Flat indices of the penalized entries of theta (all but the intercepts)."""
-    ones = objective.join(np.ones((objective.n_rows, objective.n_features)), np.zeros(objective.n_rows))
-    return np.flatnonzero(ones)
+class _RescaledEvaluation:
+    """An evaluation of ``G(u) = F(L^-T u)``: ``loss``, ``gradient = L^-1 grad F`` and the point ``u``."""
+
+    def __init__(self, u, evaluation, L):
+        self.theta, self.inner = u, evaluation
+        self.loss = evaluation.loss
+        self.gradient = solve_triangular(L, evaluation.gradient, lower=True)
 
 
 class _Rescaled:
@@ -116,66 +95,77 @@ class _Rescaled:
     def theta(self, u: np.ndarray) -> np.ndarray:
         return solve_triangular(self.L, u, trans="T", lower=True)
 
-    def loss_gradient(self, u: np.ndarray):
-        f, g = self.objective.loss_gradient(self.theta(u))
-        return f, solve_triangular(self.L, g, lower=True)
+    def evaluate(self, u) -> _RescaledEvaluation:
+        if isinstance(u, _RescaledEvaluation):
+            return u
+        u = np.array(u, dtype=np.float64)
+        return _RescaledEvaluation(u, self.objective.evaluate(self.theta(u)), self.L)
 
 
-def _preconditioned_lbfgs(objective, curvature: np.ndarray, x0: np.ndarray, tol: float, max_iter: int):
+def _preconditioned_lbfgs(objective, curvature: np.ndarray, start, tol: float, max_iter: int):
     """L-BFGS preconditioned by ``P = curvature + penalty``, then plain L-BFGS to certify the stopping rule.
 
-    ``curvature`` is the data term's Hessian at some earlier point of the path. The rescaled run stops at
-    ``max |L^-1 g| <= tol / ||L||_inf``, which implies ``max |g| <= tol`` since ``g = L (L^-1 g)``; the plain run
-    then costs no pass when the point already meets ``max |g| <= tol`` (the objective remembers it), and
-    finishes the job when the rescaled run stopped for another reason.
+    ``curvature`` is the data term's Hessian at some earlier point of the path; ``start`` the evaluation at the
+    start. The rescaled run stops at ``max |L^-1 g| <= tol / ||L||_inf``, which implies ``max |g| <= tol`` since
+    ``g = L (L^-1 g)``; the plain run then costs no pass when the point already meets ``max |g| <= tol`` (it
+    starts from the rescaled run's last evaluation), and finishes the job when the rescaled run stopped for
+    another reason.
     """
     P = curvature.copy()
-    idx = _penalized(objective)
+    idx = np.flatnonzero(objective.layout.penalized)
     P[idx, idx] += objective.penalty.l2_strength
     try:
         L = cholesky(P, lower=True)
     except np.linalg.LinAlgError:
-        return SOLVERS["lbfgs"](objective, x0, tol=tol, max_iter=max_iter)
+        return SOLVERS["lbfgs"](objective, start, tol=tol, max_iter=max_iter)
     rescaled = _Rescaled(objective, L)
-    first = SOLVERS["lbfgs"](rescaled, L.T @ x0, tol=tol / np.max(np.abs(L).sum(axis=1)), max_iter=max_iter)
-    rest = SOLVERS["lbfgs"](objective, rescaled.theta(first.x), tol=tol, max_iter=max(max_iter - first.n_iter, 0))
+    u0 = _RescaledEvaluation(L.T @ start.theta, start, L)  # the start's evaluation: no pass
+    first = SOLVERS["lbfgs"](rescaled, u0, tol=tol / np.max(np.abs(L).sum(axis=1)), max_iter=max_iter)
+    x = rescaled.theta(first.x)
+    inner = first.evaluation.inner if first.evaluation is not None else None
+    rest = SOLVERS["lbfgs"](
+        objective, inner if inner is not None else x, tol=tol, max_iter=max(max_iter - first.n_iter, 0)
+    )
     # the rescaled run may have stopped by L-BFGS's other rule (no relative decrease left, e.g. float32 data),
     # which counts as converged for plain L-BFGS too; the plain run's line search can then fail from there
     converged = rest.converged or first.converged
-    return Result(
-        rest.x, rest.fun, first.n_iter + rest.n_iter, converged, rest.message if rest.converged else first.message
-    )
+    message = rest.message if rest.converged else first.message
+    return Result(rest.x, rest.fun, first.n_iter + rest.n_iter, converged, message, rest.evaluation)
 
 
 def _path(X, y_source, sample_weight, n_classes, Cs, penalty, l1_ratio, fit_intercept, solver, tol, max_iter, x0):
-    """Fit every C in order, each from the previous solution; returns (thetas, n_iters, converged)."""
+    """Fit every C in order, each from the previous solution; returns (thetas, n_iters, converged).
+
+    Each C's fit starts from the previous C's evaluation at its solution, taken under the new penalty (the
+    data term is the same): the first evaluation of each C costs no pass over the data.
+    """
     source = MemorySource(X, y_source, sample_weight)
-    objective = _PathObjective(source, n_classes, fit_intercept)
-    x = x0
+    data_term = Objective(source, n_classes, None, fit_intercept)
+    start = data_term.evaluate(np.zeros(data_term.n_params) if x0 is None else x0)
     thetas, n_iter, ok = [], [], True
     curvature = None  # the data term's Hessian at the first point that needed iterations
     result = None
     for C in Cs:
-        objective.set_penalty(Penalty.from_params(penalty, C, source.total_weight, l1_ratio))
+        objective = data_term.with_penalty(Penalty.from_params(penalty, C, source.total_weight, l1_ratio))
+        start = objective.evaluate(start)  # no pass: the previous evaluation under this C's penalty
         name = solver if solver != "auto" else choose_solver(objective, sp.issparse(X))
-        start = np.zeros(objective.n_params) if x is None else x
         iters = DEFAULT_MAX_ITER[name] if max_iter is None else max_iter
         if (
             name == "lbfgs"
             and objective.is_binary
             and objective.n_params <= PRECONDITION_MAX_PARAMS
-            and np.max(np.abs(objective.loss_gradient(start)[1])) > tol  # no pass: remembered from the last C
+            and np.max(np.abs(start.gradient)) > tol
         ):
             if curvature is None or result.n_iter > PRECONDITION_REFRESH_ITERS:  # a stale Hessian: take it anew
-                curvature = objective.hessian(start)
-                curvature[_penalized(objective), _penalized(objective)] -= objective.penalty.l2_strength
+                curvature = data_term.hessian(start.theta)
             result = _preconditioned_lbfgs(objective, curvature, start, tol, iters)
         else:
             result = SOLVERS[name](objective, start, tol=tol, max_iter=iters)
-        x = result.x
         ok &= result.converged
-        thetas.append(x.reshape(objective.n_rows, -1).copy())
+        thetas.append(np.asarray(result.x).reshape(objective.n_rows, -1).copy())
         n_iter.append(result.n_iter)
+        ev = result.evaluation
+        start = ev if ev is not None and np.array_equal(ev.theta, result.x) else data_term.evaluate(result.x)
     return thetas, n_iter, ok
 
 
@@ -224,6 +214,9 @@ class LogisticRegressionCV(LogisticRegression):
     use_legacy_attributes : bool, default="warn"
         scikit-learn 1.9's switch of the fitted layout: True (the default, with its FutureWarning) gives the
         legacy dicts per class, False the arrays below.
+    statistics : {"auto", True, False}, default="auto"
+        As :class:`~oneuron.LogisticRegression`'s: the statistics ``summary()`` needs, computed at the chosen
+        coefficients on all the data.
 
     Attributes
     ----------
@@ -268,6 +261,7 @@ class LogisticRegressionCV(LogisticRegression):
         intercept_scaling=1.0,
         random_state=None,
         use_legacy_attributes="warn",
+        statistics="auto",
     ):
         self.Cs = Cs
         self.l1_ratios = l1_ratios
@@ -286,6 +280,7 @@ class LogisticRegressionCV(LogisticRegression):
         self.intercept_scaling = intercept_scaling
         self.random_state = random_state
         self.use_legacy_attributes = use_legacy_attributes
+        self.statistics = statistics
 
     @property
     def partial_fit(self):
@@ -411,6 +406,7 @@ class LogisticRegressionCV(LogisticRegression):
         self.Cs_ = Cs
         self.l1_ratios_ = np.asarray(ratios)
         set_cv_attributes(self, grid, classes, paths, scores, n_iter, C, l1_ratio)
+        self._keep_statistics(X, y_source, sw, n_classes, penalty, C, l1_ratio)
         return self
 
     @_deprecate_positional_args(version="1.11")
@@ -454,6 +450,20 @@ class LogisticRegressionCV(LogisticRegression):
     def _get_scorer(self):
         scoring = None if isinstance(self.scoring, str) and self.scoring == "warn" else self.scoring
         return get_scorer(scoring or "accuracy")
+
+    def _penalty_params(self):
+        return self._chosen
+
+    def _keep_statistics(self, X, y_source, sw, n_classes, kind: str, C: float, l1_ratio) -> None:
+        """The inference statistics at the chosen coefficients, on all the data (see ``statistics``)."""
+        source = MemorySource(X, y_source, sw)
+        penalty = Penalty.from_params(kind, C, source.total_weight, 0.0 if l1_ratio is None else float(l1_ratio))
+        self._chosen = (kind, float(C), penalty.l1_ratio)  # the penalty of the chosen coefficients, for summary()
+        objective = Objective(source, n_classes, penalty, self.fit_intercept)
+        self._statistics = None
+        if self._wants_statistics(objective, penalty, firth=False):
+            theta = objective.layout.from_coef(self.coef_, self.intercept_)
+            self._statistics = fit_statistics(objective, theta)
 
     def _set_theta(self, theta: np.ndarray, classes) -> None:
         d = self.n_features_in_

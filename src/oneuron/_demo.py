@@ -70,10 +70,11 @@ def run(label: str, **params) -> DemoRun:
     return DemoRun(label, model, seconds, accuracy, np.flatnonzero(predicted != y_test), separated)
 
 
-def main(output_dir: str | os.PathLike | None = None) -> list[DemoRun]:
+def main(output_dir: str | os.PathLike | None = None, animate: bool = False) -> list[DemoRun]:
     """Run the experiment with the lesson's solver (``gd``) and with the default, and print the results.
 
-    With ``output_dir`` also write the figures of the lesson's run there (see :func:`write_figures`).
+    With ``output_dir`` also write the figures of the lesson's run there (see :func:`write_figures`), and
+    with ``animate`` the animation of its training (see :func:`write_animation`).
     """
     runs = []
     with warnings.catch_warnings():
@@ -101,6 +102,9 @@ def main(output_dir: str | os.PathLike | None = None) -> list[DemoRun]:
             print(f"\nno figures written: {exc}")
         else:
             print(f"\nfigures of the lesson's run written to {output_dir}/: {', '.join(p.name for p in written)}")
+            if animate:
+                path = write_animation(output_dir)
+                print(f"animation of the lesson's training written to {path}")
     return runs
 
 
@@ -126,3 +130,40 @@ def write_figures(lesson_run: DemoRun, output_dir: str | os.PathLike) -> list[Pa
     else:
         paths.pop()
     return paths
+
+
+def learning_history(n_frames: int = 30):
+    """The lesson's gradient descent, paused at ``n_frames`` iterations spread on a log scale.
+
+    Returns ``(iterations, weights, losses)``: the iteration of each frame, ``coef_[0]`` at that iteration,
+    and the loss after every iteration. Warm-started fits of ``max_iter`` more iterations each: with a fixed
+    learning rate they retrace one uninterrupted fit exactly.
+    """
+    X_train, y_train, _, _ = lesson_data()
+    model = LogisticRegression(**LESSON, warm_start=True)
+    stops = np.unique(np.geomspace(1, 10 * N_TEST, n_frames).astype(int))
+    iterations, weights, losses = [], [], []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # each pause is a ConvergenceWarning, the data are separable
+        for stop in stops:
+            model.set_params(max_iter=int(stop) - len(losses)).fit(X_train, y_train)
+            losses += model.loss_curve_
+            iterations.append(len(losses))
+            weights.append(model.coef_[0].copy())
+            if len(losses) < stop:  # converged before the pause: the end
+                break
+    return np.array(iterations), np.array(weights), losses
+
+
+def write_animation(output_dir: str | os.PathLike, n_frames: int = 30) -> Path:
+    """The lesson's training as a GIF: the weights as an 8x8 image and the falling loss, frame by frame."""
+    from oneuron import plots
+
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    iterations, weights, losses = learning_history(n_frames)
+    path = out / "learning.gif"
+    plots.animate_weights(
+        weights, losses, (8, 8), iterations=iterations, title='The "is it a 2?" neuron learning', path=path
+    )
+    return path

@@ -14,7 +14,8 @@ from oneuron import _validation as checks
 from oneuron import neuron
 from oneuron._external import external_source, is_dask, is_external, predict_lazy
 from oneuron._firth import solve as firth_solve
-from oneuron._inference import source_for, summarize, term_names
+from oneuron._inference import fit_statistics, statistics_for, summarize, term_names
+from oneuron._layout import Layout
 from oneuron._objective import Objective
 from oneuron._params import LR_CONSTRAINTS, resolve, start_point, warn_not_converged
 from oneuron._penalty import Penalty
@@ -26,22 +27,33 @@ from oneuron.data import MemorySource
 from oneuron.data._parallel import blas_single_thread
 
 #: iteration caps used when ``max_iter=None``.
-DEFAULT_MAX_ITER = {"gd": 10_000, "lbfgs": 1000, "newton": 100, "firth": 100, "prox": 200}
+DEFAULT_MAX_ITER = {
+    "gd": 10_000,
+    "lbfgs": 1000,
+    "newton": 100,
+    "newton-cholesky": 100,
+    "newton-cg": 100,
+    "firth": 100,
+    "prox": 200,
+}
+#: ``statistics="auto"`` computes the inference statistics at the end of ``fit`` up to this many parameters
+#: and this many rows x parameters^2 (the cost of the pass that forms the information matrix)
+AUTO_STATISTICS_MAX_PARAMS = 1000
+AUTO_STATISTICS_MAX_WORK = 1e9
 
 
 def choose_solver(objective: Objective, sparse: bool) -> str:
-    """The solver ``solver="auto"`` uses for this problem (measurements: benchmarks/RESULTS.md, issue 4).
+    """The solver ``solver="auto"`` uses for this problem (the measurements behind it: benchmarks/RESULTS.md).
 
     - Small data (``n * d <= 1e6``) and at most 1,000 parameters: Newton (Cholesky for the binary head,
       conjugate gradients for the softmax head). Time there is overhead per iteration, and Newton takes a
-      handful of iterations where L-BFGS may take dozens (the lesson's digits: 11 against 37; a 3-class
-      400 x 4 problem at tol=1e-10: 6 against 24, and L-BFGS stopped 1e-6 short of statsmodels' optimum).
+      handful of iterations where L-BFGS may take dozens, and reaches statsmodels' optimum at tight tol.
     - Binary head, sparse: Newton-CG (Jacobi-preconditioned conjugate gradients on Hessian-vector products
-      that reuse each row's curvature within a step). Text-like data is ill-conditioned: at 200,000 x 20,000
-      and tol=1e-6 L-BFGS needed 232 passes (199 iterations, 11.3 s), Newton-CG 68 passes (7 steps, 3.0 s).
-    - Otherwise L-BFGS: on large dense data one Hessian pass costs about ``d / 10`` gradient passes (444 ms
-      against 48 ms at 200,000 x 100), while L-BFGS needs 7-8 one-pass evaluations on well-conditioned
-      data; for the softmax head Newton-CG took more passes than L-BFGS (17 vs 11 at tol=1e-4).
+      that reuse each row's curvature within a step): text-like data is ill-conditioned, and L-BFGS needs
+      several times more passes over it.
+    - Otherwise L-BFGS: on large dense data one Hessian pass costs about ``d / 10`` gradient passes, while
+      L-BFGS needs a few one-pass evaluations on well-conditioned data; for the softmax head Newton-CG takes
+      more passes than L-BFGS at the default tol.
     - Proximal Newton whenever the penalty has an l1 part (the only solver for it).
     """
     if not objective.penalty.is_smooth:
@@ -119,6 +131,13 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         Rows per mini-batch update of the mini-batch solvers ("sgd", "adam"; see :meth:`partial_fit`).
     momentum : float, default=0.9
         Momentum of ``solver="sgd"`` (0 for plain stochastic gradient descent).
+    statistics : {"auto", True, False}, default="auto"
+        Compute at the end of ``fit`` what :meth:`summary` needs (the information matrix, the sandwich's
+        "meat" and the log-likelihoods: one pass over the data, forming ``k x k`` matrices for ``k``
+        parameters), so that ``summary()`` works without the data, after pickling and after
+        ``oneuron.save``/``load``. ``"auto"`` does so for smooth penalties (None, "l2", "firth") when
+        ``k <= 1000`` and ``n_samples * k**2 <= 1e9``; beyond that ``summary(X=..., y=...)`` computes them
+        from given data. The model never keeps a reference to its training data.
 
     Attributes
     ----------
@@ -158,6 +177,7 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         stopping="gradient",
         batch_size=256,
         momentum=0.9,
+        statistics="auto",
     ):
         self.penalty = penalty
         self.C = C
@@ -177,6 +197,7 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         self.stopping = stopping
         self.batch_size = batch_size
         self.momentum = momentum
+        self.statistics = statistics
 
     # -- fitting ------------------------------------------------------------------------------------------
     def fit(self, X, y=None, sample_weight=None):
@@ -242,7 +263,7 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         solver = solver if solver != "auto" else choose_solver(objective, sparse)
         max_iter = DEFAULT_MAX_ITER[solver] if self.max_iter is None else self.max_iter
         options = {"learning_rate": self.learning_rate, "stop": self.stopping} if solver == "gd" else {}
-        x0 = self._start(objective, classes)
+        x0 = self._start(objective.layout, classes)
 
         monitor = FitMonitor(self.verbose, max_iter, description=solver)  # loss_curve_, verbose, progress bar
         solve = start_point if max_iter == 0 else firth_solve if firth else SOLVERS[solver]
@@ -255,20 +276,47 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
             monitor.close()
         if not result.converged:
             warn_not_converged(self.solver, solver, result.n_iter, max_iter, result.message)
-        self._set_coefficients(objective, result.x, classes)
+        # scikit-learn's dtypes: float32 data gives float32 coefficients (liblinear's are always float64)
+        dtype = np.float64 if self.solver == "liblinear" else source.dtype
+        self._set_coefficients(objective.layout, result.x, classes, dtype)
         self.solver_ = solver
         self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
         self.loss_curve_ = monitor.loss_curve
         self.objective_value_ = result.fun
         self.n_passes_ = objective.n_passes
-        if getattr(source, "holds_cluster_memory", False):
-            # partitions persisted on Dask workers: a model must not pin them for its whole lifetime
-            self.__dict__.pop("_fit_objective", None)
-        else:
-            self._fit_objective = objective  # the training data (a reference, not a copy), for summary()
-        if penalty.kind is None and not firth:
-            check_separation(objective, result.x, term_names(self), classes, stacklevel=3)
+        self._after_fit(objective, result, penalty, firth)
         return self
+
+    def _after_fit(self, objective: Objective, result, penalty: Penalty, firth: bool):
+        """Separation check (unpenalized fits) and the inference statistics, at the estimate: the model then
+        keeps what ``summary()`` needs, not the data."""
+        evaluation = result.evaluation
+        if (
+            evaluation is None
+            or evaluation.objective is not objective
+            or not np.array_equal(evaluation.theta, result.x)
+        ):
+            evaluation = None
+        if penalty.kind is None and not firth:
+            evaluation = evaluation or objective.evaluate(result.x)
+            check_separation(evaluation, term_names(self), self.classes_, stacklevel=4)
+        self._statistics = None
+        if self._wants_statistics(objective, penalty, firth):
+            self._statistics = fit_statistics(objective, result.x, firth=firth, evaluation=evaluation)
+
+    def _penalty_params(self):
+        """``(penalty, C, l1_ratio)`` of the objective the fitted coefficients minimize (scikit-learn's
+        semantics of ``penalty`` and ``l1_ratio``, resolved without warnings)."""
+        resolved = resolve(self, warn=False)
+        return resolved.penalty, self.C, resolved.l1_ratio
+
+    def _wants_statistics(self, objective: Objective, penalty: Penalty, firth: bool) -> bool:
+        if self.statistics is False or not (firth or penalty.is_smooth):
+            return False
+        if self.statistics is True:
+            return True
+        k = objective.n_params
+        return k <= AUTO_STATISTICS_MAX_PARAMS and objective.source.n_samples * k * k <= AUTO_STATISTICS_MAX_WORK
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Update the model with one pass of mini-batch steps over ``(X, y)``: for streams read once.
@@ -320,27 +368,21 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
             raise ValueError("sample_weight sums to zero: at least one sample needs a positive weight.")
         return sw
 
-    def _start(self, objective: Objective, classes) -> np.ndarray:
+    def _start(self, layout: Layout, classes) -> np.ndarray:
         """Zeros (the lesson's start), or the current coefficients with ``warm_start``."""
         if self.warm_start and hasattr(self, "coef_") and np.array_equal(getattr(self, "classes_", None), classes):
-            if self.coef_.shape[1] == objective.n_features:
-                b = float(self.intercept_[0]) if objective.is_binary else self.intercept_
-                return objective.join(self.coef_, b)
-        return np.zeros(objective.n_params)
+            if self.coef_.shape[1] == layout.n_features:
+                return layout.from_coef(self.coef_, self.intercept_)
+        return np.zeros(layout.n_params)
 
-    def _set_coefficients(self, objective: Objective, theta: np.ndarray, classes) -> None:
-        w, b = objective.split(theta)
-        # scikit-learn's dtypes: float32 data gives float32 coefficients (liblinear's are always float64)
-        dtype = np.float64 if self.solver == "liblinear" else getattr(objective.source, "dtype", np.float64)
+    def _set_coefficients(self, layout: Layout, theta: np.ndarray, classes, dtype=np.float64) -> None:
         self.classes_ = classes
-        self.coef_ = np.atleast_2d(np.array(w, dtype=dtype))
-        self.intercept_ = (
-            np.atleast_1d(np.array(b, dtype=dtype)) if self.fit_intercept else np.zeros(self.coef_.shape[0], dtype)
-        )
+        coef, intercept = layout.to_coef(theta)
+        self.coef_, self.intercept_ = coef.astype(dtype), intercept.astype(dtype)
 
     # -- inference --------------------------------------------------------------------------------------
     def summary(self, cov_type="nonrobust", alpha=0.05, *, X=None, y=None, sample_weight=None):
-        """Standard errors, z, p-values, intervals and model statistics (see :mod:`oneuron._inference`).
+        """Standard errors, z, p-values, intervals and model statistics (see ``_inference.py``).
 
         Parameters
         ----------
@@ -349,19 +391,40 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         alpha : float, default=0.05
             The intervals have coverage ``1 - alpha``.
         X, y, sample_weight : optional
-            The training data; by default the data of the last ``fit`` (kept by reference).
+            Data to compute the statistics on (the training data, as in ``fit``); by default the statistics
+            computed at the end of ``fit`` (see the ``statistics`` parameter), which the model keeps instead of
+            the data.
 
         Returns
         -------
         Summary
             ``.table`` (pandas DataFrame) and the model statistics; ``print(summary)`` shows them.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_breast_cancer
+        >>> from oneuron import LogisticRegression
+        >>> X, y = load_breast_cancer(return_X_y=True)
+        >>> model = LogisticRegression(penalty=None).fit(X[:, :3], y)
+        >>> model.summary().table.columns.tolist()
+        ['coef', 'std_err', 'z', 'p_value', 'ci_lower', 'ci_upper']
         """
         check_is_fitted(self)
-        if X is None:
-            if not hasattr(self, "_fit_objective"):
-                raise ValueError("summary() needs the training data here: pass X= and y= (and sample_weight=).")
-            return summarize(self, self._fit_objective.source, cov_type, alpha, objective=self._fit_objective)
-        return summarize(self, source_for(self, X, y, sample_weight), cov_type, alpha)
+        if X is not None:
+            return summarize(self, statistics_for(self, X, y, sample_weight), cov_type, alpha)
+        stats = getattr(self, "_statistics", None)
+        if stats is None:
+            kind, _, l1_ratio = self._penalty_params()
+            why = (
+                f"penalty={kind!r} has no likelihood-based inference"
+                if kind in ("l1", "elasticnet") and l1_ratio != 0
+                else "they were not computed at fit (statistics=False, or a model too large for statistics='auto')"
+            )
+            raise ValueError(
+                f"summary() needs the statistics of the fit, and {why}: pass the training data, "
+                "summary(X=X, y=y, sample_weight=...), or fit with statistics=True."
+            )
+        return summarize(self, stats, cov_type, alpha)
 
     # -- prediction: the neuron's forward pass ------------------------------------------------------------
     def decision_function(self, X) -> np.ndarray:

@@ -25,10 +25,26 @@ import numpy as np
 import scipy.linalg
 from scipy import optimize, stats
 
+from oneuron import neuron
+from oneuron._solvers._linesearch import backtrack, stalled
 from oneuron._solvers._result import Result, notify
 
 #: largest step per coordinate (as logistf's ``maxstep``).
 MAX_STEP = 5.0
+
+
+def _firth_block(X, y, s, w, b, fit_intercept, info_inv):
+    """Log-likelihood and Firth's modified score of one block, with the leverages
+    ``h_i = s_i p_i (1 - p_i) x~_i.T I^-1 x~_i``::
+
+        U*_j = sum_i (s_i (y_i - p_i) + h_i (1/2 - p_i)) x~_ij
+    """
+    Xt = neuron._with_ones(X, fit_intercept).astype(np.float64, copy=False)
+    z = neuron.forward(X, w, b)
+    loglik = -float(s @ (neuron.softplus(z) - y * z))
+    p = neuron.sigmoid(z).astype(np.float64)
+    h = s * p * (1 - p) * ((Xt @ info_inv) * Xt).sum(axis=1)
+    return loglik, Xt.T @ (s * (y - p) + h * (0.5 - p))
 
 
 def penalized_loglik(objective, theta: np.ndarray):
@@ -41,8 +57,18 @@ def penalized_loglik(objective, theta: np.ndarray):
         return -np.inf, None, info, None
     logdet = 2.0 * np.sum(np.log(np.diag(c[0])))
     info_inv = scipy.linalg.cho_solve(c, np.eye(len(info)))
-    loglik, score = objective.firth_terms(theta, info_inv)
-    return loglik + 0.5 * logdet, score, info, info_inv
+    loglik, score = objective.reduce(_firth_block, theta, objective.fit_intercept, info_inv)
+    return float(loglik) + 0.5 * logdet, np.asarray(score), info, info_inv
+
+
+def _penalized(objective):
+    """``point, t -> (-l*, penalized_loglik(point))`` for the line search (-inf where I is singular)."""
+
+    def evaluate(point, t):
+        state = penalized_loglik(objective, point)
+        return (-state[0] if state[1] is not None else np.inf), state
+
+    return evaluate
 
 
 def _ascend(objective, x0, free, tol, max_iter, callback=None, state=None):
@@ -60,24 +86,29 @@ def _ascend(objective, x0, free, tol, max_iter, callback=None, state=None):
         big = np.max(np.abs(d))
         if big > MAX_STEP:
             d *= MAX_STEP / big
-        t = 1.0
-        for _ in range(40):
-            f_new, U_new, info_new, _ = penalized_loglik(objective, x + t * d)
-            if U_new is not None and f_new >= f - 8 * np.finfo(float).eps * abs(f):
-                break
-            t *= 0.5
-        else:
+        # the shared line search on -l*: halve until l* does not decrease (sigma = 0)
+        step = backtrack(
+            _penalized(objective),
+            x,
+            d,
+            -f,
+            0.0,
+            sigma=0.0,
+            measure=lambda st: np.max(np.abs(st[1][free])),
+            measure_now=np.max(np.abs(U[free])),
+        )
+        if step is None:
             return Result(x, -f / S, it - 1, False, "step halving failed to increase the penalized likelihood"), (
                 f,
                 U,
                 info,
                 None,
             )
-        x = x + t * d
-        f_last, f, U, info = f, f_new, U_new, info_new
+        f_last = f
+        x, (f, U, info, _) = step.x, step.evaluation
         if notify(callback, it, -f / S, -U / S):
             return Result(x, -f / S, it, True, "stopped by callback"), (f, U, info, None)
-        if abs(f - f_last) <= 4 * np.finfo(float).eps * abs(f) and t * np.max(np.abs(d)) < 1e-13:
+        if stalled(-f_last, -f, step.t * d):
             return Result(x, -f / S, it, True, "no further increase possible in float64"), (f, U, info, None)
     converged = np.max(np.abs(U[free])) / S <= tol
     message = "" if converged else f"max_iter={max_iter} reached before max|modified score| / S <= tol={tol:g}"

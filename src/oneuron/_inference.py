@@ -28,7 +28,12 @@ parameters.
 
 ``penalty="firth"``: the estimate maximizes ``ll + 0.5 log det I``; the standard errors are ``I^-1`` at the
 estimate (as R's ``logistf``), z and p-values are Wald, and the intervals are profile penalized-likelihood
-intervals (see :mod:`oneuron._firth`).
+intervals (see ``_firth.py``).
+
+A fitted model keeps :class:`FitStatistics`, not its data: the information ``I``, the sandwich's "meat"
+``sum_i s_i g_i g_i.T``, the log-likelihoods and the weighted class totals, all from one pass at the end of
+``fit`` (:func:`fit_statistics`). Every covariance type above and every statistic of the summary follow
+from them.
 """
 
 from __future__ import annotations
@@ -37,10 +42,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.linalg
-from scipy import stats
+from scipy.stats import chi2 as _chi2
+from scipy.stats import norm as _norm
 
+from oneuron import neuron
 from oneuron._objective import Objective
-from oneuron._params import penalty_for
 from oneuron._penalty import Penalty
 
 COV_TYPES = ("nonrobust", "HC0", "HC1")
@@ -56,7 +62,7 @@ class Summary:
     table : pandas.DataFrame
         Columns ``coef, std_err, z, p_value, ci_lower, ci_upper``; indexed by term (``"intercept"`` first, then
         the feature names or ``x0..``), or by ``(class, term)`` for a multinomial model (every class against
-        :attr:`reference_class`).
+        ``reference_class``).
     log_likelihood, ll_null, llr, llr_pvalue, pseudo_r2, aic, bic : float
         Model statistics (see :mod:`oneuron._inference`).
     n_obs : float
@@ -66,7 +72,7 @@ class Summary:
     alpha : float
         The intervals have coverage ``1 - alpha``.
     cov : ndarray
-        Covariance of the coefficients, in the row order of :attr:`table`.
+        Covariance of the coefficients, in the row order of ``table``.
     method : str
         How the coefficients were estimated.
     reference_class : object or None
@@ -123,6 +129,169 @@ class Summary:
         return "<pre>" + str(self).replace("&", "&amp;").replace("<", "&lt;") + "</pre>"
 
 
+#: Firth's profile intervals are computed at fit for this ``alpha`` (other levels need the data again).
+PROFILE_ALPHA = 0.05
+
+
+@dataclass
+class FitStatistics:
+    """What inference needs about the data, computed at the estimate at the end of ``fit``.
+
+    Attributes
+    ----------
+    theta : ndarray
+        The estimate these statistics belong to.
+    information : ndarray (k, k)
+        ``S`` times the Hessian of the objective at ``theta`` (with its l2 penalty, if any).
+    score_outer : ndarray (k, k)
+        ``sum_i s_i g_i g_i.T``, ``g_i`` the gradient of row i's loss (the sandwich's "meat").
+    log_likelihood : float
+        ``-sum_i s_i l_i`` at ``theta``.
+    class_totals : ndarray (K,)
+        Total sample weight of each class (the intercept-only model's fit).
+    profile : ndarray (2, k) or None
+        Firth fits: profile penalized-likelihood ``1 - PROFILE_ALPHA`` intervals, in ``theta``'s order.
+    """
+
+    theta: np.ndarray
+    information: np.ndarray
+    score_outer: np.ndarray
+    log_likelihood: float
+    class_totals: np.ndarray
+    profile: np.ndarray | None = None
+
+    @property
+    def n_obs(self) -> float:
+        return float(self.class_totals.sum())
+
+    @property
+    def ll_null(self) -> float:
+        """Log-likelihood of the intercept-only model (as statsmodels' ``llnull``): ``S sum_k pi_k log pi_k``."""
+        pi = self.class_totals / self.class_totals.sum()
+        pi = pi[pi > 0]
+        return float(self.class_totals.sum() * np.sum(pi * np.log(pi)))
+
+    def to_arrays(self) -> dict:
+        """The statistics as named float64 arrays (what a model file stores)."""
+        out = {
+            "theta": self.theta,
+            "information": self.information,
+            "score_outer": self.score_outer,
+            "log_likelihood": np.array([self.log_likelihood]),
+            "class_totals": self.class_totals,
+        }
+        if self.profile is not None:
+            out["profile"] = self.profile
+        return {k: np.asarray(v, dtype=np.float64) for k, v in out.items()}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict, n_params: int, n_classes: int) -> FitStatistics:
+        """Inverse of :meth:`to_arrays`, checking every shape against the model's (ValueError naming the field)."""
+        shapes = {
+            "theta": (n_params,),
+            "information": (n_params, n_params),
+            "score_outer": (n_params, n_params),
+            "log_likelihood": (1,),
+            "class_totals": (max(n_classes, 2),),
+            "profile": (2, n_params),
+        }
+        unknown = set(arrays) - set(shapes)
+        if unknown:
+            raise ValueError(f"statistics: unknown field(s) {sorted(unknown)}")
+        for name, shape in shapes.items():
+            if name not in arrays:
+                if name == "profile":
+                    continue
+                raise ValueError(f"statistics: the field {name!r} is missing")
+            a = arrays[name]
+            if a.shape != shape or a.dtype.kind != "f":
+                raise ValueError(f"statistics: {name!r} has shape {a.shape}, expected {shape}")
+            if not np.all(np.isfinite(a)) and name != "profile":
+                raise ValueError(f"statistics: {name!r} holds non-finite values")
+        return cls(
+            theta=arrays["theta"],
+            information=arrays["information"],
+            score_outer=arrays["score_outer"],
+            log_likelihood=float(arrays["log_likelihood"][0]),
+            class_totals=arrays["class_totals"],
+            profile=arrays.get("profile"),
+        )
+
+
+#: rows per piece of a block in the statistics pass: the weighted copies of X it makes stay small
+CHUNK_BYTES = 2**18
+
+
+def _in_chunks(block_fn):
+    """``block_fn`` summed over pieces of a block, so that its temporaries (weighted copies of X) stay small."""
+
+    def chunked(X, y, s, *args):
+        rows = max(64, CHUNK_BYTES // (8 * max(1, X.shape[1])))
+        total = None
+        for a in range(0, X.shape[0], rows):
+            part = block_fn(X[a : a + rows], y[a : a + rows], s[a : a + rows], *args)
+            total = part if total is None else tuple(t + p for t, p in zip(total, part, strict=True))
+        return total
+
+    chunked.__name__ = chunked.__qualname__ = block_fn.__name__ + "_in_chunks"
+    return chunked
+
+
+def _binary_statistics_chunk(X, y, s, w, b, fit_intercept, want_hessian):
+    X = X.astype(np.float64)  # a small piece: the matrices are summed in float64 whatever X's dtype
+    z = neuron.forward(X, w, b)
+    s = s.astype(np.float64)
+    p = neuron.sigmoid(z)
+    r = p - y
+    loglik = -float(s @ (neuron.softplus(z) - y * z))
+    H = neuron.weighted_gram(X, s * p * (1 - p), fit_intercept) if want_hessian else 0.0
+    M = neuron.weighted_gram(X, s * r * r, fit_intercept)
+    positive = float(s @ y)
+    return H, M, loglik, np.array([float(s.sum()) - positive, positive])
+
+
+def _multi_statistics_chunk(X, y, s, W, b, fit_intercept, want_hessian):
+    X = X.astype(np.float64)
+    s = s.astype(np.float64)
+    K = W.shape[0]
+    labels = y.astype(np.intp)
+    Y = (labels[:, None] == np.arange(K)).astype(np.float64)
+    Z = neuron.forward_multi(X, W, b)
+    loglik = -float(s @ (neuron.logsumexp(Z) - Z[np.arange(len(labels)), labels]))
+    H = neuron.multinomial_hessian(X, s, W, b, fit_intercept) if want_hessian else 0.0
+    M = neuron.multinomial_score_outer(X, Y, s, W, b, fit_intercept)
+    return H, M, loglik, np.bincount(labels, weights=s, minlength=K).astype(np.float64)
+
+
+#: one block's Hessian, sandwich meat, log-likelihood and class totals, from one ``z`` per row (the softmax
+#: head's in the layout's class-by-class parameter order)
+_binary_statistics = _in_chunks(_binary_statistics_chunk)
+_multi_statistics = _in_chunks(_multi_statistics_chunk)
+
+
+def fit_statistics(objective: Objective, theta: np.ndarray, firth: bool = False, evaluation=None) -> FitStatistics:
+    """The statistics of :class:`FitStatistics` at ``theta``: one pass over the data (more for Firth's
+    profile intervals, which re-fit with one coefficient fixed).
+
+    ``evaluation``, the objective's evaluation at ``theta`` (a solver's last), lends its Hessian when its pass
+    computed one: the statistics pass then forms only the sandwich's meat.
+    """
+    theta = np.asarray(theta, dtype=np.float64)
+    known = None
+    if evaluation is not None and evaluation.objective is objective and np.array_equal(evaluation.theta, theta):
+        known = evaluation._data_hessian
+    block = _binary_statistics if objective.is_binary else _multi_statistics
+    H, M, loglik, totals = objective.reduce(block, theta, objective.fit_intercept, known is None)
+    H = H if known is None else known
+    information = objective._penalized_hessian(H) * objective.source.total_weight
+    profile = None
+    if firth:
+        from oneuron import _firth
+
+        profile = np.array(_firth.profile_intervals(objective, theta, PROFILE_ALPHA))
+    return FitStatistics(theta, information, np.asarray(M), float(loglik), np.asarray(totals), profile)
+
+
 def term_names(model) -> list[str]:
     """``["intercept", feature names...]`` (or ``x0..``) in the order the tables use."""
     names = getattr(model, "feature_names_in_", None)
@@ -130,21 +299,36 @@ def term_names(model) -> list[str]:
     return (["intercept"] if model.fit_intercept else []) + names
 
 
-def source_for(model, X, y, sample_weight=None):
-    """The data source of ``(X, y, sample_weight)`` encoded as ``model``'s fit encodes its training data."""
+def smooth_penalty(model, total_weight: float) -> Penalty:
+    """The penalty whose objective ``model`` minimized (Firth's estimate: the unpenalized likelihood's)."""
+    kind, C, l1_ratio = model._penalty_params()
+    if kind == "firth":
+        return Penalty(None)
+    penalty = Penalty.from_params(kind, C, total_weight, l1_ratio)
+    if not penalty.is_smooth:
+        raise ValueError(f"summary() supports penalty=None, 'l2' or 'firth', not penalty={kind!r}.")
+    return penalty
+
+
+def statistics_for(model, X, y, sample_weight=None) -> FitStatistics:
+    """:class:`FitStatistics` of a fitted ``model`` on the data ``(X, y, sample_weight)``, encoded as its fit
+    encodes its training data."""
     from sklearn.utils.validation import validate_data
 
     from oneuron.data import MemorySource
 
     if y is None:
-        raise ValueError("summary() got X without y: pass both (or neither, to use the training data).")
+        raise ValueError("summary() got X without y: pass both (or neither, to use the statistics kept at fit).")
     X, y = validate_data(model, X, y, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False)
     classes = model.classes_
     if not np.all(np.isin(y, classes)):
         raise ValueError(f"y has labels that the model was not fitted on; its classes are {list(classes)}.")
     encoded = np.searchsorted(classes, y)
     sw = model._sample_weight(X, y, classes, sample_weight)
-    return MemorySource(X, encoded.astype(X.dtype) if len(classes) == 2 else encoded.astype(np.int32), sw)
+    source = MemorySource(X, encoded.astype(X.dtype) if len(classes) == 2 else encoded.astype(np.int32), sw)
+    objective = Objective(source, len(classes), smooth_penalty(model, source.total_weight), model.fit_intercept)
+    theta = objective.layout.from_coef(model.coef_, model.intercept_)
+    return fit_statistics(objective, theta, firth=model.penalty == "firth")
 
 
 def _check(cov_type, alpha) -> None:
@@ -167,38 +351,18 @@ def _inverse(H: np.ndarray, notes: list) -> np.ndarray:
         return np.linalg.pinv(H, hermitian=True)
 
 
-def null_log_likelihood(source, n_classes: int) -> float:
-    """Log-likelihood of the intercept-only model (as statsmodels' ``llnull``), from one pass.
-
-    The gradient of the mean loss at theta = 0 with respect to the intercepts is ``1/K - pi_k``, which gives
-    the weighted class shares ``pi_k``; the intercept-only maximum is then ``S sum_k pi_k log pi_k``.
-    """
-    obj = Objective(source, n_classes, Penalty(None), fit_intercept=True)
-    _, g = obj.loss_gradient(np.zeros(obj.n_params))
-    _, gb = obj.split(g)
-    K = max(n_classes, 2)
-    pi = 1.0 / K - np.atleast_1d(gb)
-    if obj.is_binary:
-        pi = np.array([1.0 - pi[0], pi[0]])
-    pi = np.clip(pi, 0.0, 1.0)
-    return float(source.total_weight * np.sum(pi[pi > 0] * np.log(pi[pi > 0])))
-
-
-def summarize(model, source, cov_type: str = "nonrobust", alpha: float = 0.05, objective=None) -> Summary:
-    """Inference for a fitted :class:`~oneuron.LogisticRegression` on the data ``source`` it was fitted to.
+def summarize(model, stats: FitStatistics, cov_type: str = "nonrobust", alpha: float = 0.05) -> Summary:
+    """Inference for a fitted :class:`~oneuron.LogisticRegression` from its :class:`FitStatistics`.
 
     Parameters
     ----------
     model : LogisticRegression
         Fitted with ``penalty=None``, ``"l2"`` or ``"firth"``.
-    source : Source
-        The training data (encoded labels, sample weights as in the fit).
+    stats : FitStatistics
+        Computed at the model's estimate (at fit, or on given data by :func:`statistics_for`).
     cov_type : {"nonrobust", "HC0", "HC1"}
     alpha : float
         ``1 - alpha`` intervals.
-    objective : Objective, optional
-        The objective the model minimized on ``source``: evaluations it remembers at the estimate (the
-        Hessian, the loss) are reused instead of new passes over the data.
 
     Returns
     -------
@@ -210,24 +374,17 @@ def summarize(model, source, cov_type: str = "nonrobust", alpha: float = 0.05, o
     classes = model.classes_
     K = len(classes)
     firth = model.penalty == "firth"
-    if firth:
-        penalty = Penalty(None)
-    else:
-        penalty = penalty_for(model, source.total_weight)
-        if not penalty.is_smooth:
-            raise ValueError(f"summary() supports penalty=None, 'l2' or 'firth', not penalty={penalty.kind!r}.")
+    C = model._penalty_params()[1]
+    S = stats.n_obs
+    penalty = smooth_penalty(model, S)
     approximate = penalty.kind is not None
-    obj = objective
-    if obj is None or obj.source is not source or obj.penalty != penalty or obj.fit_intercept != model.fit_intercept:
-        obj = Objective(source, K, penalty, model.fit_intercept)
-    theta = obj.join(model.coef_[0] if K == 2 else model.coef_, model.intercept_[0] if K == 2 else model.intercept_)
-    S = source.total_weight
+    theta = stats.theta
     notes: list[str] = []
 
-    H = obj.hessian(theta) * S  # (penalized) information
-    m = obj.n_features + obj.fit_intercept
+    H = stats.information
+    m = model.coef_.shape[1] + model.fit_intercept
     # order of the reported parameters: intercept first within each class
-    within = np.r_[m - 1, 0 : m - 1] if obj.fit_intercept else np.arange(m)
+    within = np.r_[m - 1, 0 : m - 1] if model.fit_intercept else np.arange(m)
     if K == 2:
         A = np.eye(len(theta))[within]
         B = _inverse(H, notes)
@@ -254,41 +411,42 @@ def summarize(model, source, cov_type: str = "nonrobust", alpha: float = 0.05, o
     if cov_type == "nonrobust":
         cov = A @ B @ A.T
     else:
-        M = obj.score_outer(theta) * S
         AB = A @ B
-        cov = AB @ M @ AB.T
+        cov = AB @ stats.score_outer @ AB.T
         if cov_type == "HC1":
             cov *= S / (S - k)
     cov = 0.5 * (cov + cov.T)
     se = np.sqrt(np.clip(np.diag(cov), 0.0, None))
     with np.errstate(divide="ignore", invalid="ignore"):
         z = beta / se
-    p = 2 * stats.norm.sf(np.abs(z))
-    q = stats.norm.ppf(1 - alpha / 2)
+    p = 2 * _norm.sf(np.abs(z))
+    q = _norm.ppf(1 - alpha / 2)
     lower, upper = beta - q * se, beta + q * se
 
-    ll = -S * (obj.loss(theta) - penalty.smooth_value(obj.weights(theta)))
+    ll = stats.log_likelihood
     method = "MLE"
     if firth:
-        from oneuron import _firth as firth_module
-
+        if stats.profile is None or alpha != PROFILE_ALPHA:
+            raise ValueError(
+                f"Firth's profile intervals were computed at fit for alpha={PROFILE_ALPHA}; for alpha={alpha} "
+                "pass the training data: summary(alpha=..., X=X, y=y)."
+            )
         method = "Firth penalized likelihood"
-        lower, upper = firth_module.profile_intervals(obj, theta, alpha)
-        lower, upper = lower[within], upper[within]
+        lower, upper = stats.profile[0][within], stats.profile[1][within]
         notes.append(
             "Firth (Jeffreys-prior) penalized likelihood: standard errors, z and p-values are Wald (from I^-1 at "
             f"the estimate); the intervals are profile penalized-likelihood intervals ({100 * (1 - alpha):g}%); "
             "log-likelihood, AIC and BIC are the unpenalized ones at the Firth estimate."
         )
     if approximate:
-        method = f"L2-penalized (C={model.C:g}): approximate"
+        method = f"L2-penalized (C={C:g}): approximate"
         notes.append(
-            f"penalty='l2' with C={model.C:g}: coefficients are shrunk toward 0 and the covariance is the inverse "
+            f"penalty='l2' with C={C:g}: coefficients are shrunk toward 0 and the covariance is the inverse "
             "of the penalized information (Laplace approximation of the Gaussian-prior posterior). Wald "
             "standard errors, p-values and intervals ignore the shrinkage bias: they are approximate. Fit with "
             "penalty=None (or 'firth') for exact inference."
         )
-    ll_null = null_log_likelihood(source, K)
+    ll_null = stats.ll_null
     # the likelihood-ratio test is against the intercept-only model (K - 1 parameters), with or without an
     # intercept in the fitted model (as statsmodels)
     df_model = float(k - (K - 1 if K > 2 else 1))
@@ -305,7 +463,7 @@ def summarize(model, source, cov_type: str = "nonrobust", alpha: float = 0.05, o
         log_likelihood=float(ll),
         ll_null=ll_null,
         llr=float(llr),
-        llr_pvalue=float(stats.chi2.sf(llr, df_model)),
+        llr_pvalue=float(_chi2.sf(llr, df_model)),
         pseudo_r2=float(1.0 - ll / ll_null),
         aic=float(-2.0 * ll + 2.0 * k),
         bic=float(-2.0 * ll + np.log(S) * k),

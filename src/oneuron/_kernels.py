@@ -382,8 +382,7 @@ def unsigned_index(a: np.ndarray) -> np.ndarray:
     """The same non-negative indices viewed as unsigned integers (no copy).
 
     Numba wraps a negative index around at every signed array access (a compare and a branch); with unsigned
-    indices it cannot be negative, and the CSR loops run about twice as fast (measured: 0.9 -> 0.42 ms for
-    ``X @ w`` with 576,000 non-zeros, benchmarks/RESULTS.md).
+    indices it cannot be negative, and the CSR loops run about twice as fast (benchmarks/RESULTS.md).
     """
     return a.view(np.uint32 if a.dtype.itemsize == 4 else np.uint64)
 

@@ -13,6 +13,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import validate_data
 
+from oneuron._layout import Layout
 from oneuron._objective import Objective
 from oneuron._params import penalty_for, resolve
 from oneuron._solvers import minibatch
@@ -88,30 +89,24 @@ def partial_fit(estimator, X, y, classes=None, sample_weight=None):
     y_enc = y_idx.astype(X.dtype) if K == 2 else y_idx.astype(np.int32)
 
     if first:
-        state = OnlineState(solver, classes, _n_params(K, X.shape[1], estimator.fit_intercept))
+        state = OnlineState(solver, classes, Layout(K, X.shape[1], estimator.fit_intercept).n_params)
         estimator.loss_curve_ = []
     losses = _run(estimator, state, X, y_enc, sample_weight)
     estimator.loss_curve_.extend(losses)
     estimator._online = state
-    _finish(estimator, state, X, y_enc.dtype)
+    _finish(estimator, state, X)
     estimator.n_iter_ = np.array([state.n_updates], dtype=np.int32)
     return estimator
 
 
 def _state_from_fit(estimator, solver: str) -> OnlineState:
     classes = estimator.classes_
-    K, d = len(classes), estimator.coef_.shape[1]
-    state = OnlineState(solver, classes, _n_params(K, d, estimator.fit_intercept))
-    W = estimator.coef_ if K > 2 else estimator.coef_[:1]
-    M = np.column_stack([W, estimator.intercept_[: len(W)]]) if estimator.fit_intercept else W
-    state.theta = np.array(M, dtype=np.float64).ravel()
+    layout = Layout(len(classes), estimator.coef_.shape[1], estimator.fit_intercept)
+    state = OnlineState(solver, classes, layout.n_params)
+    state.theta = layout.from_coef(estimator.coef_, estimator.intercept_)
     if not hasattr(estimator, "loss_curve_"):
         estimator.loss_curve_ = []
     return state
-
-
-def _n_params(K: int, d: int, fit_intercept) -> int:
-    return (1 if K == 2 else K) * (d + bool(fit_intercept))
 
 
 def _run(estimator, state: OnlineState, X, y_enc, sample_weight, total_weight: float | None = None) -> list:
@@ -143,11 +138,10 @@ def _run(estimator, state: OnlineState, X, y_enc, sample_weight, total_weight: f
     return losses
 
 
-def _finish(estimator, state: OnlineState, X, y_dtype) -> None:
-    K = len(state.classes)
-    source = MemorySource(np.zeros((1, X.shape[1]), X.dtype), np.zeros(1, y_dtype), np.ones(1, X.dtype))
-    layout = Objective(source, K, None, estimator.fit_intercept)  # only its parameter layout is used
+def _finish(estimator, state: OnlineState, X) -> None:
+    layout = Layout(len(state.classes), X.shape[1], estimator.fit_intercept)
     estimator._set_coefficients(layout, state.theta, state.classes)
+    estimator._statistics = None  # the statistics of an earlier fit describe other coefficients
     estimator.solver_ = state.solver
 
 
@@ -160,7 +154,7 @@ def fit_epochs(estimator, X, y, sample_weight):
     solver = _check(estimator)
     X, classes, y_enc, sample_weight = estimator._training_data(X, y, sample_weight)
     K = len(classes)
-    state = OnlineState(solver, classes, _n_params(K, X.shape[1], estimator.fit_intercept))
+    state = OnlineState(solver, classes, Layout(K, X.shape[1], estimator.fit_intercept).n_params)
     total = float(np.sum(sample_weight, dtype=np.float64))
     epochs = DEFAULT_EPOCHS if estimator.max_iter is None else estimator.max_iter
     rng = np.random.default_rng(_seed(estimator.random_state))
@@ -178,7 +172,7 @@ def fit_epochs(estimator, X, y, sample_weight):
             ConvergenceWarning,
             stacklevel=4,
         )
-    _finish(estimator, state, X, y_enc.dtype)
+    _finish(estimator, state, X)
     estimator.n_iter_ = np.array([len(curve)], dtype=np.int32)
     estimator.loss_curve_ = curve
     return estimator

@@ -48,8 +48,8 @@ SKLEARN_SOLVERS = ("lbfgs", "liblinear", "newton-cg", "newton-cholesky", "sag", 
 #: scikit-learn's solver name -> the oneuron solver ("auto": the one ``choose_solver`` picks for the problem).
 SOLVER_FOR = {
     "lbfgs": "lbfgs",
-    "newton-cg": "newton-cg" if "newton-cg" in SOLVERS else "newton",
-    "newton-cholesky": "newton-cholesky" if "newton-cholesky" in SOLVERS else "newton",
+    "newton-cg": "newton-cg",
+    "newton-cholesky": "newton-cholesky",
     "sag": "auto",
     "saga": "auto",
     "liblinear": "auto",
@@ -80,6 +80,7 @@ LR_CONSTRAINTS: dict = {
     # oneuron's own
     "learning_rate": [StrOptions({"auto"}), _Interval(Real, 0, None, closed="neither")],
     "stopping": [StrOptions({"gradient", "cost"})],
+    "statistics": ["boolean", StrOptions({"auto"})],
     # mini-batch solvers only (partial_fit, solver="sgd"/"adam")
     "batch_size": [_Interval(Integral, 1, None, closed="left")],
     "momentum": [_Interval(Real, 0, 1, closed="left")],

@@ -7,7 +7,8 @@ A model file is three parts, one after the other::
     {"format_version": 1, ...}        one JSON document (UTF-8)
 
 The JSON holds the metadata (format version, oneuron / scikit-learn / NumPy versions, the estimator's class
-and parameters, classes, feature names, training summary) and the arrays, each as
+and parameters, classes, feature names, training summary), the statistics ``summary()`` needs (when the fit
+computed them) and the arrays, each as
 ``{"dtype": "<f8", "shape": [...], "data": "<base64 of the raw little-endian bytes>"}``. Loading reads JSON
 and bytes only: no pickle, no ``eval``, nothing from the file is ever executed. Any changed, missing or
 added byte fails the checksum (or the magic line), so a truncated, corrupted or edited file is refused with
@@ -169,7 +170,7 @@ def _registry() -> dict:
 def _document(model) -> dict:
     import sklearn
 
-    import oneuron
+    from oneuron._version import __version__
 
     name = type(model).__name__
     if _registry().get(name) is not type(model):
@@ -194,10 +195,12 @@ def _document(model) -> dict:
             f"save(): fitted attributes {skipped} are not stored (not plain numbers or arrays).", stacklevel=3
         )
     feature_names = getattr(model, "feature_names_in_", None)
+    stats = getattr(model, "_statistics", None)
+    statistics = None if stats is None else {k: _encode_array(v) for k, v in stats.to_arrays().items()}
     return {
         "format": "oneuron-model",
         "format_version": FORMAT_VERSION,
-        "oneuron_version": oneuron.__version__,
+        "oneuron_version": __version__,
         "sklearn_version": sklearn.__version__,
         "numpy_version": np.__version__,
         "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -206,6 +209,7 @@ def _document(model) -> dict:
         "classes": _encode_classes(np.asarray(model.classes_)),
         "feature_names": None if feature_names is None else [str(f) for f in feature_names],
         "fitted": {"arrays": arrays, "scalars": scalars},
+        "statistics": statistics,
     }
 
 
@@ -319,7 +323,25 @@ def _build(doc: dict, source: str):
         model.feature_names_in_ = np.array(doc["feature_names"], dtype=object)
     if not hasattr(model, "coef_") or model.coef_.ndim != 2:
         raise ModelFileError(f"{source} has no valid coefficients.")
+    model._statistics = _decode_statistics(doc.get("statistics"), model, source)
     return model
+
+
+def _decode_statistics(d: Any, model, source: str):
+    """The inference statistics kept at fit (None when the file has none), checked against the model."""
+    from oneuron._inference import FitStatistics
+    from oneuron._layout import Layout
+
+    if d is None:
+        return None
+    if not isinstance(d, dict):
+        raise ModelFileError(f"{source}: the statistics section is malformed.")
+    layout = Layout(len(model.classes_), model.coef_.shape[1], bool(model.fit_intercept))
+    arrays = {name: _decode_array(value, f"statistics.{name}") for name, value in d.items()}
+    try:
+        return FitStatistics.from_arrays(arrays, layout.n_params, layout.n_classes)
+    except ValueError as exc:
+        raise ModelFileError(f"{source}: {exc}") from exc
 
 
 def load(path: str | os.PathLike):

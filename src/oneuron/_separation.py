@@ -39,8 +39,10 @@ import scipy.sparse as sp
 from scipy.optimize import linprog
 from sklearn.exceptions import ConvergenceWarning
 
+from oneuron import neuron
+
 #: largest number of constraint-matrix entries (rows x parameters) for which the linear program is solved
-#: (HiGHS takes about 10 s on 100,000 x 50 on a 2-core machine).
+#: (HiGHS's time grows quickly beyond it: benchmarks/RESULTS.md).
 MAX_LP_SIZE = 5_000_000
 #: largest multinomial program solved without a certificate (it is solved after every multinomial fit).
 MAX_MULTI_LP_SIZE = 2_000_000
@@ -161,18 +163,40 @@ def find_separation(X, y, n_classes: int, fit_intercept: bool, names: list[str],
 
 def _training_rows(source):
     """``(X, y)`` of the rows of positive weight, when the source holds them in memory (else None)."""
-    X, y, s = (getattr(source, a, None) for a in ("X", "y", "sample_weight"))
-    if X is None or y is None or s is None:
+    rows = source.rows()
+    if rows is None:
         return None
+    X, y, s = rows
     keep = np.asarray(s) > 0
     return X[keep] if not keep.all() else X, np.asarray(y)[keep]
 
 
-def certified_finite(objective, theta: np.ndarray) -> bool:
+def _moved_block(X, y, s, w, b, u_w, u_b, p_min):
+    """Rows of positive weight whose observed-class score a step ``u`` raises by ``>= 1 / p_obs``, or whose
+    observed-class probability is ``>= p_min``."""
+    z = neuron.forward(X, w, b)
+    sign = 2 * y - 1
+    p_obs = neuron.sigmoid(sign * z)  # probability of the observed class
+    moved = p_obs * sign * neuron.forward(X, u_w, u_b)
+    return (float(np.count_nonzero((s > 0) & ((moved >= 1) | (p_obs >= p_min)))),)
+
+
+def count_moved(objective, theta: np.ndarray, step: np.ndarray, p_min: float = 1.0) -> int:
+    """Binary head: rows (of positive weight) with ``p_obs,i * y*_i (x~_i . step) >= 1`` (one pass).
+
+    ``y* = +-1`` is the label's sign and ``p_obs`` the fitted probability of the observed class; rows with
+    ``p_obs >= p_min`` count too.
+    """
+    u_w, u_b = objective.split(np.asarray(step, dtype=np.float64))
+    (count,) = objective.reduce(_moved_block, theta, u_w, u_b, p_min)
+    return int(count)
+
+
+def certified_finite(evaluation) -> bool:
     """Binary head: True when the Newton-step certificate proves that the MLE exists (see module docstring)."""
-    g = objective.gradient(theta)
+    objective, theta, g = evaluation.objective, evaluation.theta, evaluation.gradient
     if objective.n_params <= 1000:
-        H = objective.hessian(theta)
+        H = evaluation.hessian()
         try:
             u = -scipy.linalg.cho_solve(scipy.linalg.cho_factor(H), g)
         except (np.linalg.LinAlgError, ValueError):
@@ -180,22 +204,20 @@ def certified_finite(objective, theta: np.ndarray) -> bool:
     else:
         from scipy.sparse.linalg import LinearOperator, cg
 
-        op = LinearOperator((objective.n_params,) * 2, matvec=lambda v: objective.hessp(theta, v))
+        op = LinearOperator((objective.n_params,) * 2, matvec=evaluation.hessp)
         u, info = cg(op, -g, maxiter=100)
         if info != 0:
             return False
-    return objective.count_moved(theta, u) == 0
+    return count_moved(objective, theta, u) == 0
 
 
-def check_separation(objective, theta: np.ndarray, names: list[str], classes=None, stacklevel: int = 2):
+def check_separation(evaluation, names: list[str], classes=None, stacklevel: int = 2):
     """After an unpenalized fit: warn (:class:`SeparationWarning`) when the classes are separated.
 
     Parameters
     ----------
-    objective : Objective
-        The (unpenalized) objective that was minimized.
-    theta : ndarray
-        The fitted parameters.
+    evaluation : Evaluation
+        The (unpenalized) objective at the fitted parameters; the Hessian the check takes stays in it.
     names : list of str
         Term names as :func:`oneuron._inference.term_names` gives them (``"intercept"`` first).
     classes : sequence, optional
@@ -205,14 +227,15 @@ def check_separation(objective, theta: np.ndarray, names: list[str], classes=Non
     -------
     Separation or None
     """
+    objective, theta = evaluation.objective, evaluation.theta
     names = list(names)
     if objective.fit_intercept:  # parameter order [w..., b]
         names = names[1:] + names[:1]
     rows = _training_rows(objective.source)
     if objective.is_binary:
-        if objective.n_params > MAX_EAGER and objective.count_moved(theta, np.zeros_like(theta), P_SIGN) == 0:
+        if objective.n_params > MAX_EAGER and count_moved(objective, theta, np.zeros_like(theta), P_SIGN) == 0:
             return None  # no fitted probability near 0 or 1: no sign of diverging coefficients
-        if certified_finite(objective, theta):
+        if certified_finite(evaluation):
             return None
     elif rows is None or len(rows[1]) * objective.n_params > MAX_MULTI_LP_SIZE:
         return None

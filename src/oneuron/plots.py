@@ -396,3 +396,96 @@ def plot_images(
         fig.suptitle(suptitle)
     fig.tight_layout()
     return _finish(fig, path)
+
+
+def animate_weights(
+    weights,
+    losses: Sequence[float],
+    shape: tuple[int, int],
+    *,
+    iterations: Sequence[int] | None = None,
+    interval: int = 150,
+    title: str | None = None,
+    path=None,
+    figsize=(8.4, 3.6),
+    dpi: int | None = None,
+):
+    """An animation of a neuron learning: its weights as an image, and the loss falling, frame by frame.
+
+    Parameters
+    ----------
+    weights : array-like (n_frames, height * width)
+        The weights of one neuron at each frame (e.g. ``coef_[0]`` after each of a series of warm-started
+        fits).
+    losses : sequence of float
+        The loss after each iteration (``loss_curve_``, joined over the fits).
+    shape : (int, int)
+        Height and width of an image (8x8 for scikit-learn's digits).
+    iterations : sequence of int, optional
+        The iteration each frame shows (1-based, at most ``len(losses)``); by default spread evenly.
+    interval : int, default=150
+        Milliseconds between frames.
+    title : str, optional
+    path : str or path-like, optional
+        Save the animation there as a GIF (matplotlib's ``PillowWriter``).
+
+    Returns
+    -------
+    matplotlib.animation.FuncAnimation
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from oneuron import plots
+    >>> frames = np.linspace(0, 1, 3)[:, None] * np.arange(4.0)
+    >>> anim = plots.animate_weights(frames, [3.0, 2.0, 1.0], (2, 2))
+    >>> type(anim).__name__
+    'FuncAnimation'
+    """
+    animation = require("matplotlib.animation", "plotting", "plots")
+    weights = np.asarray(weights, dtype=float).reshape(len(weights), -1)
+    losses = np.asarray(losses, dtype=float)
+    h, w = shape
+    if weights.shape[1] != h * w:
+        raise ValueError(f"shape={shape} has {h * w} pixels but each frame has {weights.shape[1]} weights.")
+    if len(weights) == 0 or len(losses) == 0:
+        raise ValueError("weights and losses must not be empty.")
+    if iterations is None:
+        iterations = np.linspace(1, len(losses), len(weights)).round().astype(int)
+    iterations = np.asarray(iterations, dtype=int)
+    if len(iterations) != len(weights) or iterations.min() < 1 or iterations.max() > len(losses):
+        raise ValueError("iterations must give one iteration in 1..len(losses) per frame.")
+
+    fig, axes = _new_figure(figsize, dpi, 1, 2)
+    ax_w, ax_l = axes[0]
+    limit = float(np.max(np.abs(weights))) or 1.0
+    image = ax_w.imshow(weights[0].reshape(h, w), cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
+    ax_w.set_xticks([])
+    ax_w.set_yticks([])
+    fig.colorbar(image, ax=ax_w, shrink=0.85, label="weight")
+    steps = np.arange(1, len(losses) + 1)
+    ax_l.plot(steps, losses, color="0.85", lw=1.5)
+    (line,) = ax_l.plot([], [], color="C0", lw=2)
+    (dot,) = ax_l.plot([], [], "o", color="C3")
+    ax_l.set_xscale("log")
+    ax_l.set_yscale("log")
+    ax_l.set_xlabel("iteration")
+    ax_l.set_ylabel("loss")
+    ax_l.grid(True, which="both", alpha=0.3)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+
+    def draw(frame):
+        it = int(iterations[frame])
+        image.set_data(weights[frame].reshape(h, w))
+        ax_w.set_title(f"weights after {it:,} iterations", fontsize="medium")
+        line.set_data(steps[:it], losses[:it])
+        dot.set_data([it], [losses[it - 1]])
+        return image, line, dot
+
+    draw(0)
+    anim = animation.FuncAnimation(fig, draw, frames=len(weights), interval=interval, blit=False)
+    if path is not None:
+        anim.save(os.fspath(path), writer=animation.PillowWriter(fps=max(1, round(1000 / interval))), dpi=fig.dpi)
+    return anim

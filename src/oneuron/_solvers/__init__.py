@@ -1,14 +1,20 @@
 """Solvers: plain functions ``solve(objective, x0, *, tol, max_iter, callback, ...) -> Result``.
 
-A solver never touches data: it sees only the :class:`~oneuron._objective.Objective`. Each iteration is
-reported to ``callback(iteration, loss, grad_norm)``; a callback that returns True stops the solver
-(early stopping).
+A solver never touches data: it sees only the objective and its evaluations. Each iteration is reported to
+``callback(iteration, loss, grad_norm)``; a callback that returns True stops the solver (early stopping).
 """
 
 from oneuron._solvers import gd, lbfgs, newton, prox
 from oneuron._solvers._result import Result
 
-SOLVERS = {"gd": gd.solve, "lbfgs": lbfgs.solve, "newton": newton.solve, "prox": prox.solve}
+SOLVERS = {
+    "gd": gd.solve,
+    "lbfgs": lbfgs.solve,
+    "newton": newton.solve,
+    "newton-cholesky": newton.newton_cholesky,
+    "newton-cg": newton.newton_cg,
+    "prox": prox.solve,
+}
 
 __all__ = ["Result", "SOLVERS", "gd", "lbfgs", "newton", "prox"]
 

@@ -19,7 +19,8 @@ def solve(objective, x0, *, tol: float = 1e-4, max_iter: int = 1000, callback=No
     Parameters
     ----------
     objective : Objective
-    x0 : ndarray
+    x0 : ndarray or Evaluation
+        The start, or the objective's evaluation there (then scipy's first call costs no pass).
     tol : float
         Gradient tolerance (``gtol``).
     max_iter : int
@@ -32,23 +33,26 @@ def solve(objective, x0, *, tol: float = 1e-4, max_iter: int = 1000, callback=No
     -------
     Result
     """
-    last = {}
+    first = objective.evaluate(x0)
+    last = {"ev": first}
 
     def fun(x):
-        f, g = objective.loss_gradient(x)
-        last.update(x=x.copy(), f=f, g=g)
-        return f, g
+        ev = last["ev"]
+        if ev is not first or not np.array_equal(x, first.theta):
+            ev = objective.evaluate(x)
+        last["ev"] = ev
+        return ev.loss, ev.gradient
 
     it = [0]
 
     def report(intermediate_result):
         it[0] += 1
-        if notify(callback, it[0], intermediate_result.fun, last["g"]):
+        if notify(callback, it[0], intermediate_result.fun, last["ev"].gradient):
             raise StopIteration
 
     res = minimize(
         fun,
-        np.asarray(x0, dtype=np.float64),
+        first.theta,
         method="L-BFGS-B",
         jac=True,
         callback=report,
@@ -61,10 +65,11 @@ def solve(objective, x0, *, tol: float = 1e-4, max_iter: int = 1000, callback=No
             "maxls": 50,
         },
     )
+    ev = last["ev"] if np.array_equal(last["ev"].theta, res.x) else None
     if res.status == 99 or "callback" in str(res.message).lower():
-        return Result(res.x, float(res.fun), it[0], True, "stopped by callback")
+        return Result(res.x, float(res.fun), it[0], True, "stopped by callback", ev)
     converged = res.status == 0
     message = str(res.message)
     if res.status == 1:
         message = f"max_iter={max_iter} reached before max|gradient| <= tol={tol:g}"
-    return Result(res.x, float(res.fun), int(res.nit), converged, message)
+    return Result(res.x, float(res.fun), int(res.nit), converged, message, ev)

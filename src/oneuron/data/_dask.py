@@ -20,7 +20,7 @@ from collections.abc import Callable
 import numpy as np
 
 from oneuron import _validation as checks
-from oneuron.data._memory import MemorySource, add_into
+from oneuron.data._memory import MemorySource, Source, add_into
 
 
 class DataLostError(RuntimeError):
@@ -108,7 +108,7 @@ def _part_meta(part):
     return _fingerprint(part)
 
 
-class DaskSource:
+class DaskSource(Source):
     """A dask array or DataFrame (with labels and weights) as a source for the objective.
 
     Parameters
@@ -122,9 +122,6 @@ class DaskSource:
     client : distributed.Client, optional
         By default the current Client, or dask's local scheduler when there is none.
     """
-
-    #: the estimator keeps no reference to this source after fit (its partitions live on the workers)
-    holds_cluster_memory = True
 
     def __init__(self, X, y, sample_weight=None, class_weight=None, client="current"):
         import dask

@@ -22,7 +22,7 @@ import numpy as np
 
 from oneuron import _validation as checks
 from oneuron._optional import require
-from oneuron.data._memory import MemorySource, add_into
+from oneuron.data._memory import MemorySource, Source, add_into
 
 #: rows per batch read from a file: 65,536 rows x 100 float64 features is 52 MB.
 DEFAULT_BATCH_ROWS = 65_536
@@ -45,7 +45,7 @@ def _merge(size: int, *parts) -> np.ndarray:
     return out
 
 
-class StreamSource:
+class StreamSource(Source):
     """Base of the file sources: a first pass to learn sizes and classes, then one pass per evaluation.
 
     Subclasses implement :meth:`_raw_batches`, yielding ``(X_b, y_b, s_b)`` with raw (not encoded) labels and

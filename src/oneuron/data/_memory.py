@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
 
 import numpy as np
 import scipy.sparse as sp
@@ -14,20 +13,53 @@ from oneuron.data._parallel import map_blocks, resolve_n_jobs
 DEFAULT_BLOCK_BYTES = 4 * 2**20
 
 
-class Source(Protocol):
-    """What the objective needs from data: sizes, and a sum of a function over row blocks.
+class Source:
+    """What every data source provides to the objective: sizes, and sums of a function over row blocks.
 
-    ``y`` holds encoded labels (0..K-1, as float for the binary head) and ``sample_weight`` the weights.
+    A block function is called as ``block_fn(X_b, y_b, s_b, *args)`` with ``y_b`` the encoded labels (0/1 as
+    floats for the binary head, class indices for the softmax head) and ``s_b`` the sample weights (times
+    the class weights); it returns a tuple of sums, which :meth:`reduce` adds up block by block in float64.
+
+    Beyond that, a source may offer optional capabilities, which the objective asks for (never by reaching
+    into a source's attributes):
+
+    - :attr:`keeps_blocks` and :meth:`map`: per-block results kept in memory between passes (a Newton step's
+      per-row curvature);
+    - :meth:`sparse_columns`: the data by columns, for coordinate descent on sparse data;
+    - :meth:`rows`: ``(X, y, s)`` in memory, for checks that need every row at once (separation's linear
+      program).
+
+    Attributes
+    ----------
+    n_samples, n_features : int
+    dtype : numpy.dtype
+        The dtype the blocks of X have (float32 or float64).
+    total_weight : float
+        Sum of the sample weights.
     """
 
     n_samples: int
     n_features: int
     dtype: np.dtype
     total_weight: float
+    #: whether :meth:`map` is available
+    keeps_blocks: bool = False
 
     def reduce(self, block_fn: Callable, *args) -> list:
         """Return ``sum over blocks of block_fn(X_b, y_b, s_b, *args)`` (a list, summed elementwise)."""
-        ...
+        raise NotImplementedError
+
+    def map(self, block_fn: Callable, *args, state: list | None = None) -> list:
+        """Per-block results of ``block_fn``, in block order (only where :attr:`keeps_blocks`)."""
+        raise NotImplementedError(f"{type(self).__name__} does not keep per-block results in memory.")
+
+    def sparse_columns(self):
+        """X as a float64 CSC matrix when the source holds a sparse matrix in memory, else None."""
+        return None
+
+    def rows(self):
+        """``(X, y, s)`` when the source holds them in memory, else None."""
+        return None
 
 
 def add_into(acc: list | None, part) -> list:
@@ -48,7 +80,7 @@ def csr_row_block(X, start: int, stop: int):
     return block
 
 
-class MemorySource:
+class MemorySource(Source):
     """Row blocks of an in-memory matrix, as views (dense) or views of the CSR arrays (sparse).
 
     Blocks are evaluated on ``n_jobs`` threads (the compiled kernels release the GIL) and their sums are
@@ -98,6 +130,20 @@ class MemorySource:
         starts = range(0, self.n_samples, self.block_rows)
         self._ranges = [(a, min(a + self.block_rows, self.n_samples)) for a in starts]
         self._blocks = None
+        self._csc = None
+
+    keeps_blocks = True
+
+    def sparse_columns(self):
+        """X as a float64 CSC matrix (a copy made at the first call, then kept) when X is sparse, else None."""
+        if not sp.issparse(self.X):
+            return None
+        if self._csc is None:
+            self._csc = sp.csc_matrix(self.X, dtype=np.float64)
+        return self._csc
+
+    def rows(self):
+        return self.X, self.y, self.sample_weight
 
     def blocks(self):
         """Yield ``(X_b, y_b, s_b)`` for consecutive row ranges (views: nothing is copied)."""

@@ -1,0 +1,7 @@
+"""``python -m oneuron``: the ``oneuron`` command."""
+
+import sys
+
+from oneuron._cli import main
+
+sys.exit(main())

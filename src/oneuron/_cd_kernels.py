@@ -1,0 +1,349 @@
+r"""Compiled coordinate-descent loops on the quadratic model of a proximal Newton step.
+
+The model, on a working set of parameters with gradient ``g``, Hessian ``H`` and l1 weights ``lam``, is
+
+.. math::
+
+    q(d) = g^T d + \tfrac12 d^T H d + \sum_j \lambda_j |x_j + d_j|,
+
+and one coordinate step is a soft thresholding:
+
+.. math::
+
+    u = x_j + d_j,\quad a = H_{jj},\quad r = g_j + (H d)_j,\qquad
+    x_j + d_j \leftarrow \operatorname{sign}(u - r/a)\,\max(|u - r/a| - \lambda_j/a, 0).
+
+:func:`cd_dense` sweeps over a dense ``H``; :func:`cd_sparse` and :func:`cd_sparse_softmax` never form ``H``:
+they keep ``r = [A 1] d`` through the sparse columns ``A`` of the working set, so a step costs one column's
+non-zeros. Through sparse columns each sweep is followed by a conjugate-gradient Newton step on the support
+found so far, projected onto its orthant: coordinate descent identifies the support fast but converges slowly
+on ill-conditioned data (text: rare and frequent words), conjugate gradients converge fast once the support is
+right. The loops are compiled with numba when it is installed; without it the same Python code runs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: sparse inner solver: coordinate-descent sweeps between two conjugate-gradient steps on the support, the
+#: residual those steps aim at relative to the last sweep's largest step, and their cap on products with H
+#: (measured on the sparse L1 path of benchmarks/bench_l1_path.py, see benchmarks/RESULTS.md)
+SWEEPS_PER_CG = 1
+CG_RATIO = 0.1
+CG_MAX = 50
+
+
+def _coordinate_minimizer(u, slope, a, lam):  # pragma: no cover - compiled by numba when available
+    """Minimizer over z of the 1-d model ``slope (z - u) + a (z - u)^2 / 2 + lam |z|``.
+
+    Soft thresholding of the Newton point ``u - slope / a`` at ``lam / a``.
+    """
+    z = u - slope / a
+    t = lam / a
+    if z > t:
+        return z - t
+    if z < -t:
+        return z + t
+    return 0.0
+
+
+def _cd_sweeps(H, g, x, lam, max_sweeps, tol):  # pragma: no cover - compiled by numba when available
+    """Coordinate descent on ``g.d + d.H.d / 2 + sum_j lam_j |x_j + d_j|``; returns ``(d, sweeps)``."""
+    m = g.shape[0]
+    d = np.zeros(m)
+    Hd = np.zeros(m)
+    sweeps = 0
+    for sweeps in range(1, max_sweeps + 1):  # noqa: B007 (returned after the loop)
+        biggest = 0.0
+        for j in range(m):
+            a = H[j, j]
+            if a <= 0.0:
+                continue
+            u = x[j] + d[j]
+            delta = _coordinate_minimizer(u, g[j] + Hd[j], a, lam[j]) - u
+            if delta != 0.0:
+                d[j] += delta
+                Hd += delta * H[j]  # H is symmetric: row j is column j, and contiguous
+                step = abs(delta) * a
+                if step > biggest:
+                    biggest = step
+        if biggest <= tol:
+            break
+    return d, sweeps
+
+
+def _sparse_hcolumn(indptr, indices, weighted, h, mw, u, j):  # pragma: no cover - compiled by numba
+    """``([A 1].T diag(h) u)_j``, with ``weighted = A.data * h[A.indices]`` (``j == mw``: the ones column)."""
+    if j == mw:
+        return (h * u).sum()
+    s = 0.0
+    for k in range(indptr[j], indptr[j + 1]):
+        s += weighted[k] * u[indices[k]]
+    return s
+
+
+def _sparse_scatter(indptr, indices, data, mw, v, r):  # pragma: no cover - compiled by numba when available
+    """``r = [A 1] v`` (``r`` is overwritten)."""
+    r[:] = 0.0
+    for j in range(v.shape[0]):
+        vj = v[j]
+        if vj == 0.0:
+            continue
+        if j == mw:
+            r += vj
+        else:
+            for k in range(indptr[j], indptr[j + 1]):
+                r[indices[k]] += data[k] * vj
+
+
+def _sparse_model(h, l2, mw, g, x, lam, d, r):  # pragma: no cover - compiled by numba when available
+    """``q(d) = g.d + d.H.d / 2 + sum_j lam_j (|x_j + d_j| - |x_j|)`` with ``r = [A 1] d``:
+    ``d.H.d = sum_i h_i r_i^2 + l2 |d_w|^2``."""
+    q = 0.5 * (h * r * r).sum()
+    for j in range(g.shape[0]):
+        q += g[j] * d[j] + lam[j] * (abs(x[j] + d[j]) - abs(x[j]))
+        if j != mw:
+            q += 0.5 * l2 * d[j] * d[j]
+    return q
+
+
+def _sparse_sweep(indptr, indices, data, weighted, h, l2, mw, g, x, lam, a, d, r):  # pragma: no cover
+    """One cyclic coordinate-descent sweep, keeping ``r = [A 1] d``; returns the largest step ``a_j |delta_j|``.
+
+    ``(H d)_j = sum_i A_ij h_i r_i + l2 d_j``: each step costs the non-zeros of one column.
+    """
+    n = h.shape[0]
+    biggest = 0.0
+    for j in range(g.shape[0]):
+        if a[j] <= 0.0:
+            continue
+        hd = _sparse_hcolumn(indptr, indices, weighted, h, mw, r, j)
+        if j != mw:
+            hd += l2 * d[j]
+        u = x[j] + d[j]
+        delta = _coordinate_minimizer(u, g[j] + hd, a[j], lam[j]) - u
+        if delta != 0.0:
+            d[j] += delta
+            if j == mw:
+                for i in range(n):
+                    r[i] += delta
+            else:
+                for k in range(indptr[j], indptr[j + 1]):
+                    r[indices[k]] += delta * data[k]
+            step = abs(delta) * a[j]
+            if step > biggest:
+                biggest = step
+    return biggest
+
+
+def _sparse_support_cg(  # pragma: no cover - compiled by numba when available
+    indptr, indices, data, weighted, h, l2, mw, g, x, lam, a, d, r, tol, max_iter
+):
+    r"""Newton step on the current support with its signs fixed, by Jacobi-preconditioned conjugate gradients.
+
+    On the orthant of ``x + d`` the model is smooth: ``q = g.d + d.H.d / 2 + lam.sign(x + d) (x + d) + const``,
+    so its minimizer over the support ``S`` solves ``H_SS s = -(g + H d + lam sign(x + d))_S``. Coordinate
+    descent needs O(cond H) sweeps for that, conjugate gradients O(sqrt(cond H)) products with ``H`` of the
+    same cost. The step is then projected back onto the orthant (a coordinate that would change sign stops at
+    zero) and halved until the model decreases; ``d`` and ``r`` are updated only if it does. Returns the number
+    of products with ``H``.
+    """
+    n = h.shape[0]
+    m = g.shape[0]
+    support = np.empty(m, dtype=np.int64)
+    ns = 0
+    for j in range(m):
+        if a[j] > 0.0 and (x[j] + d[j] != 0.0 or lam[j] == 0.0):
+            support[ns] = j
+            ns += 1
+    support = support[:ns]
+    sign = np.sign(x + d)
+    res = np.empty(ns)  # minus the model's gradient on the support
+    diag = np.empty(ns)
+    for t in range(ns):
+        j = support[t]
+        res[t] = -(g[j] + _sparse_hcolumn(indptr, indices, weighted, h, mw, r, j) + lam[j] * sign[j])
+        if j != mw:
+            res[t] -= l2 * d[j]
+        diag[t] = a[j]
+    if ns == 0 or np.abs(res).max() <= tol:
+        return 0
+    step = np.zeros(ns)
+    z = res / diag
+    p = z.copy()
+    rz = res @ z
+    full = np.zeros(m)
+    u = np.empty(n)
+    hp = np.empty(ns)
+    products = 0
+    while products < max_iter:
+        products += 1
+        for t in range(ns):
+            full[support[t]] = p[t]
+        _sparse_scatter(indptr, indices, data, mw, full, u)
+        for t in range(ns):
+            j = support[t]
+            hp[t] = _sparse_hcolumn(indptr, indices, weighted, h, mw, u, j) + (l2 * p[t] if j != mw else 0.0)
+        curvature = p @ hp
+        if not curvature > 0.0:
+            break
+        alpha = rz / curvature
+        step += alpha * p
+        res -= alpha * hp
+        if np.abs(res).max() <= 0.5 * tol:
+            break
+        z = res / diag
+        rz_next = res @ z
+        p = z + (rz_next / rz) * p
+        rz = rz_next
+    before = _sparse_model(h, l2, mw, g, x, lam, d, r)
+    trial = np.empty(m)
+    r_trial = np.empty(n)
+    t = 1.0
+    for _ in range(30):
+        trial[:] = d
+        for s in range(ns):
+            j = support[s]
+            v = d[j] + t * step[s]
+            if lam[j] > 0.0 and (x[j] + v) * sign[j] < 0.0:
+                v = -x[j]  # projected onto the orthant: stops at zero instead of changing sign
+            trial[j] = v
+        _sparse_scatter(indptr, indices, data, mw, trial, r_trial)
+        if _sparse_model(h, l2, mw, g, x, lam, trial, r_trial) < before:
+            d[:] = trial
+            r[:] = r_trial
+            break
+        t *= 0.5
+    return products
+
+
+def _cd_sparse_sweeps(indptr, indices, data, h, l2, intercept, g, x, lam, max_sweeps, tol):  # pragma: no cover
+    """Minimize the quadratic model with ``H = [A 1].T diag(h) [A 1] + l2 I_w`` through A's sparse columns.
+
+    Cyclic coordinate descent (which finds the support and signs of the solution quickly), and every
+    ``SWEEPS_PER_CG`` sweeps a conjugate-gradient Newton step on the support found so far (which converges
+    much faster than coordinate descent once the support is right, see :func:`_sparse_support_cg`).
+    Stops after a sweep whose largest step ``a_j |delta_j|`` is at most ``tol``; returns ``(d, passes)``, the
+    number of sweeps and products with ``H`` (each reads the working set's columns about twice).
+    """
+    n = h.shape[0]
+    m = g.shape[0]
+    mw = m - 1 if intercept else m  # the intercept's column index (``m``: none)
+    weighted = np.empty(data.shape[0])  # A_ij h_i, so that (A.T diag(h) u)_j reads one array less
+    a = np.zeros(m)
+    for j in range(m):
+        if j == mw:
+            a[j] = h.sum()
+        else:
+            s = 0.0
+            for k in range(indptr[j], indptr[j + 1]):
+                weighted[k] = data[k] * h[indices[k]]
+                s += weighted[k] * data[k]
+            a[j] = s + l2
+    d = np.zeros(m)
+    r = np.zeros(n)
+    sweeps = products = 0
+    while sweeps < max_sweeps:
+        sweeps += 1
+        biggest = _sparse_sweep(indptr, indices, data, weighted, h, l2, mw, g, x, lam, a, d, r)
+        if biggest <= tol:
+            break
+        if sweeps % SWEEPS_PER_CG == 0:
+            # conjugate gradients to CG_RATIO times the last sweep's largest step (or tol), at most CG_MAX products
+            cg_tol = 2 * max(tol, CG_RATIO * biggest)
+            products += _sparse_support_cg(
+                indptr, indices, data, weighted, h, l2, mw, g, x, lam, a, d, r, cg_tol, CG_MAX
+            )
+    return d, sweeps + products
+
+
+def _cd_sparse_softmax_sweeps(  # pragma: no cover - compiled by numba when available
+    indptr, indices, data, P, weights, l2, intercept, g, x, lam, max_sweeps, tol
+):
+    r"""Coordinate descent on the softmax head's quadratic model through A's sparse columns.
+
+    The Hessian is ``sum_i s_i [a_i 1][a_i 1].T (x) (diag(p_i) - p_i p_i.T)`` (``s_i`` the row weights over
+    ``S``); with ``R = [A 1] D`` (rows x classes, ``D`` the step by class) and ``u_i = sum_c p_ic R_ic`` kept
+    up to date, the model's slope at weight ``j`` of class ``c`` is
+
+    .. math:: g_{cj} + \sum_i A_{ij} s_i p_{ic} (R_{ic} - u_i) + l_2 d_{cj},
+
+    one column's non-zeros per step, never the K m x K m matrix. Parameters are ordered class by class, each
+    class's columns then its intercept (:meth:`Objective.column_indices`); ``P`` is (K, n). Returns
+    ``(d, sweeps)``.
+    """
+    K, n = P.shape
+    m = g.shape[0]
+    per_class = m // K
+    mw = per_class - 1 if intercept else per_class  # the intercept's place within a class (per_class: none)
+    a = np.zeros(m)
+    for c in range(K):
+        for j in range(per_class):
+            s = 0.0
+            if j == mw:
+                for i in range(n):
+                    s += weights[i] * P[c, i] * (1.0 - P[c, i])
+                a[c * per_class + j] = s
+            else:
+                for k in range(indptr[j], indptr[j + 1]):
+                    i = indices[k]
+                    s += data[k] * data[k] * weights[i] * P[c, i] * (1.0 - P[c, i])
+                a[c * per_class + j] = s + l2
+    d = np.zeros(m)
+    R = np.zeros((K, n))
+    u = np.zeros(n)
+    sweeps = 0
+    for sweeps in range(1, max_sweeps + 1):  # noqa: B007 (returned after the loop)
+        biggest = 0.0
+        for c in range(K):
+            for j in range(per_class):
+                t = c * per_class + j
+                if a[t] <= 0.0:
+                    continue
+                hd = 0.0
+                if j == mw:
+                    for i in range(n):
+                        hd += weights[i] * P[c, i] * (R[c, i] - u[i])
+                else:
+                    for k in range(indptr[j], indptr[j + 1]):
+                        i = indices[k]
+                        hd += data[k] * weights[i] * P[c, i] * (R[c, i] - u[i])
+                    hd += l2 * d[t]
+                z = x[t] + d[t]
+                delta = _coordinate_minimizer(z, g[t] + hd, a[t], lam[t]) - z
+                if delta != 0.0:
+                    d[t] += delta
+                    if j == mw:
+                        for i in range(n):
+                            R[c, i] += delta
+                            u[i] += P[c, i] * delta
+                    else:
+                        for k in range(indptr[j], indptr[j + 1]):
+                            i = indices[k]
+                            R[c, i] += delta * data[k]
+                            u[i] += P[c, i] * delta * data[k]
+                    step = abs(delta) * a[t]
+                    if step > biggest:
+                        biggest = step
+        if biggest <= tol:
+            break
+    return d, sweeps
+
+
+try:  # compiled inner loops when numba is there; the Python loops above are the same code
+    import numba
+
+    # compiled first: the sweeps below look it up as a global when numba compiles them
+    _coordinate_minimizer = numba.njit(cache=True, nogil=True)(_coordinate_minimizer)
+    _sparse_hcolumn = numba.njit(cache=True, nogil=True)(_sparse_hcolumn)
+    _sparse_scatter = numba.njit(cache=True, nogil=True)(_sparse_scatter)
+    _sparse_model = numba.njit(cache=True, nogil=True)(_sparse_model)
+    _sparse_sweep = numba.njit(cache=True, nogil=True)(_sparse_sweep)
+    _sparse_support_cg = numba.njit(cache=True, nogil=True)(_sparse_support_cg)
+    cd_dense = numba.njit(cache=True, nogil=True)(_cd_sweeps)
+    cd_sparse = numba.njit(cache=True, nogil=True)(_cd_sparse_sweeps)
+    cd_sparse_softmax = numba.njit(cache=True, nogil=True)(_cd_sparse_softmax_sweeps)
+except ImportError:  # pragma: no cover
+    cd_dense = _cd_sweeps
+    cd_sparse = _cd_sparse_sweeps
+    cd_sparse_softmax = _cd_sparse_softmax_sweeps

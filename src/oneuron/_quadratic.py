@@ -1,0 +1,116 @@
+r"""The quadratic model of a proximal Newton step on a working set of features, and its minimizer.
+
+At an evaluation with gradient ``g`` and Hessian ``H`` the model of the l1-penalized objective is
+
+.. math::
+
+    q(d) = g^T d + \tfrac12 d^T H d + \sum_j \lambda_j |x_j + d_j|
+
+restricted to the weights of a working set of columns (and the intercepts). :func:`working_set_step`
+minimizes it by coordinate descent (``_cd_kernels.py``) in the cheapest form the data allows:
+
+- sparse in-memory data, binary head: through the working set's sparse columns ``A`` and each row's
+  curvature ``h`` (``H = [A 1].T diag(h / S) [A 1]``), never forming ``H``;
+- sparse in-memory data, softmax head: the same with each row's class probabilities (``H`` would be
+  K m x K m, and grows with the square of the non-zero weights);
+- otherwise: the working-set Hessian, formed in one pass.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from oneuron import _cd_kernels as cd
+from oneuron import neuron
+from oneuron._kernels import unsigned_index
+from oneuron._objective import Evaluation, _in_dtype_of
+
+#: an inner solve stops when its largest step (in gradient units, ``a |delta|``) falls below this ratio times
+#: the current optimality measure: on a dense working-set Hessian, and through sparse columns (measured on the
+#: L1 paths of benchmarks/bench_l1_path.py, see benchmarks/RESULTS.md)
+INNER_RATIO = 1e-2
+INNER_RATIO_SPARSE = 0.1
+#: cap on coordinate-descent sweeps of one inner solve
+MAX_SWEEPS = 1000
+
+
+def _take_columns(X, columns):
+    return X if columns is None else X[:, columns]
+
+
+def _binary_hessian_columns(X, y, s, w, b, columns, intercept):
+    """Hessian of one block's summed loss in the weights of ``columns`` (and the intercept)."""
+    h = neuron.binary_curvature(X, s, *_in_dtype_of(X, w, b))
+    return (neuron.weighted_gram(_take_columns(X, columns), h, intercept),)
+
+
+def _multi_hessian_columns(X, y, s, W, b, columns, intercept):
+    """Softmax Hessian of one block in the weights of ``columns`` of every class, class by class."""
+    Hz = neuron.multinomial_curvature(X, s, *_in_dtype_of(X, W, b))
+    A = _take_columns(X, columns)
+    K = W.shape[0]
+    m = A.shape[1] + intercept
+    H = np.empty((K, m, K, m), dtype=np.float64)
+    for k in range(K):
+        for j in range(k, K):
+            H[k, :, j, :] = neuron.weighted_gram(A, Hz[:, k, j], intercept)
+            H[j, :, k, :] = H[k, :, j, :].T
+    return (H.reshape(K * m, K * m),)
+
+
+def hessian_columns(evaluation: Evaluation, columns: np.ndarray | None = None) -> np.ndarray:
+    """Hessian of ``F`` at the evaluation, restricted to the weights of ``columns`` (all when None) and the
+    intercepts, in the order of :meth:`~oneuron._layout.Layout.column_indices` (one pass)."""
+    obj = evaluation.objective
+    if columns is not None:
+        columns = np.asarray(columns, dtype=np.intp)
+    block = _binary_hessian_columns if obj.is_binary else _multi_hessian_columns
+    (H,) = obj.reduce(block, evaluation.theta, columns, obj.fit_intercept)
+    H = H / obj.source.total_weight
+    m = (obj.n_features if columns is None else len(columns)) + obj.fit_intercept
+    diag = np.tile(np.r_[np.ones(m - int(obj.fit_intercept)), np.zeros(int(obj.fit_intercept))], obj.n_rows)
+    H[np.diag_indices_from(H)] += obj.penalty.l2_strength * diag
+    return H
+
+
+def _row_weights(X, y, s):
+    return np.asarray(s, dtype=np.float64)
+
+
+def working_set_step(evaluation: Evaluation, columns: np.ndarray, lam: np.ndarray, opt_max: float, tol: float):
+    """Minimize the model over the working set ``columns``; returns the step on its parameters.
+
+    Parameters
+    ----------
+    evaluation : Evaluation
+        The objective at the current point ``x`` (its gradient is the model's ``g``).
+    columns : ndarray of int
+        The working set's features; its parameters are ``layout.column_indices(columns)``.
+    lam : ndarray
+        l1 weight of every parameter (0 for the intercepts).
+    opt_max : float
+        The current optimality measure: the inner solve stops at a fraction of it.
+    tol : float
+        The outer tolerance (a floor for the inner one).
+    """
+    obj = evaluation.objective
+    idx = obj.layout.column_indices(columns)
+    g, x, lam = evaluation.gradient[idx], evaluation.theta[idx], lam[idx]
+    l2 = obj.penalty.l2_strength
+    csc = obj.source.sparse_columns()
+    rows = evaluation.rows if csc is not None else None
+    S = obj.source.total_weight
+    if rows is not None:
+        A = csc[:, columns]
+        indptr, indices = unsigned_index(A.indptr), unsigned_index(A.indices)
+        inner_tol = max(INNER_RATIO_SPARSE * opt_max, 0.1 * tol)
+        if obj.is_binary:
+            h = np.concatenate(rows).astype(np.float64) / S
+            args = (indptr, indices, A.data, h, l2, obj.fit_intercept, g, x, lam, MAX_SWEEPS, inner_tol)
+            return cd.cd_sparse(*args)[0]
+        P = np.ascontiguousarray(np.concatenate(rows).T, dtype=np.float64)
+        weights = np.concatenate(obj.source.map(_row_weights)) / S
+        args = (indptr, indices, A.data, P, weights, l2, obj.fit_intercept, g, x, lam, MAX_SWEEPS, inner_tol)
+        return cd.cd_sparse_softmax(*args)[0]
+    H = hessian_columns(evaluation, columns)
+    return cd.cd_dense(H, g, x, lam, MAX_SWEEPS, max(INNER_RATIO * opt_max, 0.1 * tol))[0]
