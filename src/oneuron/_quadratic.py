@@ -9,7 +9,8 @@ At an evaluation with gradient ``g`` and Hessian ``H`` the model of the l1-penal
 restricted to the weights of a working set of columns (and the intercepts). :func:`working_set_step`
 minimizes it by coordinate descent (``_cd_kernels.py``) in the cheapest form the data allows:
 
-- sparse in-memory data, binary head: through the working set's sparse columns ``A`` and each row's
+- sparse in-memory data (beyond a small working set), binary head: through the working set's sparse columns
+  ``A`` and each row's
   curvature ``h`` (``H = [A 1].T diag(h / S) [A 1]``), never forming ``H``;
 - sparse in-memory data, softmax head: the same with each row's class probabilities (``H`` would be
   K m x K m, and grows with the square of the non-zero weights);
@@ -32,6 +33,10 @@ INNER_RATIO = 1e-2
 INNER_RATIO_SPARSE = 0.1
 #: cap on coordinate-descent sweeps of one inner solve
 MAX_SWEEPS = 1000
+#: up to this many rows x working-set parameters^2, sparse data takes the dense working-set Hessian too: the
+#: same model as for the same rows stored densely, so that sparse and dense inputs give the same fit (where
+#: the optimum is not unique, as with duplicate columns under l1, the same one)
+DENSE_MODEL_MAX_WORK = 1e6
 
 
 def _take_columns(X, columns):
@@ -98,7 +103,8 @@ def working_set_step(evaluation: Evaluation, columns: np.ndarray, lam: np.ndarra
     g, x, lam = evaluation.gradient[idx], evaluation.theta[idx], lam[idx]
     l2 = obj.penalty.l2_strength
     csc = obj.source.sparse_columns()
-    rows = evaluation.rows if csc is not None else None
+    small = obj.source.n_samples * len(idx) ** 2 <= DENSE_MODEL_MAX_WORK
+    rows = evaluation.rows if csc is not None and not small else None
     S = obj.source.total_weight
     if rows is not None:
         A = csc[:, columns]
