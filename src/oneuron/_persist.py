@@ -15,7 +15,8 @@ added byte fails the checksum (or the magic line), so a truncated, corrupted or 
 
 The file is written to a temporary file in the same directory, flushed and ``fsync``-ed, then moved over
 the destination with ``os.replace`` (atomic on POSIX and Windows): a crash mid-save leaves the previous file
-as it was.
+as it was. The file gets the permissions of any new file under the process umask (``0o666 & ~umask``), so
+that, say, a service account in the owner's group can read it.
 """
 
 from __future__ import annotations
@@ -241,6 +242,7 @@ def save(model, path: str | os.PathLike) -> Path:
     directory = path.parent if str(path.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
+        _chmod_new_file(fd)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -254,6 +256,26 @@ def save(model, path: str | os.PathLike) -> Path:
         raise
     _fsync_directory(directory)
     return path
+
+
+def _umask() -> int:
+    """The process umask (read from /proc where possible: setting it to read it is not thread-safe)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _chmod_new_file(fd: int) -> None:
+    """Give the temporary file the mode a new file gets (``0o666`` less the umask; mkstemp makes it 0600)."""
+    if hasattr(os, "fchmod"):  # POSIX
+        os.fchmod(fd, 0o666 & ~_umask())
 
 
 def _fsync_directory(directory: Path) -> None:

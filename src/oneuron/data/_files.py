@@ -29,7 +29,7 @@ DEFAULT_BATCH_ROWS = 65_536
 
 
 def _pyarrow():
-    return require("pyarrow", "reading Parquet/CSV", "files")
+    return require("pyarrow", "reading Parquet/CSV", None)
 
 
 def _float_dtype(types) -> np.dtype:
