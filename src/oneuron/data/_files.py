@@ -4,8 +4,10 @@ A file source never holds more than one batch of rows in memory. It reads the fi
 to learn the number of rows, the features, the classes (in ``np.unique`` order, as an in-memory fit encodes
 them) and the total sample weight; after that every :meth:`StreamSource.reduce` is exactly one pass over the
 file. A Parquet or CSV source built with ``target=None`` has no labels: it is read by nothing but
-:meth:`StreamSource.feature_batches` (``model.predict(source)``), and its first pass is skipped. Each batch is handed to a :class:`~oneuron.data._memory.MemorySource`, so the objective's block
-functions (and any faster kernel behind them) run on it unchanged.
+:meth:`StreamSource.feature_batches` (``model.predict(source)``), and its first pass is skipped.
+
+Each batch is handed to a :class:`~oneuron.data._memory.MemorySource`, so the objective's block functions
+(and any faster kernel behind them) run on it unchanged.
 
 Examples
 --------
