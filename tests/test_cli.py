@@ -300,8 +300,8 @@ def test_every_penalty_and_class_weight_from_the_command_line(big, tmp_path, cap
         ("--class-weight", "nope:2"): "among the classes",
         ("--class-weight", "high:x"): "not a number",
     }.items():
-        code, _, err = run_cli(capsys, "train", tmp_path / "two.parquet", "-t", "label", "--drop", "row_id", "-o", tmp_path / "x",
-                               *options)  # fmt: skip
+        argv = ["train", tmp_path / "two.parquet", "-t", "label", "--drop", "row_id", "-o", tmp_path / "x"]
+        code, _, err = run_cli(capsys, *argv, *options)
         assert code == 2 and words in err and err.count("\n") == 1, (options, err)
 
 

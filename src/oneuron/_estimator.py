@@ -114,6 +114,23 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Only when ``X`` had string column names.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> X, y = load_iris(return_X_y=True)
+    >>> from oneuron import LogisticRegression
+    >>> model = LogisticRegression(max_iter=1000).fit(X, y)
+    >>> model.classes_.tolist(), model.coef_.shape
+    ([0, 1, 2], (3, 4))
+    >>> model.predict(X[[0, 50, 100]]).tolist()
+    [0, 1, 2]
+    >>> round(model.score(X, y), 3)
+    0.973
+    >>> # the lesson's gradient descent, with its loss after every iteration
+    >>> gd = LogisticRegression(solver="gd").fit(X[:100], y[:100] == 1)
+    >>> gd.loss_curve_[0] > gd.loss_curve_[-1]
+    True
     """
 
     def __init__(

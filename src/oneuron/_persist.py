@@ -46,7 +46,23 @@ _SPECIAL = {"classes_", "feature_names_in_"}
 
 
 class ModelFileError(ValueError):
-    """A file that is not a oneuron model, or one that is damaged, edited or from an unsupported version."""
+    """A file that is not a oneuron model, or one that is damaged, edited or from an unsupported version.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import oneuron
+    >>> path = os.path.join(tempfile.mkdtemp(), "notes.txt")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write("not a model")
+    ...
+    >>> try:
+    ...     oneuron.load(path)
+    ... except oneuron.ModelFileError as exc:
+    ...     print(type(exc).__name__, isinstance(exc, ValueError))
+    ...
+    ModelFileError True
+    """
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -236,6 +252,20 @@ def save(model, path: str | os.PathLike) -> Path:
     ------
     ValueError
         If the model is not fitted or holds something that cannot be stored without pickle.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> import oneuron
+    >>> from sklearn.datasets import load_iris
+    >>> X, y = load_iris(return_X_y=True)
+    >>> model = oneuron.LogisticRegression(max_iter=1000).fit(X, y)
+    >>> path = oneuron.save(model, os.path.join(tempfile.mkdtemp(), "iris.oneuron"))
+    >>> path.name
+    'iris.oneuron'
+    >>> np.array_equal(oneuron.load(path).predict(X), model.predict(X))
+    True
     """
     data = dumps(model)
     path = Path(path)
@@ -365,6 +395,17 @@ def load(path: str | os.PathLike):
         format version this oneuron does not read.
     FileNotFoundError
         If ``path`` does not exist.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import oneuron
+    >>> from sklearn.datasets import load_iris
+    >>> X, y = load_iris(return_X_y=True)
+    >>> model = oneuron.LogisticRegression(max_iter=1000).fit(X, y)
+    >>> path = oneuron.save(model, os.path.join(tempfile.mkdtemp(), "iris.oneuron"))
+    >>> oneuron.load(path).coef_.shape
+    (3, 4)
     """
     path = Path(path)
     with open(path, "rb") as f:

@@ -69,6 +69,24 @@ class StreamSource:
     total_weight : float
         Sum of the sample weights (times the class weights, see :meth:`set_class_weight`).
     feature_names : ndarray of str or None
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np, pandas as pd
+    >>> import oneuron
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame(rng.normal(size=(1000, 3)), columns=["a", "b", "c"])
+    >>> df["label"] = np.where(df["a"] + rng.normal(size=1000) > 0, "yes", "no")
+    >>> path = os.path.join(tempfile.mkdtemp(), "train.parquet")
+    >>> df.to_parquet(path)
+    >>> source = oneuron.data.parquet(path, target="label", batch_rows=300)
+    >>> isinstance(source, oneuron.data.StreamSource)
+    True
+    >>> source.n_samples, source.classes.tolist(), source.class_counts.tolist()
+    (1000, ['no', 'yes'], [516, 484])
+    >>> [len(X_b) for X_b in source.feature_batches()]
+    [300, 300, 300, 100]
     """
 
     n_samples: int | None = None
@@ -255,6 +273,23 @@ class ParquetSource(_TableSource):
 
     Memory holds one batch of ``batch_rows`` rows (of the selected columns) plus what pyarrow needs to decode
     one row group; write files with row groups of at most a few hundred MB.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np, pandas as pd
+    >>> import oneuron
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame(rng.normal(size=(1000, 3)), columns=["a", "b", "c"])
+    >>> df["label"] = np.where(df["a"] + rng.normal(size=1000) > 0, "yes", "no")
+    >>> path = os.path.join(tempfile.mkdtemp(), "train.parquet")
+    >>> df.to_parquet(path)
+    >>> source = oneuron.data.ParquetSource(path, target="label", batch_rows=256)
+    >>> source
+    ParquetSource(n_samples=1000, n_features=3, classes=2)
+    >>> model = oneuron.LogisticRegression().fit(source)
+    >>> model.feature_names_in_.tolist()
+    ['a', 'b', 'c']
     """
 
     def __init__(
@@ -284,6 +319,20 @@ class CSVSource(_TableSource):
 
     Feature columns are read as float64; the target keeps the type pyarrow infers from the first block
     (give ``target_type``, e.g. ``pyarrow.string()``, when the first block is not representative).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np, pandas as pd
+    >>> import oneuron
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame(rng.normal(size=(1000, 3)), columns=["a", "b", "c"])
+    >>> df["label"] = np.where(df["a"] + rng.normal(size=1000) > 0, "yes", "no")
+    >>> path = os.path.join(tempfile.mkdtemp(), "train.parquet")
+    >>> path = path.replace(".parquet", ".csv")
+    >>> df.to_csv(path, index=False)
+    >>> oneuron.data.CSVSource(path, target="label", features=["a", "b"])
+    CSVSource(n_samples=1000, n_features=2, classes=2)
     """
 
     def __init__(
@@ -336,7 +385,21 @@ class CSVSource(_TableSource):
 
 
 class NpySource(StreamSource):
-    """Row batches of ``.npy`` files opened with ``np.load(mmap_mode="r")``: nothing is read until used."""
+    """Row batches of ``.npy`` files opened with ``np.load(mmap_mode="r")``: nothing is read until used.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> import oneuron
+    >>> d = tempfile.mkdtemp()
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(1000, 4))
+    >>> np.save(os.path.join(d, "X.npy"), X); np.save(os.path.join(d, "y.npy"), (X[:, 0] > 0).astype(int))
+    >>> source = oneuron.data.NpySource(os.path.join(d, "X.npy"), os.path.join(d, "y.npy"), batch_rows=400)
+    >>> source
+    NpySource(n_samples=1000, n_features=4, classes=2)
+    """
 
     def __init__(self, X_path, y_path, sample_weight_path=None, batch_rows: int = DEFAULT_BATCH_ROWS):
         try:
@@ -388,6 +451,27 @@ def parquet(
     Returns
     -------
     ParquetSource
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np, pandas as pd
+    >>> import oneuron
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame(rng.normal(size=(1000, 3)), columns=["a", "b", "c"])
+    >>> df["label"] = np.where(df["a"] + rng.normal(size=1000) > 0, "yes", "no")
+    >>> path = os.path.join(tempfile.mkdtemp(), "train.parquet")
+    >>> df.to_parquet(path)
+    >>> model = oneuron.LogisticRegression().fit(oneuron.data.parquet(path, target="label"))
+    >>> model.classes_.tolist()
+    ['no', 'yes']
+    >>> # predict streams too, reading only the model's columns (target=None: no labels needed)
+    >>> new = oneuron.data.parquet(path, target=None, features=list(model.feature_names_in_), batch_rows=256)
+    >>> proba = model.predict_proba(new)
+    >>> proba.shape
+    (1000, 2)
+    >>> np.allclose(proba, model.predict_proba(df[["a", "b", "c"]]))
+    True
     """
     return ParquetSource(path_or_dir, target=target, features=features, weight=weight, batch_rows=batch_rows)
 
@@ -402,6 +486,22 @@ def csv(
     Returns
     -------
     CSVSource
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np, pandas as pd
+    >>> import oneuron
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame(rng.normal(size=(1000, 3)), columns=["a", "b", "c"])
+    >>> df["label"] = np.where(df["a"] + rng.normal(size=1000) > 0, "yes", "no")
+    >>> path = os.path.join(tempfile.mkdtemp(), "train.parquet")
+    >>> path = path.replace(".parquet", ".csv")
+    >>> df.to_csv(path, index=False)
+    >>> source = oneuron.data.csv(path, target="label", batch_rows=256)
+    >>> model = oneuron.LogisticRegression().fit(source)
+    >>> round(float(np.mean(model.predict(source) == df['label'])), 2)
+    0.74
     """
     return CSVSource(path_or_dir, target=target, features=features, weight=weight, batch_rows=batch_rows, **options)
 
@@ -412,5 +512,18 @@ def npy(X_path, y_path, sample_weight_path=None, batch_rows: int = DEFAULT_BATCH
     Returns
     -------
     NpySource
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> import oneuron
+    >>> d = tempfile.mkdtemp()
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(1000, 4))
+    >>> np.save(os.path.join(d, "X.npy"), X); np.save(os.path.join(d, "y.npy"), (X[:, 0] > 0).astype(int))
+    >>> model = oneuron.LogisticRegression().fit(oneuron.data.npy(os.path.join(d, "X.npy"), os.path.join(d, "y.npy")))
+    >>> np.array_equal(model.predict(X), oneuron.LogisticRegression().fit(X, (X[:, 0] > 0).astype(int)).predict(X))
+    True
     """
     return NpySource(X_path, y_path, sample_weight_path, batch_rows=batch_rows)
