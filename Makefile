@@ -1,36 +1,43 @@
-# Every target creates .venv from nothing when it is missing.
+# Every target creates .venv from nothing when it is missing; each installs only what it needs:
+# `make demo` oneuron and matplotlib, `make test` the dev extras, `make bench` the bench extras.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
 
-.PHONY: demo demo-cluster test test-slow bench lint clean
+.PHONY: demo demo-cluster test test-slow bench lint ci clean
+.PRECIOUS: $(VENV)/.installed-%
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
-	touch $(STAMP)
 
-demo: $(STAMP)
+$(VENV)/.installed-%: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[$*]"
+	touch $@
+
+demo: $(VENV)/.installed-plots
 	$(BIN)/oneuron demo
 
-demo-cluster: $(STAMP)
+demo-cluster: $(VENV)/.installed-all
 	$(BIN)/oneuron demo-cluster
 
-test: $(STAMP)
+test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q -m "not slow" -n 2
 
 # slow cases, and the property tests again with the "slow" hypothesis profile (>= 10,000 examples)
-test-slow: $(STAMP)
+test-slow: $(VENV)/.installed-dev
 	ONEURON_HYPOTHESIS_PROFILE=slow $(BIN)/python -m pytest -q -m "slow or hypothesis" -n 2
 
-bench: $(STAMP)
+bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/run_all.py
 
-lint: $(STAMP)
+lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+
+# what CI runs: lint, the tests, without numba, at the minimum versions (see .ci/run)
+ci:
+	.ci/run
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache
