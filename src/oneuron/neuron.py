@@ -321,8 +321,8 @@ def multinomial_loss_grad(X, Y: np.ndarray, s: np.ndarray, W: np.ndarray, b: np.
     >>> loss, grad_W, grad_b = neuron.multinomial_loss_grad(X, Y, s, W, b)
     >>> round(loss, 4)  # 3 log 3: every class has p = 1/3
     3.2958
-    >>> grad_W.round(4).tolist(), grad_b.round(4).tolist()
-    ([[1.0, -0.6667], [-1.0, 1.3333], [-0.0, -0.6667]], [-0.0, -0.0, -0.0])
+    >>> (grad_W.round(4) + 0.0).tolist(), (grad_b.round(4) + 0.0).tolist()  # + 0.0: no signed zeros
+    ([[1.0, -0.6667], [-1.0, 1.3333], [0.0, -0.6667]], [0.0, 0.0, 0.0])
     """
     Z = forward_multi(X, W, b)
     lse = logsumexp(Z)
