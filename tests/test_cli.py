@@ -7,10 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from sklearn import metrics
-from sklearn.datasets import load_breast_cancer, load_iris
+from sklearn.datasets import load_breast_cancer, load_iris, make_classification
 
+import oneuron
 from oneuron import LogisticRegression, load
 from oneuron._cli import main
 
@@ -117,7 +119,7 @@ def bad_cases(d, model):
         "missing output dir": (["train", d / "bc.csv", "-t", "target", "-o", d / "no" / "m"], 2, "does not exist"),
         "missing option": (["train", d / "bc.csv", "-o", model], 2, "required: --target"),
         "bad C": (["train", d / "bc.csv", "-t", "target", "--C", "-1", "-o", model], 2, "must be > 0"),
-        "wrong columns": (["evaluate", d / "bc.oneuron", d / "iris.parquet", "-t", "target"], 1, "lacks columns"),
+        "wrong columns": (["evaluate", d / "bc.oneuron", d / "iris.parquet", "-t", "target"], 2, "not in"),
     }
 
 
@@ -191,3 +193,184 @@ def test_python_dash_m_oneuron_is_the_command():
     done = subprocess.run([sys.executable, "-m", "oneuron", "--help"], capture_output=True, text=True)
     assert done.returncode == 0
     assert done.stdout.startswith("usage: oneuron")
+
+
+def test_help_and_version_import_neither_numpy_nor_sklearn():
+    """The real command: --help and --version answer without loading NumPy or scikit-learn."""
+    script = (
+        "import sys\n"
+        "from oneuron._cli import main\n"
+        "for argv in (['--help'], ['--version'], ['train', '--help'], ['predict', '--help']):\n"
+        "    assert main(argv) == 0\n"
+        "heavy = sorted(m for m in ('numpy', 'scipy', 'sklearn', 'pandas', 'pyarrow') if m in sys.modules)\n"
+        "print('HEAVY', heavy)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert "usage: oneuron" in out and f"oneuron {oneuron.__version__}" in out
+    assert out.splitlines()[-1] == "HEAVY []"
+
+
+def test_the_cli_batch_default_is_the_sources():
+    from oneuron._cli import DEFAULT_BATCH_ROWS
+    from oneuron.data._files import DEFAULT_BATCH_ROWS as SOURCE_DEFAULT
+
+    assert DEFAULT_BATCH_ROWS == SOURCE_DEFAULT
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory):
+    """3 classes, 2,000 rows (5x the batch of 400 used below), an id column, as Parquet, CSV and a directory."""
+    d = tmp_path_factory.mktemp("big")
+    X, y = make_classification(
+        n_samples=2_000, n_features=6, n_informative=4, n_redundant=0, n_classes=3, flip_y=0.1, random_state=3
+    )
+    df = pd.DataFrame(X, columns=[f"f{j}" for j in range(6)])
+    df.insert(0, "row_id", [f"r{i:05d}" for i in range(len(df))])
+    df["label"] = np.array(["low", "mid", "high"])[y]
+    df.to_parquet(d / "big.parquet", row_group_size=300)
+    df.to_csv(d / "big.csv", index=False)
+    (d / "parts").mkdir()
+    for i in range(4):
+        df.iloc[i * 500 : (i + 1) * 500].to_parquet(d / "parts" / f"part-{i}.parquet")
+    return d, df
+
+
+@pytest.mark.parametrize("data", ["big.parquet", "big.csv", "parts"])
+def test_streaming_train_and_predict_equal_the_in_memory_results(data, big, tmp_path, capsys):
+    d, df = big
+    X, y = df.drop(columns=["row_id", "label"]), df["label"].to_numpy()
+    model_path = tmp_path / "m.oneuron"
+    code, out, err = run_cli(capsys, "train", d / data, "-t", "label", "--drop", "row_id", "-o", model_path,
+                             "--batch-rows", 400, "--tol", 1e-8)  # fmt: skip
+    assert code == 0, err
+    ours = LogisticRegression(tol=1e-8).fit(X, y)
+    cli = load(model_path)
+    np.testing.assert_allclose(cli.coef_, ours.coef_, rtol=1e-7, atol=1e-9)
+    assert list(cli.feature_names_in_) == list(X.columns)
+    assert f"trained on {len(df)} rows" in out
+    assert f"training accuracy {np.mean(ours.predict(X) == y):.4f}" in out
+
+    out_path = tmp_path / "pred.parquet"
+    code, _, err = run_cli(capsys, "predict", model_path, d / data, "--proba", "--id", "row_id", "-o", out_path,
+                           "--batch-rows", 400)  # fmt: skip
+    assert code == 0, err
+    pred = pd.read_parquet(out_path)
+    assert list(pred.columns) == ["row_id", "prediction", "proba_high", "proba_low", "proba_mid"]
+    assert pred["row_id"].tolist() == df["row_id"].tolist()  # the id column comes through, in order
+    np.testing.assert_array_equal(pred["prediction"].to_numpy(), cli.predict(X))
+    np.testing.assert_allclose(pred.iloc[:, 2:].to_numpy(), cli.predict_proba(X), rtol=1e-12, atol=1e-15)
+    groups = [g["num_rows"] for g in pq.ParquetFile(out_path).metadata.to_dict()["row_groups"]]
+    assert len(groups) >= 5 and max(groups) <= 400  # written batch by batch
+
+    code, out, err = run_cli(capsys, "evaluate", model_path, d / data, "-t", "label", "--batch-rows", 400, "--json")
+    assert code == 0, err
+    m = json.loads(out)
+    assert m["accuracy"] == pytest.approx(metrics.accuracy_score(y, cli.predict(X)))
+    assert m["log_loss"] == pytest.approx(metrics.log_loss(y, cli.predict_proba(X)))
+    assert m["f1"] == pytest.approx(metrics.f1_score(y, cli.predict(X), average="macro"))
+    assert m["average"] == "macro average over 3 classes"
+
+
+def test_predict_to_csv_and_stdout_carries_ids(big, tmp_path, capsys):
+    d, df = big
+    model_path = tmp_path / "m.oneuron"
+    assert main(["train", str(d / "big.csv"), "-t", "label", "--drop", "row_id", "-o", str(model_path), "-q"]) == 0
+    model = load(model_path)
+    code, out, err = run_cli(capsys, "predict", model_path, d / "big.csv", "--id", "row_id", "--id", "label",
+                             "--batch-rows", 300)  # fmt: skip
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "row_id,label,prediction" and len(lines) == len(df) + 1  # one header for 7 batches
+    expected = model.predict(df.drop(columns=["row_id", "label"]))
+    assert lines[1:] == [f"{i},{t},{p}" for i, t, p in zip(df["row_id"], df["label"], expected, strict=True)]
+
+
+def test_every_penalty_and_class_weight_from_the_command_line(big, tmp_path, capsys):
+    d, df = big
+    two = df[df["label"] != "mid"]
+    two.to_parquet(tmp_path / "two.parquet")
+    X, y = two.drop(columns=["row_id", "label"]), two["label"].to_numpy()
+    cases = {
+        ("--penalty", "l1", "--C", "0.05"): LogisticRegression(penalty="l1", C=0.05, tol=1e-8),
+        ("--penalty", "elasticnet", "--l1-ratio", "0.3", "--C", "0.1"): LogisticRegression(
+            penalty="elasticnet", l1_ratio=0.3, C=0.1, tol=1e-8
+        ),
+        ("--penalty", "firth"): LogisticRegression(penalty="firth", tol=1e-8),
+        ("--penalty", "none"): LogisticRegression(penalty=None, tol=1e-8),
+        ("--class-weight", "balanced"): LogisticRegression(class_weight="balanced", tol=1e-8),
+        ("--class-weight", "high:3,low:1"): LogisticRegression(class_weight={"high": 3.0, "low": 1.0}, tol=1e-8),
+    }
+    for options, reference in cases.items():
+        model_path = tmp_path / "m.oneuron"
+        code, _, err = run_cli(capsys, "train", tmp_path / "two.parquet", "-t", "label", "--drop", "row_id",
+                               "-o", model_path, "--tol", "1e-8", "-q", *options)  # fmt: skip
+        assert code == 0, (options, err)
+        reference.fit(X, y)
+        np.testing.assert_allclose(load(model_path).coef_, reference.coef_, rtol=1e-5, atol=1e-7, err_msg=options)
+    assert np.sum(load(tmp_path / "m.oneuron").coef_ != 0) > 0
+    for options, words in {
+        ("--penalty", "elasticnet"): "--l1-ratio",
+        ("--l1-ratio", "0.5"): "--l1-ratio",
+        ("--class-weight", "nope:2"): "among the classes",
+        ("--class-weight", "high:x"): "not a number",
+    }.items():
+        argv = ["train", tmp_path / "two.parquet", "-t", "label", "--drop", "row_id", "-o", tmp_path / "x"]
+        code, _, err = run_cli(capsys, *argv, *options)
+        assert code == 2 and words in err and err.count("\n") == 1, (options, err)
+
+
+def test_nan_and_missing_columns_are_named_with_the_fix(big, tmp_path, capsys):
+    d, df = big
+    model_path = tmp_path / "m.oneuron"
+    assert main(["train", str(d / "big.parquet"), "-t", "label", "--drop", "row_id", "-o", str(model_path), "-q"]) == 0
+    broken = df.copy()
+    broken.loc[1_500, "f2"] = np.nan
+    broken.loc[1_700, "f4"] = np.inf
+    broken.to_parquet(tmp_path / "nan.parquet")
+    for argv in (
+        ["predict", model_path, tmp_path / "nan.parquet"],
+        ["evaluate", model_path, tmp_path / "nan.parquet", "-t", "label"],
+        ["train", tmp_path / "nan.parquet", "-t", "label", "--drop", "row_id", "-o", tmp_path / "n.oneuron"],
+    ):
+        code, out, err = run_cli(capsys, *argv, "--batch-rows", 5000)
+        assert code == 1, err
+        assert "f2, f4" in err and "NaN or infinite" in err and "dropna" in err and err.count("\n") == 1
+    broken.drop(columns="f3").to_csv(tmp_path / "no_f3.csv", index=False)
+    code, out, err = run_cli(capsys, "predict", model_path, tmp_path / "no_f3.csv")
+    assert code == 2 and "column 'f3' is not in" in err and err.count("\n") == 1
+    code, out, err = run_cli(capsys, "predict", model_path, d / "big.parquet", "--id", "nope")
+    assert code == 2 and "'nope' is not in" in err
+
+
+def test_evaluate_names_the_averaging_and_refuses_an_unwritable_plot_path(tables, tmp_path, capsys):
+    model_path = tmp_path / "bc.oneuron"
+    assert main(["train", str(tables / "bc.csv"), "-t", "target", "--drop", "id", "-o", str(model_path), "-q"]) == 0
+    code, out, err = run_cli(capsys, "evaluate", model_path, tables / "bc.csv", "-t", "target")
+    assert code == 0, err
+    assert "(positive class 'malignant')" in [line for line in out.splitlines() if line.startswith("precision")][0]
+    (tmp_path / "file").write_text("not a directory")
+    code, out, err = run_cli(capsys, "evaluate", model_path, tables / "bc.csv", "-t", "target",
+                             "--plots", tmp_path / "file" / "figures")  # fmt: skip
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "cannot write plots to" in err and "Errno" not in err
+
+
+def test_a_missing_optional_dependency_is_one_line_and_exit_2(tables, tmp_path, capsys, monkeypatch):
+    model_path = tmp_path / "bc.oneuron"
+    assert main(["train", str(tables / "bc.csv"), "-t", "target", "--drop", "id", "-o", str(model_path), "-q"]) == 0
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)  # import matplotlib.figure now fails
+    code, out, err = run_cli(capsys, "evaluate", model_path, tables / "bc.csv", "-t", "target", "--plots", tmp_path)
+    assert code == 2
+    assert err == "oneuron evaluate: error: plotting needs matplotlib: pip install 'oneuron[plots]'\n"
+
+
+def test_summary_on_data_prints_the_statistical_table(tables, tmp_path, capsys):
+    model_path = tmp_path / "bc.oneuron"
+    assert main(["train", str(tables / "bc.csv"), "-t", "target", "--drop", "id", "-o", str(model_path), "-q"]) == 0
+    code, out, err = run_cli(capsys, "summary", model_path, tables / "bc.csv", "-t", "target", "--drop", "id")
+    assert code == 0, err
+    df = pd.read_csv(tables / "bc.csv")
+    expected = load(model_path).summary(X=df.drop(columns=["id", "target"]), y=df["target"].to_numpy())
+    assert str(expected) in out
+    code, out, err = run_cli(capsys, "summary", model_path, tables / "bc.csv")
+    assert code == 2 and "--target" in err

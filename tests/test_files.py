@@ -223,3 +223,38 @@ def test_summary_after_a_streamed_fit_is_the_in_memory_one(tmp_path):
     streamed = model.fit(oneuron.data.parquet(tmp_path / "data.parquet", target="label", batch_rows=400)).summary()
     in_memory = LogisticRegression(penalty=None, solver="newton", tol=1e-12).fit(df, y).summary()
     assert str(streamed) == str(in_memory)
+
+
+@pytest.mark.parametrize("kind", ["parquet", "csv", "npy"])
+def test_predict_on_a_file_source_streams_and_equals_in_memory(kind, tmp_path):
+    """A file 5x larger than a batch: predict, predict_proba, decision_function equal those on the arrays."""
+    X, y = noisy_classification(n_samples=2_500, n_features=6, n_classes=3, seed=11)
+    write_all(tmp_path, X, y, labels=np.array(["a", "b", "c"]))
+    fitted = LogisticRegression().fit(sources(tmp_path)["parquet"])
+    source = sources(tmp_path)[kind]
+    memory = LogisticRegression().fit(X, np.array(["a", "b", "c"])[y])
+    if kind == "npy":  # no column names: the model fitted on arrays predicts on it
+        fitted = memory
+    assert source.n_samples / source.batch_rows == 5
+    for method in ("predict", "predict_proba", "predict_log_proba", "decision_function"):
+        streamed = getattr(fitted, method)(source)
+        expected = getattr(memory, method)(X)
+        if method == "predict":
+            np.testing.assert_array_equal(streamed, expected)
+        else:
+            np.testing.assert_allclose(streamed, expected, rtol=1e-6, atol=1e-8)
+
+
+def test_a_source_without_labels_predicts_and_cannot_be_fitted(tmp_path):
+    X, y = noisy_classification(n_samples=700, n_features=4, seed=12)
+    df = write_all(tmp_path, X, y)
+    df.drop(columns="label").to_parquet(tmp_path / "unlabelled.parquet")
+    model = LogisticRegression().fit(oneuron.data.parquet(tmp_path / "data.parquet", target="label"))
+    unlabelled = oneuron.data.parquet(tmp_path / "unlabelled.parquet", target=None, batch_rows=100)
+    assert not unlabelled.has_target and unlabelled.n_samples is None  # no first pass
+    np.testing.assert_array_equal(model.predict(unlabelled), model.predict(df.drop(columns="label")))
+    with pytest.raises(ValueError, match="no labels"):
+        LogisticRegression().fit(unlabelled)
+    reordered = oneuron.data.parquet(tmp_path / "data.parquet", target="label", features=["f1", "f0", "f2", "f3"])
+    with pytest.raises(ValueError, match="features=list"):
+        model.predict(reordered)

@@ -19,7 +19,7 @@ from oneuron.data._parallel import resolve_n_jobs
 
 from .conftest import noisy_classification
 
-pytestmark = pytest.mark.skipif(not kernels.AVAILABLE, reason="numba (extra 'fast') is not installed")
+pytestmark = pytest.mark.skipif(not kernels.AVAILABLE, reason="numba is not installed (the NumPy path runs instead)")
 
 
 def block_data(n_classes, dtype, sparse, seed=0):

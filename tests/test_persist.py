@@ -4,6 +4,7 @@ import hashlib
 import json
 import os
 import pickle
+import stat
 
 import numpy as np
 import pandas as pd
@@ -223,3 +224,16 @@ def test_crash_during_save_keeps_the_previous_file(failing, error, tmp_path, mon
 
 def test_model_file_error_is_a_value_error():
     assert issubclass(ModelFileError, ValueError)
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_model_file_mode_follows_the_umask(umask, tmp_path):
+    model = LogisticRegression().fit(*iris())
+    before = os.umask(umask)
+    try:
+        path = oneuron.save(model, tmp_path / "m.oneuron")
+    finally:
+        os.umask(before)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+    np.testing.assert_array_equal(oneuron.load(path).coef_, model.coef_)  # still a valid, checksummed file
+    assert [p.name for p in tmp_path.iterdir()] == ["m.oneuron"]  # no temporary file left

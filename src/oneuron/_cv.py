@@ -235,6 +235,19 @@ class LogisticRegressionCV(LogisticRegression):
     l1_ratio_ : float
         Legacy: as ``C_``.
     classes_, coef_, intercept_, n_features_in_ : as :class:`~oneuron.LogisticRegression`.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from oneuron import LogisticRegressionCV
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> X = StandardScaler().fit_transform(X)
+    >>> cv = LogisticRegressionCV(Cs=5, cv=3).fit(X, y)
+    >>> cv.Cs_.shape, cv.scores_.shape  # (folds, l1 ratios, values of C)
+    ((5,), (3, 1, 5))
+    >>> bool(cv.C_ in cv.Cs_), cv.predict(X[:3]).tolist()
+    (True, [0, 0, 0])
     """
 
     # scikit-learn's: sample_weight of score() is routed to the scorer, not requested by score() itself

@@ -13,6 +13,8 @@ import warnings
 
 import numpy as np
 
+from oneuron._optional import require
+
 
 def main(n_samples: int = 1_000_000, n_features: int = 20, n_workers: int = 2, chunk_rows: int = 125_000) -> float:
     """Run the demo; returns the test accuracy.
@@ -26,11 +28,9 @@ def main(n_samples: int = 1_000_000, n_features: int = 20, n_workers: int = 2, c
     chunk_rows : int
         Rows per partition.
     """
-    try:
-        import dask.array as da
-        from distributed import Client, LocalCluster
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise SystemExit("demo-cluster needs dask: pip install 'oneuron[dask]'") from exc
+    da = require("dask.array", "demo-cluster", "dask")
+    distributed = require("distributed", "demo-cluster", "dask")
+    Client, LocalCluster = distributed.Client, distributed.LocalCluster
 
     from oneuron import LogisticRegression
 

@@ -12,7 +12,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from oneuron import _validation as checks
 from oneuron import neuron
-from oneuron._external import external_source, is_dask, is_external, predict_lazy
+from oneuron._external import external_source, is_external, predict_external
 from oneuron._firth import solve as firth_solve
 from oneuron._inference import fit_statistics, statistics_for, summarize, term_names
 from oneuron._layout import Layout
@@ -152,6 +152,23 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Only when ``X`` had string column names.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> X, y = load_iris(return_X_y=True)
+    >>> from oneuron import LogisticRegression
+    >>> model = LogisticRegression(max_iter=1000).fit(X, y)
+    >>> model.classes_.tolist(), model.coef_.shape
+    ([0, 1, 2], (3, 4))
+    >>> model.predict(X[[0, 50, 100]]).tolist()
+    [0, 1, 2]
+    >>> round(model.score(X, y), 3)
+    0.973
+    >>> # the lesson's gradient descent, with its loss after every iteration
+    >>> gd = LogisticRegression(solver="gd").fit(X[:100], y[:100] == 1)
+    >>> gd.loss_curve_[0] > gd.loss_curve_[-1]
+    True
     """
 
     _parameter_constraints: dict = LR_CONSTRAINTS
@@ -429,8 +446,8 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
     # -- prediction: the neuron's forward pass ------------------------------------------------------------
     def decision_function(self, X) -> np.ndarray:
         """Raw scores ``z = X @ w + b``: shape (n,) for two classes, (n, n_classes) otherwise."""
-        if is_dask(X):
-            return predict_lazy(self, X, "decision_function")
+        if is_external(X):  # dask data (lazily) or a file source (streamed)
+            return predict_external(self, X, "decision_function")
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False)
         dt = X.dtype
@@ -442,8 +459,8 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, shape (n, n_classes), columns in the order of ``classes_`` (float64)."""
-        if is_dask(X):
-            return predict_lazy(self, X, "predict_proba")
+        if is_external(X):  # dask data (lazily) or a file source (streamed)
+            return predict_external(self, X, "predict_proba")
         z = np.asarray(self.decision_function(X), dtype=np.float64)  # float32 would round p to 1
         if z.ndim == 1:
             # sigmoid(-z), not 1 - p: keeps the tiny probabilities that 1 - p rounds to 0
@@ -452,8 +469,8 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
 
     def predict_log_proba(self, X) -> np.ndarray:
         """Log of :meth:`predict_proba`, computed without taking log(0)."""
-        if is_dask(X):
-            return predict_lazy(self, X, "predict_log_proba")
+        if is_external(X):  # dask data (lazily) or a file source (streamed)
+            return predict_external(self, X, "predict_log_proba")
         z = np.asarray(self.decision_function(X), dtype=np.float64)
         if z.ndim == 1:
             return np.column_stack([neuron.log_sigmoid(-z), neuron.log_sigmoid(z)])
@@ -461,8 +478,8 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
 
     def predict(self, X) -> np.ndarray:
         """Most probable class of each row."""
-        if is_dask(X):
-            return predict_lazy(self, X, "predict")
+        if is_external(X):  # dask data (lazily) or a file source (streamed)
+            return predict_external(self, X, "predict")
         z = self.decision_function(X)
         index = (z > 0).astype(np.intp) if z.ndim == 1 else z.argmax(axis=1)
         return self.classes_[index]

@@ -78,6 +78,23 @@ class Summary:
     reference_class : object or None
         The class whose coefficients are fixed at 0 (multinomial only).
     notes : list of str
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from oneuron import LogisticRegression
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(500, 2))
+    >>> y = (X[:, 0] - 0.5 * X[:, 1] + rng.logistic(size=500) > 0).astype(int)
+    >>> s = LogisticRegression(penalty=None).fit(X, y).summary()
+    >>> s.table.columns.tolist()
+    ['coef', 'std_err', 'z', 'p_value', 'ci_lower', 'ci_upper']
+    >>> s.table.index.tolist()
+    ['intercept', 'x0', 'x1']
+    >>> s.n_obs, s.df_model
+    (500.0, 2.0)
+    >>> bool(s.table.loc['x0', 'p_value'] < 0.001)
+    True
     """
 
     table: object

@@ -60,6 +60,16 @@ def export_onnx(model, path: str | os.PathLike | None = None, *, dtype=np.float6
     -------
     onnx.ModelProto
         Checked with ``onnx.checker``; run it with ``onnxruntime.InferenceSession(proto.SerializeToString())``.
+
+    Examples
+    --------
+    >>> import oneuron
+    >>> from sklearn.datasets import load_iris
+    >>> X, y = load_iris(return_X_y=True)
+    >>> model = oneuron.LogisticRegression(max_iter=1000).fit(X, y)
+    >>> proto = oneuron.export_onnx(model)  # or model.to_onnx(path)
+    >>> [o.name for o in proto.graph.output]
+    ['label', 'probabilities']
     """
     onnx = _onnx()
     from onnx import TensorProto, helper, numpy_helper

@@ -16,7 +16,8 @@ added byte fails the checksum (or the magic line), so a truncated, corrupted or 
 
 The file is written to a temporary file in the same directory, flushed and ``fsync``-ed, then moved over
 the destination with ``os.replace`` (atomic on POSIX and Windows): a crash mid-save leaves the previous file
-as it was.
+as it was. The file gets the permissions of any new file under the process umask (``0o666 & ~umask``), so
+that, say, a service account in the owner's group can read it.
 """
 
 from __future__ import annotations
@@ -46,7 +47,23 @@ _SPECIAL = {"classes_", "feature_names_in_"}
 
 
 class ModelFileError(ValueError):
-    """A file that is not a oneuron model, or one that is damaged, edited or from an unsupported version."""
+    """A file that is not a oneuron model, or one that is damaged, edited or from an unsupported version.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import oneuron
+    >>> path = os.path.join(tempfile.mkdtemp(), "notes.txt")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write("not a model")
+    ...
+    >>> try:
+    ...     oneuron.load(path)
+    ... except oneuron.ModelFileError as exc:
+    ...     print(type(exc).__name__, isinstance(exc, ValueError))
+    ...
+    ModelFileError True
+    """
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -239,12 +256,27 @@ def save(model, path: str | os.PathLike) -> Path:
     ------
     ValueError
         If the model is not fitted or holds something that cannot be stored without pickle.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> import oneuron
+    >>> from sklearn.datasets import load_iris
+    >>> X, y = load_iris(return_X_y=True)
+    >>> model = oneuron.LogisticRegression(max_iter=1000).fit(X, y)
+    >>> path = oneuron.save(model, os.path.join(tempfile.mkdtemp(), "iris.oneuron"))
+    >>> path.name
+    'iris.oneuron'
+    >>> np.array_equal(oneuron.load(path).predict(X), model.predict(X))
+    True
     """
     data = dumps(model)
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
+        _chmod_new_file(fd)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -258,6 +290,26 @@ def save(model, path: str | os.PathLike) -> Path:
         raise
     _fsync_directory(directory)
     return path
+
+
+def _umask() -> int:
+    """The process umask (read from /proc where possible: setting it to read it is not thread-safe)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _chmod_new_file(fd: int) -> None:
+    """Give the temporary file the mode a new file gets (``0o666`` less the umask; mkstemp makes it 0600)."""
+    if hasattr(os, "fchmod"):  # POSIX
+        os.fchmod(fd, 0o666 & ~_umask())
 
 
 def _fsync_directory(directory: Path) -> None:
@@ -365,6 +417,17 @@ def load(path: str | os.PathLike):
         format version this oneuron does not read.
     FileNotFoundError
         If ``path`` does not exist.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import oneuron
+    >>> from sklearn.datasets import load_iris
+    >>> X, y = load_iris(return_X_y=True)
+    >>> model = oneuron.LogisticRegression(max_iter=1000).fit(X, y)
+    >>> path = oneuron.save(model, os.path.join(tempfile.mkdtemp(), "iris.oneuron"))
+    >>> oneuron.load(path).coef_.shape
+    (3, 4)
     """
     path = Path(path)
     with open(path, "rb") as f:

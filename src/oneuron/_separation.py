@@ -58,7 +58,21 @@ SHARE = 0.05
 
 
 class SeparationWarning(ConvergenceWarning):
-    """The classes are (quasi-)completely separated: the unpenalized coefficients of some features diverge."""
+    """The classes are (quasi-)completely separated: the unpenalized coefficients of some features diverge.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> import oneuron
+    >>> X, y = np.array([[-2.0], [-1.0], [1.0], [2.0]]), np.array([0, 0, 1, 1])  # x > 0 tells the classes apart
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = oneuron.LogisticRegression(penalty=None).fit(X, y)
+    ...
+    >>> any(issubclass(w.category, oneuron.SeparationWarning) for w in caught)
+    True
+    """
 
 
 @dataclass

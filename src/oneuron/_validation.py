@@ -30,7 +30,22 @@ BYTES_PER_PARAMETER = 8 * 30
 
 
 class UnseenLabelWarning(UserWarning):
-    """``score`` was given labels that are not among the model's ``classes_`` (they count as errors)."""
+    """``score`` was given labels that are not among the model's ``classes_`` (they count as errors).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> import oneuron
+    >>> X, y = np.array([[0.0], [1.0], [2.0], [3.0]]), np.array([0, 0, 1, 1])
+    >>> model = oneuron.LogisticRegression().fit(X, y)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     accuracy = model.score(X, np.array([0, 0, 1, 2]))  # 2 was never seen
+    ...
+    >>> accuracy, [w.category.__name__ for w in caught]
+    (0.75, ['UnseenLabelWarning'])
+    """
 
 
 def rescale_sample_weight(sample_weight: np.ndarray, C: float) -> tuple[np.ndarray, float]:

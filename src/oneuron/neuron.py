@@ -48,6 +48,13 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     -------
     ndarray
         Probabilities in [0, 1], same shape and dtype as ``z``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from oneuron.neuron import sigmoid
+    >>> sigmoid(np.array([-1000.0, 0.0, 2.0])).round(4).tolist()  # no overflow warning
+    [0.0, 0.5, 0.8808]
     """
     z = np.asarray(z)
     e = np.exp(-np.abs(z))  # in (0, 1]: never overflows
@@ -56,24 +63,56 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 def softplus(z: np.ndarray) -> np.ndarray:
-    """``log(1 + exp(z))`` computed as ``max(z, 0) + log1p(exp(-|z|))``: no overflow, no log(0)."""
+    """``log(1 + exp(z))`` computed as ``max(z, 0) + log1p(exp(-|z|))``: no overflow, no log(0).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from oneuron.neuron import softplus
+    >>> softplus(np.array([-1000.0, 0.0, 1000.0])).round(4).tolist()
+    [0.0, 0.6931, 1000.0]
+    """
     z = np.asarray(z)
     return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
 
 
 def log_sigmoid(z: np.ndarray) -> np.ndarray:
-    """``log(sigmoid(z)) = -softplus(-z)``, finite even where sigmoid(z) rounds to 0."""
+    """``log(sigmoid(z)) = -softplus(-z)``, finite even where sigmoid(z) rounds to 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from oneuron.neuron import log_sigmoid
+    >>> log_sigmoid(np.array([-1000.0, 0.0])).round(4).tolist()  # log(0) would be -inf
+    [-1000.0, -0.6931]
+    """
     return -softplus(-np.asarray(z))
 
 
 def logsumexp(z: np.ndarray) -> np.ndarray:
-    """Row-wise ``log(sum_k exp(z_k))`` for a (n, K) array, shifted by the row maximum to avoid overflow."""
+    """Row-wise ``log(sum_k exp(z_k))`` for a (n, K) array, shifted by the row maximum to avoid overflow.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from oneuron.neuron import logsumexp
+    >>> logsumexp(np.array([[1000.0, 1000.0], [0.0, 0.0]])).round(4).tolist()
+    [1000.6931, 0.6931]
+    """
     zmax = z.max(axis=1, keepdims=True)
     return (zmax + np.log(np.exp(z - zmax).sum(axis=1, keepdims=True)))[:, 0]
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
-    """Row-wise ``exp(z_k) / sum_j exp(z_j)`` for a (n, K) array."""
+    """Row-wise ``exp(z_k) / sum_j exp(z_j)`` for a (n, K) array.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from oneuron.neuron import softmax
+    >>> softmax(np.array([[0.0, np.log(3.0)], [1000.0, 0.0]])).round(4).tolist()
+    [[0.25, 0.75], [1.0, 0.0]]
+    """
     e = np.exp(z - z.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
 
@@ -82,7 +121,15 @@ def softmax(z: np.ndarray) -> np.ndarray:
 # Binary head: parameters w (d,) and b (scalar). y in {0, 1}, s >= 0 sample weights.
 # ----------------------------------------------------------------------------------------------------------
 def forward(X, w: np.ndarray, b: float) -> np.ndarray:
-    """The weighted sum ``z = X @ w + b`` (X dense or scipy.sparse)."""
+    """The weighted sum ``z = X @ w + b`` (X dense or scipy.sparse).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from oneuron.neuron import forward
+    >>> forward(np.array([[1.0, 2.0], [0.0, 1.0]]), np.array([0.5, -1.0]), 0.25).tolist()
+    [-1.25, -0.75]
+    """
     return X @ w + b
 
 
@@ -97,6 +144,17 @@ def binary_loss_grad(X, y: np.ndarray, s: np.ndarray, w: np.ndarray, b: float):
         ``X.T @ (s * (p - y))``.
     grad_b : float
         ``sum_i s_i (p_i - y_i)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from oneuron import neuron
+    >>> X = np.array([[0.0, 1.0], [2.0, -1.0], [1.0, 1.0]])
+    >>> y, s = np.array([0.0, 1.0, 1.0]), np.ones(3)
+    >>> w, b = np.zeros(2), 0.0
+    >>> loss, grad_w, grad_b = neuron.binary_loss_grad(X, y, s, w, b)
+    >>> round(loss, 4), grad_w.tolist(), grad_b  # at w = 0 every p is 0.5: loss 3 log 2
+    (2.0794, [-1.5, 0.5], -0.5)
     """
     z = forward(X, w, b)
     loss = float(s @ (softplus(z) - y * z))
@@ -110,6 +168,19 @@ def binary_hessp(X, s: np.ndarray, w: np.ndarray, b: float, v_w: np.ndarray, v_b
     With ``h = s * p (1 - p)`` (the curvature of each row), the Hessian is ``[X 1].T diag(h) [X 1]``, so::
 
         Hv = [X 1].T (h * (X v_w + v_b))
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from oneuron import neuron
+    >>> X = np.array([[0.0, 1.0], [2.0, -1.0], [1.0, 1.0]])
+    >>> y, s = np.array([0.0, 1.0, 1.0]), np.ones(3)
+    >>> w, b = np.zeros(2), 0.0
+    >>> Hv_w, Hv_b = neuron.binary_hessp(X, s, w, b, np.array([1.0, 0.0]), 0.0)
+    >>> Hv_w.tolist(), Hv_b
+    ([1.25, -0.25], 0.75)
+    >>> neuron.binary_hessian(X, s, w, b)[:, 0].tolist()  # the same: column 0 of H
+    [1.25, -0.25, 0.75]
     """
     p = sigmoid(forward(X, w, b))
     t = s * p * (1 - p) * forward(X, v_w, v_b)
@@ -117,7 +188,18 @@ def binary_hessp(X, s: np.ndarray, w: np.ndarray, b: float, v_w: np.ndarray, v_b
 
 
 def binary_curvature(X, s: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
-    """Curvature of each row's loss in its score: ``h_i = s_i d2l/dz2 = s_i p_i (1 - p_i)``."""
+    """Curvature of each row's loss in its score: ``h_i = s_i d2l/dz2 = s_i p_i (1 - p_i)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from oneuron import neuron
+    >>> X = np.array([[0.0, 1.0], [2.0, -1.0], [1.0, 1.0]])
+    >>> y, s = np.array([0.0, 1.0, 1.0]), np.ones(3)
+    >>> w, b = np.zeros(2), 0.0
+    >>> neuron.binary_curvature(X, s, w, b).tolist()  # p (1 - p) at p = 0.5
+    [0.25, 0.25, 0.25]
+    """
     p = sigmoid(forward(X, w, b))
     return s * p * (1 - p)
 
@@ -127,6 +209,18 @@ def curvature_hessp(X, h: np.ndarray, v_w: np.ndarray, v_b: float):
 
     Within one Newton step every product has the same ``h``, so it is ``[X 1].T (h * (X v_w + v_b))``:
     one product with X each way, no sigmoid.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from oneuron import neuron
+    >>> X = np.array([[0.0, 1.0], [2.0, -1.0], [1.0, 1.0]])
+    >>> y, s = np.array([0.0, 1.0, 1.0]), np.ones(3)
+    >>> w, b = np.zeros(2), 0.0
+    >>> h = neuron.binary_curvature(X, s, w, b)
+    >>> Hv_w, Hv_b = neuron.curvature_hessp(X, h, np.array([1.0, 0.0]), 0.0)
+    >>> Hv_w.tolist(), Hv_b
+    ([1.25, -0.25], 0.75)
     """
     t = h * forward(X, v_w, v_b)
     return X.T @ t, float(t.sum())
@@ -138,6 +232,14 @@ def weighted_gram(X, c: np.ndarray, with_ones: bool = True) -> np.ndarray:
     Every Hessian of the neuron has this shape, with ``c`` a per-row curvature. Where ``c >= 0`` it is
     ``U.T U`` with ``U = sqrt(c) X``, which BLAS computes as a symmetric rank-k update (half the flops of
     a general product); softmax cross-class curvatures ``-p_k p_j`` are negative and take the plain product.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from oneuron.neuron import weighted_gram
+    >>> X = np.array([[1.0, 2.0], [3.0, 4.0]])
+    >>> weighted_gram(X, np.array([1.0, 0.5])).round(4).tolist()  # [X 1].T diag(c) [X 1]
+    [[5.5, 8.0, 2.5], [8.0, 12.0, 4.0], [2.5, 4.0, 1.5]]
     """
     c = np.asarray(c, dtype=np.float64)
     if hasattr(X, "multiply"):  # sparse
@@ -162,7 +264,19 @@ def weighted_gram(X, c: np.ndarray, with_ones: bool = True) -> np.ndarray:
 
 
 def binary_hessian(X, s: np.ndarray, w: np.ndarray, b: float, fit_intercept: bool = True) -> np.ndarray:
-    """Full Hessian ``[X 1].T diag(s p (1-p)) [X 1]`` of one block (drop the 1 column without intercept)."""
+    """Full Hessian ``[X 1].T diag(s p (1-p)) [X 1]`` of one block (drop the 1 column without intercept).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from oneuron import neuron
+    >>> X = np.array([[0.0, 1.0], [2.0, -1.0], [1.0, 1.0]])
+    >>> y, s = np.array([0.0, 1.0, 1.0]), np.ones(3)
+    >>> w, b = np.zeros(2), 0.0
+    >>> H = neuron.binary_hessian(X, s, w, b)
+    >>> H.tolist()  # (d + 1) x (d + 1), the intercept last
+    [[1.25, -0.25, 0.75], [-0.25, 0.75, 0.25], [0.75, 0.25, 0.75]]
+    """
     return weighted_gram(X, binary_curvature(X, s, w, b), fit_intercept)
 
 
@@ -170,7 +284,18 @@ def binary_hessian(X, s: np.ndarray, w: np.ndarray, b: float, fit_intercept: boo
 # Softmax head: parameters W (K, d) and b (K,). Y is the (n, K) one-hot encoding of the labels.
 # ----------------------------------------------------------------------------------------------------------
 def forward_multi(X, W: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """The K weighted sums ``Z = X @ W.T + b`` of shape (n, K)."""
+    """The K weighted sums ``Z = X @ W.T + b`` of shape (n, K).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from oneuron import neuron
+    >>> X = np.array([[0.0, 1.0], [2.0, -1.0], [1.0, 1.0]])
+    >>> Y, s = np.eye(3), np.ones(3)  # one-hot labels 0, 1, 2
+    >>> W, b = np.zeros((3, 2)), np.zeros(3)
+    >>> neuron.forward_multi(X, np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]), b).tolist()
+    [[0.0, 1.0, 0.0], [2.0, -1.0, 0.0], [1.0, 1.0, 0.0]]
+    """
     return X @ W.T + b
 
 
@@ -185,6 +310,19 @@ def multinomial_loss_grad(X, Y: np.ndarray, s: np.ndarray, W: np.ndarray, b: np.
         ``R.T @ X`` with ``R = s * (P - Y)``.
     grad_b : ndarray (K,)
         ``R.sum(axis=0)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from oneuron import neuron
+    >>> X = np.array([[0.0, 1.0], [2.0, -1.0], [1.0, 1.0]])
+    >>> Y, s = np.eye(3), np.ones(3)  # one-hot labels 0, 1, 2
+    >>> W, b = np.zeros((3, 2)), np.zeros(3)
+    >>> loss, grad_W, grad_b = neuron.multinomial_loss_grad(X, Y, s, W, b)
+    >>> round(loss, 4)  # 3 log 3: every class has p = 1/3
+    3.2958
+    >>> (grad_W.round(4) + 0.0).tolist(), (grad_b.round(4) + 0.0).tolist()  # + 0.0: no signed zeros
+    ([[1.0, -0.6667], [-1.0, 1.3333], [0.0, -0.6667]], [0.0, 0.0, 0.0])
     """
     Z = forward_multi(X, W, b)
     lse = logsumexp(Z)
@@ -198,6 +336,16 @@ def multinomial_curvature(X, s: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.
 
     This is the Hessian of ``l = logsumexp(z) - z_y`` in ``z``; block (k, l) of the weights' Hessian is
     ``X.T diag(H[:, k, l]) X``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from oneuron import neuron
+    >>> X = np.array([[0.0, 1.0], [2.0, -1.0], [1.0, 1.0]])
+    >>> Y, s = np.eye(3), np.ones(3)  # one-hot labels 0, 1, 2
+    >>> W, b = np.zeros((3, 2)), np.zeros(3)
+    >>> neuron.multinomial_curvature(X, s, W, b)[0].round(4).tolist()  # diag(p) - p p.T
+    [[0.2222, -0.1111, -0.1111], [-0.1111, 0.2222, -0.1111], [-0.1111, -0.1111, 0.2222]]
     """
     P = softmax(forward_multi(X, W, b))
     H = -P[:, :, None] * P[:, None, :]
@@ -211,6 +359,18 @@ def multinomial_hessp(X, s: np.ndarray, W: np.ndarray, b: np.ndarray, V_W: np.nd
 
     The curvature of one row with respect to its scores is ``diag(p) - p p.T``; applied to the score
     direction ``dz = V_W x + v_b`` it gives ``p * dz - p (p . dz)``, which is then pulled back through X.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from oneuron import neuron
+    >>> X = np.array([[0.0, 1.0], [2.0, -1.0], [1.0, 1.0]])
+    >>> Y, s = np.eye(3), np.ones(3)  # one-hot labels 0, 1, 2
+    >>> W, b = np.zeros((3, 2)), np.zeros(3)
+    >>> V_W, v_b = np.zeros((3, 2)), np.array([1.0, 0.0, 0.0])
+    >>> Hv_W, Hv_b = neuron.multinomial_hessp(X, s, W, b, V_W, v_b)
+    >>> Hv_b.round(4).tolist()  # 3 rows x (1/3 - 1/9, -1/9, -1/9)
+    [0.6667, -0.3333, -0.3333]
     """
     P = softmax(forward_multi(X, W, b))
     dZ = forward_multi(X, V_W, v_b)
@@ -219,7 +379,21 @@ def multinomial_hessp(X, s: np.ndarray, W: np.ndarray, b: np.ndarray, V_W: np.nd
 
 
 def multinomial_probs_hessp(X, s: np.ndarray, P: np.ndarray, V_W: np.ndarray, v_b: np.ndarray):
-    """:func:`multinomial_hessp` given the rows' probabilities ``P = softmax(forward_multi(X, W, b))``."""
+    """:func:`multinomial_hessp` given the rows' probabilities ``P = softmax(forward_multi(X, W, b))``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from oneuron import neuron
+    >>> X = np.array([[0.0, 1.0], [2.0, -1.0], [1.0, 1.0]])
+    >>> Y, s = np.eye(3), np.ones(3)  # one-hot labels 0, 1, 2
+    >>> W, b = np.zeros((3, 2)), np.zeros(3)
+    >>> P = neuron.softmax(neuron.forward_multi(X, W, b))
+    >>> V_W, v_b = np.zeros((3, 2)), np.array([1.0, 0.0, 0.0])
+    >>> Hv_W, Hv_b = neuron.multinomial_probs_hessp(X, s, P, V_W, v_b)
+    >>> np.allclose(Hv_b, neuron.multinomial_hessp(X, s, W, b, V_W, v_b)[1])
+    True
+    """
     dZ = forward_multi(X, V_W, v_b)
     T = s[:, None] * P * (dZ - (P * dZ).sum(axis=1, keepdims=True))
     return np.asarray((X.T @ T).T), T.sum(axis=0)
@@ -240,6 +414,19 @@ def multinomial_hessian(X, s: np.ndarray, W: np.ndarray, b: np.ndarray, fit_inte
         H = sum_i s_i (diag(p_i) - p_i p_i.T) kron (x~_i x~_i.T)
 
     computed as ``blockdiag_k(X~.T diag(s p_k) X~) - Q.T diag(s) Q`` with ``Q_i = p_i kron x~_i``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from oneuron import neuron
+    >>> X = np.array([[0.0, 1.0], [2.0, -1.0], [1.0, 1.0]])
+    >>> Y, s = np.eye(3), np.ones(3)  # one-hot labels 0, 1, 2
+    >>> W, b = np.zeros((3, 2)), np.zeros(3)
+    >>> H = neuron.multinomial_hessian(X, s, W, b)
+    >>> H.shape  # K (d + 1) parameters, class by class
+    (9, 9)
+    >>> np.allclose(H, H.T)
+    True
     """
     Xt = _with_ones(X, fit_intercept)
     P = softmax(forward_multi(X, W, b))
@@ -257,6 +444,16 @@ def binary_score_outer(X, y: np.ndarray, s: np.ndarray, w: np.ndarray, b: float,
 
     This is the "meat" of the sandwich covariance, with ``s`` read as frequency weights (a row of weight 3
     counts as three identical rows): ``[X 1].T diag(s (p - y)^2) [X 1]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from oneuron import neuron
+    >>> X = np.array([[0.0, 1.0], [2.0, -1.0], [1.0, 1.0]])
+    >>> y, s = np.array([0.0, 1.0, 1.0]), np.ones(3)
+    >>> w, b = np.zeros(2), 0.0
+    >>> neuron.binary_score_outer(X, y, s, w, b).tolist()  # (p - y)^2 = 1/4 per row
+    [[1.25, -0.25, 0.75], [-0.25, 0.75, 0.25], [0.75, 0.25, 0.75]]
     """
     Xt = _with_ones(X, fit_intercept)
     r = sigmoid(forward(X, w, b)) - y
@@ -264,7 +461,19 @@ def binary_score_outer(X, y: np.ndarray, s: np.ndarray, w: np.ndarray, b: float,
 
 
 def multinomial_score_outer(X, Y: np.ndarray, s: np.ndarray, W: np.ndarray, b: np.ndarray, fit_intercept=True):
-    """``sum_i s_i g_i g_i.T`` with ``g_i = (p_i - y_i) kron x~_i`` (class-by-class order, as the Hessian)."""
+    """``sum_i s_i g_i g_i.T`` with ``g_i = (p_i - y_i) kron x~_i`` (class-by-class order, as the Hessian).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from oneuron import neuron
+    >>> X = np.array([[0.0, 1.0], [2.0, -1.0], [1.0, 1.0]])
+    >>> Y, s = np.eye(3), np.ones(3)  # one-hot labels 0, 1, 2
+    >>> W, b = np.zeros((3, 2)), np.zeros(3)
+    >>> M = neuron.multinomial_score_outer(X, Y, s, W, b)
+    >>> M.shape, np.allclose(M, M.T)
+    ((9, 9), True)
+    """
     Xt = _with_ones(X, fit_intercept)
     R = softmax(forward_multi(X, W, b)) - Y
     n, m = Xt.shape

@@ -19,6 +19,18 @@ import numpy as np
 
 from oneuron._optional import require
 
+__all__ = [
+    "plot_calibration",
+    "plot_coefficients",
+    "plot_confusion_matrix",
+    "plot_images",
+    "plot_loss_curve",
+    "plot_precision_recall",
+    "plot_roc",
+    "plot_weights_image",
+    "save_figure",
+]
+
 #: resolution of figures whose ``dpi`` is not given (pixels per inch).
 DEFAULT_DPI = 100
 
@@ -37,7 +49,24 @@ def _finish(fig, path):
 
 
 def save_figure(fig, path: str | os.PathLike) -> None:
-    """Save ``fig`` to ``path``; PNG, SVG or PDF after the suffix, at the figure's own size and dpi."""
+    """Save ``fig`` to ``path``; PNG, SVG or PDF after the suffix, at the figure's own size and dpi.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> import oneuron
+    >>> from oneuron import plots
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> X = StandardScaler().fit_transform(X)
+    >>> model = oneuron.LogisticRegression(solver="gd").fit(X, y)
+    >>> import os, tempfile
+    >>> fig = plots.plot_roc(model, X, y)
+    >>> path = os.path.join(tempfile.mkdtemp(), "roc.svg")
+    >>> plots.save_figure(fig, path)
+    >>> os.path.getsize(path) > 0
+    True
+    """
     _finish(fig, path)
 
 
@@ -88,6 +117,19 @@ def plot_loss_curve(
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> import oneuron
+    >>> from oneuron import plots
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> X = StandardScaler().fit_transform(X)
+    >>> model = oneuron.LogisticRegression(solver="gd").fit(X, y)
+    >>> fig = plots.plot_loss_curve(model)  # path='loss.png' would save it
+    >>> type(fig).__name__, len(fig.axes)
+    ('Figure', 2)
     """
     losses = np.asarray(getattr(model_or_losses, "loss_curve_", model_or_losses), dtype=float)
     if losses.ndim != 1 or losses.size == 0:
@@ -120,6 +162,19 @@ def plot_roc(model, X, y, *, path=None, figsize=(5.0, 5.0), dpi: int | None = No
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> import oneuron
+    >>> from oneuron import plots
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> X = StandardScaler().fit_transform(X)
+    >>> model = oneuron.LogisticRegression(solver="gd").fit(X, y)
+    >>> fig = plots.plot_roc(model, X, y)
+    >>> fig.axes[0].get_xlabel()
+    'false positive rate'
     """
     from sklearn.metrics import RocCurveDisplay
 
@@ -141,6 +196,19 @@ def plot_precision_recall(model, X, y, *, path=None, figsize=(5.0, 5.0), dpi: in
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> import oneuron
+    >>> from oneuron import plots
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> X = StandardScaler().fit_transform(X)
+    >>> model = oneuron.LogisticRegression(solver="gd").fit(X, y)
+    >>> fig = plots.plot_precision_recall(model, X, y)
+    >>> fig.axes[0].get_xlabel()
+    'recall'
     """
     from sklearn.metrics import PrecisionRecallDisplay
 
@@ -162,6 +230,19 @@ def plot_calibration(model, X, y, *, n_bins: int = 10, path=None, figsize=(5.0, 
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> import oneuron
+    >>> from oneuron import plots
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> X = StandardScaler().fit_transform(X)
+    >>> model = oneuron.LogisticRegression(solver="gd").fit(X, y)
+    >>> fig = plots.plot_calibration(model, X, y, n_bins=5)
+    >>> fig.axes[0].get_xlabel()
+    'mean predicted probability'
     """
     from sklearn.calibration import calibration_curve
 
@@ -195,6 +276,19 @@ def plot_confusion_matrix(
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> import oneuron
+    >>> from oneuron import plots
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> X = StandardScaler().fit_transform(X)
+    >>> model = oneuron.LogisticRegression(solver="gd").fit(X, y)
+    >>> fig = plots.plot_confusion_matrix(model, X, y)
+    >>> fig.axes[0].get_title()
+    'Confusion matrix'
     """
     from sklearn.metrics import ConfusionMatrixDisplay
 
@@ -263,6 +357,19 @@ def plot_coefficients(
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> import oneuron
+    >>> from oneuron import plots
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> X = StandardScaler().fit_transform(X)
+    >>> model = oneuron.LogisticRegression(solver="gd").fit(X, y)
+    >>> fig = plots.plot_coefficients(model)
+    >>> type(fig).__name__
+    'Figure'
     """
     coef = np.asarray(model.coef_)[class_index]
     d = coef.size
@@ -328,6 +435,17 @@ def plot_weights_image(
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> import oneuron
+    >>> from oneuron import plots
+    >>> X, y = load_digits(return_X_y=True)
+    >>> model = oneuron.LogisticRegression(max_iter=200).fit(X / 16, y == 2)
+    >>> fig = plots.plot_weights_image(model, (8, 8))
+    >>> type(fig).__name__
+    'Figure'
     """
     coef = np.asarray(model.coef_)
     h, w = shape
@@ -378,6 +496,15 @@ def plot_images(
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from oneuron import plots
+    >>> X, y = load_digits(return_X_y=True)
+    >>> fig = plots.plot_images(X[:6], (8, 8), titles=[str(v) for v in y[:6]], suptitle="digits")
+    >>> len(fig.axes) >= 6
+    True
     """
     images = np.asarray(images, dtype=float).reshape(-1, *shape)
     n = len(images)

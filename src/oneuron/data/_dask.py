@@ -24,7 +24,14 @@ from oneuron.data._memory import MemorySource, Source, add_into
 
 
 class DataLostError(RuntimeError):
-    """A partition of the data could not be evaluated (a worker was lost) or changed during the fit."""
+    """A partition of the data could not be evaluated (a worker was lost) or changed during the fit.
+
+    Examples
+    --------
+    >>> import oneuron
+    >>> issubclass(oneuron.DataLostError, RuntimeError)  # raised by fit on dask data, never a wrong model
+    True
+    """
 
 
 def current_client():

@@ -3,13 +3,17 @@
 A file source never holds more than one batch of rows in memory. It reads the file once when it is built,
 to learn the number of rows, the features, the classes (in ``np.unique`` order, as an in-memory fit encodes
 them) and the total sample weight; after that every :meth:`StreamSource.reduce` is exactly one pass over the
-file. Each batch is handed to a :class:`~oneuron.data._memory.MemorySource`, so the objective's block
-functions (and any faster kernel behind them) run on it unchanged.
+file. A Parquet or CSV source built with ``target=None`` has no labels: it is read by nothing but
+:meth:`StreamSource.feature_batches` (``model.predict(source)``), and its first pass is skipped.
+
+Each batch is handed to a :class:`~oneuron.data._memory.MemorySource`, so the objective's block functions
+(and any faster kernel behind them) run on it unchanged.
 
 Examples
 --------
 >>> source = oneuron.data.parquet("train/", target="label")       # doctest: +SKIP
 >>> model = oneuron.LogisticRegression().fit(source)                # doctest: +SKIP
+>>> model.predict_proba(oneuron.data.parquet("new/", target=None))  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ DEFAULT_BATCH_ROWS = 65_536
 
 
 def _pyarrow():
-    return require("pyarrow", "reading Parquet/CSV", "files")
+    return require("pyarrow", "reading Parquet/CSV", None)
 
 
 def _float_dtype(types) -> np.dtype:
@@ -65,12 +69,32 @@ class StreamSource(Source):
     total_weight : float
         Sum of the sample weights (times the class weights, see :meth:`set_class_weight`).
     feature_names : ndarray of str or None
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np, pandas as pd
+    >>> import oneuron
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame(rng.normal(size=(1000, 3)), columns=["a", "b", "c"])
+    >>> df["label"] = np.where(df["a"] + rng.normal(size=1000) > 0, "yes", "no")
+    >>> path = os.path.join(tempfile.mkdtemp(), "train.parquet")
+    >>> df.to_parquet(path)
+    >>> source = oneuron.data.parquet(path, target="label", batch_rows=300)
+    >>> isinstance(source, oneuron.data.StreamSource)
+    True
+    >>> source.n_samples, source.classes.tolist(), source.class_counts.tolist()
+    (1000, ['no', 'yes'], [516, 484])
+    >>> [len(X_b) for X_b in source.feature_batches()]
+    [300, 300, 300, 100]
     """
 
-    n_samples: int
+    n_samples: int | None = None
     n_features: int
     dtype: np.dtype
     feature_names: np.ndarray | None = None
+    #: False for a source of features only (``target=None``): it can be predicted on, not fitted
+    has_target: bool = True
 
     def __init__(self, batch_rows: int = DEFAULT_BATCH_ROWS):
         if not isinstance(batch_rows, (int, np.integer)) or batch_rows < 1:
@@ -78,10 +102,16 @@ class StreamSource(Source):
         self.batch_rows = int(batch_rows)
         self.n_classes = 0
         self._class_factor = None
-        self._scan()
+        if self.has_target:
+            self._scan()
+
+    def feature_batches(self) -> Iterator[np.ndarray]:
+        """Yield the feature rows ``X_b`` only, one batch at a time (no first pass needed: for prediction)."""
+        for X_b, _, _ in self._raw_batches():
+            yield X_b
 
     # -- to be provided by each file format -----------------------------------------------------------------
-    def _raw_batches(self) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
+    def _raw_batches(self, labels: bool = True) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
         raise NotImplementedError
 
     # -- first pass -----------------------------------------------------------------------------------------
@@ -176,9 +206,13 @@ def _paths(path_or_dir, suffixes: Sequence[str]) -> list[str]:
 class _TableSource(StreamSource):
     """Shared part of the Parquet and CSV sources: columns of a pyarrow record batch -> (X, y, s)."""
 
-    def _setup_columns(self, names: list[str], types: dict, target: str, features, weight) -> None:
-        if target not in names:
-            raise ValueError(f"target={target!r} is not a column of the file; columns are {names}.")
+    def _setup_columns(self, names: list[str], types: dict, target: str | None, features, weight) -> None:
+        self.has_target = target is not None
+        if target is not None and target not in names:
+            raise ValueError(
+                f"target={target!r} is not a column of the file; columns are {names} "
+                "(target=None for data without labels, to predict on)."
+            )
         if weight is not None and weight not in names:
             raise ValueError(f"weight={weight!r} is not a column of the file; columns are {names}.")
         if features is None:
@@ -205,22 +239,31 @@ class _TableSource(StreamSource):
         self.n_features = len(features)
         self.dtype = _float_dtype([types[c] for c in features])
 
-    def _columns(self) -> list[str]:
-        return [*self.features, self.target] + ([self.weight] if self.weight else [])
+    def _columns(self, labels: bool = True) -> list[str]:
+        if not labels:
+            return list(self.features)
+        return [*self.features] + [c for c in (self.target, self.weight) if c is not None]
 
-    def _split_batch(self, batch):
+    def feature_batches(self) -> Iterator[np.ndarray]:
+        """Yield the feature rows ``X_b`` only, reading the feature columns alone."""
+        for X_b, _, _ in self._raw_batches(labels=False):
+            yield X_b
+
+    def _split_batch(self, batch, labels: bool = True):
         """A pyarrow RecordBatch -> ``(X_b, y_b, s_b)``.
 
         X is C-ordered although filled column by column (3x slower to fill than Fortran order): row blocks of a
         C-ordered batch are contiguous, which makes the Hessian's ``X.T @ X`` of a block about 4x faster.
         """
-        if any(batch.column(c).null_count for c in self._columns()):
-            nulls = [c for c in self._columns() if batch.column(c).null_count]
+        if any(batch.column(c).null_count for c in self._columns(labels)):
+            nulls = [c for c in self._columns(labels) if batch.column(c).null_count]
             raise ValueError(f"columns {nulls} contain missing values: impute or drop them before fitting.")
         X = np.empty((batch.num_rows, self.n_features), dtype=self.dtype)
         for j, c in enumerate(self.features):
             X[:, j] = batch.column(c).to_numpy(zero_copy_only=False)
-        y = batch.column(self.target).to_numpy(zero_copy_only=False)
+        if not labels:
+            return X, None, None
+        y = batch.column(self.target).to_numpy(zero_copy_only=False) if self.has_target else None
         s = batch.column(self.weight).to_numpy(zero_copy_only=False).astype(np.float64) if self.weight else None
         return X, y, s
 
@@ -230,10 +273,27 @@ class ParquetSource(_TableSource):
 
     Memory holds one batch of ``batch_rows`` rows (of the selected columns) plus what pyarrow needs to decode
     one row group; write files with row groups of at most a few hundred MB.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np, pandas as pd
+    >>> import oneuron
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame(rng.normal(size=(1000, 3)), columns=["a", "b", "c"])
+    >>> df["label"] = np.where(df["a"] + rng.normal(size=1000) > 0, "yes", "no")
+    >>> path = os.path.join(tempfile.mkdtemp(), "train.parquet")
+    >>> df.to_parquet(path)
+    >>> source = oneuron.data.ParquetSource(path, target="label", batch_rows=256)
+    >>> source
+    ParquetSource(n_samples=1000, n_features=3, classes=2)
+    >>> model = oneuron.LogisticRegression().fit(source)
+    >>> model.feature_names_in_.tolist()
+    ['a', 'b', 'c']
     """
 
     def __init__(
-        self, path_or_dir, target: str = "y", features=None, weight=None, batch_rows: int = DEFAULT_BATCH_ROWS
+        self, path_or_dir, target: str | None = "y", features=None, weight=None, batch_rows: int = DEFAULT_BATCH_ROWS
     ):
         import pyarrow.parquet as pq
 
@@ -243,14 +303,15 @@ class ParquetSource(_TableSource):
         self._setup_columns(list(types), types, target, features, weight)
         super().__init__(batch_rows)
 
-    def _raw_batches(self):
+    def _raw_batches(self, labels: bool = True):
         import pyarrow.parquet as pq
 
+        columns = self._columns(labels)
         for path in self.paths:
             # pre_buffer=False: pyarrow's default (True) buffers the column chunks of the whole file
             with pq.ParquetFile(path, pre_buffer=False) as f:
-                for batch in f.iter_batches(batch_size=self.batch_rows, columns=self._columns(), use_threads=True):
-                    yield self._split_batch(batch)
+                for batch in f.iter_batches(batch_size=self.batch_rows, columns=columns, use_threads=True):
+                    yield self._split_batch(batch, labels)
 
 
 class CSVSource(_TableSource):
@@ -258,12 +319,26 @@ class CSVSource(_TableSource):
 
     Feature columns are read as float64; the target keeps the type pyarrow infers from the first block
     (give ``target_type``, e.g. ``pyarrow.string()``, when the first block is not representative).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np, pandas as pd
+    >>> import oneuron
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame(rng.normal(size=(1000, 3)), columns=["a", "b", "c"])
+    >>> df["label"] = np.where(df["a"] + rng.normal(size=1000) > 0, "yes", "no")
+    >>> path = os.path.join(tempfile.mkdtemp(), "train.parquet")
+    >>> path = path.replace(".parquet", ".csv")
+    >>> df.to_csv(path, index=False)
+    >>> oneuron.data.CSVSource(path, target="label", features=["a", "b"])
+    CSVSource(n_samples=1000, n_features=2, classes=2)
     """
 
     def __init__(
         self,
         path_or_dir,
-        target: str = "y",
+        target: str | None = "y",
         features=None,
         weight=None,
         batch_rows: int = DEFAULT_BATCH_ROWS,
@@ -282,16 +357,16 @@ class CSVSource(_TableSource):
         self.dtype = np.dtype(np.float64)
         super().__init__(batch_rows)
 
-    def _raw_batches(self):
+    def _raw_batches(self, labels: bool = True):
         import pyarrow as pa
         import pyarrow.csv as pcsv
 
         column_types = {c: pa.float64() for c in self.features}
-        if self.weight:
+        if self.weight and labels:
             column_types[self.weight] = pa.float64()
-        if self.target_type is not None:
+        if self.target_type is not None and self.target is not None and labels:
             column_types[self.target] = self.target_type
-        convert = pcsv.ConvertOptions(include_columns=self._columns(), column_types=column_types)
+        convert = pcsv.ConvertOptions(include_columns=self._columns(labels), column_types=column_types)
         # ~ bytes per row guessed at 20 per column; pyarrow cuts blocks on bytes, we re-slice to batch_rows
         block_size = int(min(2**30, max(2**16, self.batch_rows * 20 * (self.n_features + 2))))
         read = pcsv.ReadOptions(block_size=block_size, use_threads=True)
@@ -301,7 +376,7 @@ class CSVSource(_TableSource):
                 with pcsv.open_csv(path, read_options=read, parse_options=parse, convert_options=convert) as reader:
                     for batch in reader:
                         for start in range(0, batch.num_rows, self.batch_rows):
-                            yield self._split_batch(batch.slice(start, self.batch_rows))
+                            yield self._split_batch(batch.slice(start, self.batch_rows), labels)
             except pa.ArrowInvalid as exc:
                 raise ValueError(
                     f"{path}: {exc}. Pass target_type=pyarrow.string() (or the right type) if the target column's "
@@ -310,7 +385,21 @@ class CSVSource(_TableSource):
 
 
 class NpySource(StreamSource):
-    """Row batches of ``.npy`` files opened with ``np.load(mmap_mode="r")``: nothing is read until used."""
+    """Row batches of ``.npy`` files opened with ``np.load(mmap_mode="r")``: nothing is read until used.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> import oneuron
+    >>> d = tempfile.mkdtemp()
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(1000, 4))
+    >>> np.save(os.path.join(d, "X.npy"), X); np.save(os.path.join(d, "y.npy"), (X[:, 0] > 0).astype(int))
+    >>> source = oneuron.data.NpySource(os.path.join(d, "X.npy"), os.path.join(d, "y.npy"), batch_rows=400)
+    >>> source
+    NpySource(n_samples=1000, n_features=4, classes=2)
+    """
 
     def __init__(self, X_path, y_path, sample_weight_path=None, batch_rows: int = DEFAULT_BATCH_ROWS):
         try:
@@ -330,7 +419,7 @@ class NpySource(StreamSource):
         self.dtype = self.X.dtype if self.X.dtype in (np.float32, np.float64) else np.dtype(np.float64)
         super().__init__(batch_rows)
 
-    def _raw_batches(self):
+    def _raw_batches(self, labels: bool = True):
         for start in range(0, len(self.y), self.batch_rows):
             stop = start + self.batch_rows
             X_b = np.asarray(self.X[start:stop], dtype=self.dtype)
@@ -342,7 +431,7 @@ class NpySource(StreamSource):
 
 
 def parquet(
-    path_or_dir, target: str = "y", features=None, weight=None, batch_rows: int = DEFAULT_BATCH_ROWS
+    path_or_dir, target: str | None = "y", features=None, weight=None, batch_rows: int = DEFAULT_BATCH_ROWS
 ) -> ParquetSource:
     """Stream a Parquet file (or a directory or list of them) in row batches, for ``fit(source)``.
 
@@ -350,8 +439,8 @@ def parquet(
     ----------
     path_or_dir : str, path, or list of paths
         A ``.parquet`` file, a directory searched recursively for them, or a list of files.
-    target : str, default="y"
-        Column holding the labels.
+    target : str or None, default="y"
+        Column holding the labels; None for data without labels (to predict on: ``model.predict(source)``).
     features : list of str, optional
         Feature columns, in this order; by default every column but ``target`` and ``weight``.
     weight : str, optional
@@ -362,12 +451,33 @@ def parquet(
     Returns
     -------
     ParquetSource
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np, pandas as pd
+    >>> import oneuron
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame(rng.normal(size=(1000, 3)), columns=["a", "b", "c"])
+    >>> df["label"] = np.where(df["a"] + rng.normal(size=1000) > 0, "yes", "no")
+    >>> path = os.path.join(tempfile.mkdtemp(), "train.parquet")
+    >>> df.to_parquet(path)
+    >>> model = oneuron.LogisticRegression().fit(oneuron.data.parquet(path, target="label"))
+    >>> model.classes_.tolist()
+    ['no', 'yes']
+    >>> # predict streams too, reading only the model's columns (target=None: no labels needed)
+    >>> new = oneuron.data.parquet(path, target=None, features=list(model.feature_names_in_), batch_rows=256)
+    >>> proba = model.predict_proba(new)
+    >>> proba.shape
+    (1000, 2)
+    >>> np.allclose(proba, model.predict_proba(df[["a", "b", "c"]]))
+    True
     """
     return ParquetSource(path_or_dir, target=target, features=features, weight=weight, batch_rows=batch_rows)
 
 
 def csv(
-    path_or_dir, target: str = "y", features=None, weight=None, batch_rows: int = DEFAULT_BATCH_ROWS, **options
+    path_or_dir, target: str | None = "y", features=None, weight=None, batch_rows: int = DEFAULT_BATCH_ROWS, **options
 ) -> CSVSource:
     """Stream a CSV file (or a directory or list of them) in row batches, for ``fit(source)``.
 
@@ -376,6 +486,22 @@ def csv(
     Returns
     -------
     CSVSource
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np, pandas as pd
+    >>> import oneuron
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame(rng.normal(size=(1000, 3)), columns=["a", "b", "c"])
+    >>> df["label"] = np.where(df["a"] + rng.normal(size=1000) > 0, "yes", "no")
+    >>> path = os.path.join(tempfile.mkdtemp(), "train.parquet")
+    >>> path = path.replace(".parquet", ".csv")
+    >>> df.to_csv(path, index=False)
+    >>> source = oneuron.data.csv(path, target="label", batch_rows=256)
+    >>> model = oneuron.LogisticRegression().fit(source)
+    >>> round(float(np.mean(model.predict(source) == df['label'])), 2)
+    0.74
     """
     return CSVSource(path_or_dir, target=target, features=features, weight=weight, batch_rows=batch_rows, **options)
 
@@ -386,5 +512,18 @@ def npy(X_path, y_path, sample_weight_path=None, batch_rows: int = DEFAULT_BATCH
     Returns
     -------
     NpySource
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> import oneuron
+    >>> d = tempfile.mkdtemp()
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(1000, 4))
+    >>> np.save(os.path.join(d, "X.npy"), X); np.save(os.path.join(d, "y.npy"), (X[:, 0] > 0).astype(int))
+    >>> model = oneuron.LogisticRegression().fit(oneuron.data.npy(os.path.join(d, "X.npy"), os.path.join(d, "y.npy")))
+    >>> np.array_equal(model.predict(X), oneuron.LogisticRegression().fit(X, (X[:, 0] > 0).astype(int)).predict(X))
+    True
     """
     return NpySource(X_path, y_path, sample_weight_path, batch_rows=batch_rows)

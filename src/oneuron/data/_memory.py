@@ -36,6 +36,14 @@ class Source:
         The dtype the blocks of X have (float32 or float64).
     total_weight : float
         Sum of the sample weights.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from oneuron.data import MemorySource, Source
+    >>> src = MemorySource(np.ones((4, 2)), np.array([0.0, 1.0, 1.0, 0.0]), np.ones(4))
+    >>> [float(v) for v in src.reduce(lambda X_b, y_b, s_b: (X_b.sum(), s_b @ y_b))]  # all a solver asks of data
+    [8.0, 2.0]
     """
 
     n_samples: int
@@ -99,6 +107,18 @@ class MemorySource(Source):
     n_classes : int, default=2
         With thousands of classes (every row its own class, say) blocks shrink to ``4 MB / (8 K)`` rows, so that
         the (rows x classes) softmax temporaries stay bounded.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from oneuron.data import MemorySource
+    >>> X = np.arange(12.0).reshape(6, 2)
+    >>> src = MemorySource(X, np.array([0.0, 1.0, 0.0, 1.0, 0.0, 1.0]), np.ones(6), block_rows=4)
+    >>> src.n_samples, src.n_features, src.total_weight
+    (6, 2, 6.0)
+    >>> sums = src.reduce(lambda X_b, y_b, s_b: (X_b.sum(axis=0), float(len(y_b))))  # blocks of 4 and 2 rows
+    >>> sums[0].tolist(), float(sums[1])
+    ([30.0, 36.0], 6.0)
     """
 
     def __init__(
