@@ -37,10 +37,7 @@ DIFFERENCES = {
 }
 
 #: test id pattern -> why it still fails (to be fixed)
-OPEN = {
-    r"test_logreg_l1\[.*csr": "two identical constant columns make the l1 optimum non-unique: prox's sparse and "
-    "dense fits agree to 1e-15, but where one puts an exact 0 the other may put 1e-16 (rtol=1e-7, atol=0)",
-}
+OPEN: dict = {}
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

@@ -243,7 +243,7 @@ class LogisticRegressionCV(LogisticRegression):
     >>> from oneuron import LogisticRegressionCV
     >>> X, y = load_breast_cancer(return_X_y=True)
     >>> X = StandardScaler().fit_transform(X)
-    >>> cv = LogisticRegressionCV(Cs=5, cv=3).fit(X, y)
+    >>> cv = LogisticRegressionCV(Cs=5, cv=3, use_legacy_attributes=False).fit(X, y)
     >>> cv.Cs_.shape, cv.scores_.shape  # (folds, l1 ratios, values of C)
     ((5,), (3, 1, 5))
     >>> bool(cv.C_ in cv.Cs_), cv.predict(X[:3]).tolist()
