@@ -7,7 +7,8 @@ exports, plus the submodules :mod:`oneuron.neuron` (the lesson), :mod:`oneuron.d
 
 from oneuron._cv import LogisticRegressionCV
 from oneuron._estimator import LogisticRegression
-from oneuron._inference import Summary
+from oneuron._formula import FormulaSpec, logit
+from oneuron._inference import Summary, TestResult, lr_test
 from oneuron._onnx import export_onnx
 from oneuron._persist import ModelFileError, load, save
 from oneuron._separation import SeparationWarning
@@ -17,14 +18,18 @@ from oneuron.data._dask import DataLostError
 
 __all__ = [
     "DataLostError",
+    "FormulaSpec",
     "LogisticRegression",
     "LogisticRegressionCV",
     "ModelFileError",
     "SeparationWarning",
     "Summary",
+    "TestResult",
     "UnseenLabelWarning",
     "__version__",
     "export_onnx",
     "load",
+    "logit",
+    "lr_test",
     "save",
 ]
