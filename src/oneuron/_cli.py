@@ -5,7 +5,8 @@
     oneuron train DATA --target COL [--penalty l2|none] [--C C] [--solver S] -o MODEL
     oneuron predict MODEL DATA [-o OUT] [--proba]
     oneuron evaluate MODEL DATA --target COL [--plots DIR] [--json]
-    oneuron summary MODEL
+    oneuron train DATA --formula "y ~ x1 + C(group)" -o MODEL
+    oneuron summary MODEL [DATA --target COL] [--cov-type T] [--groups COL] [--odds-ratios]
     oneuron demo [--output DIR] [--animate]
 
 DATA is a CSV or Parquet file with one row per sample and one column per feature. Exit status: 0 on
@@ -148,27 +149,36 @@ def cmd_train(args) -> int:
     from oneuron._persist import save
     from oneuron._progress import is_terminal
 
+    if (args.formula is None) == (args.target is None):
+        raise UsageError("give either --target COL or --formula 'y ~ terms' (the formula names the target).")
     df = read_table(args.data)
     _check_output(args.output)
-    X, y = split_columns(df, args.data, args.target, args.drop)
     verbose = 1 if (not args.quiet and is_terminal(sys.stderr)) else 0  # a progress bar, only in a terminal
-    model = LogisticRegression(
-        penalty=None if args.penalty == "none" else args.penalty,
-        C=args.C,
-        solver=args.solver,
-        tol=args.tol,
-        max_iter=args.max_iter,
-        verbose=verbose,
-    )
-    try:
-        model.fit(X, y)
-    except ValueError as exc:
-        raise DataError(f"cannot fit {args.data!r}: {_first_line(exc)}") from exc
+    penalty = args.penalty or ("none" if args.formula else "l2")
+    params = dict(penalty=None if penalty == "none" else penalty, C=args.C, solver=args.solver, tol=args.tol)
+    params.update(max_iter=args.max_iter, verbose=verbose)
+    if args.formula is not None:
+        from oneuron._formula import logit
+
+        try:
+            model = logit(args.formula, df.drop(columns=args.drop), context={}, **params)
+            _, y, _, rows = model.formula_.model_data(df)
+            X = df.loc[rows]
+        except (ValueError, KeyError) as exc:
+            raise DataError(f"cannot fit {args.formula!r} on {args.data!r}: {_first_line(exc)}") from exc
+    else:
+        X, y = split_columns(df, args.data, args.target, args.drop)
+        model = LogisticRegression(**params)
+        try:
+            model.fit(X, y)
+        except ValueError as exc:
+            raise DataError(f"cannot fit {args.data!r}: {_first_line(exc)}") from exc
+        model.target_name_ = args.target
     save(model, args.output)
     accuracy = float(np.mean(model.predict(X) == y))
     if not args.quiet:
         print(
-            f"trained on {len(y)} rows x {X.shape[1]} features, classes {_list(model.classes_)}: "
+            f"trained on {len(y)} rows x {model.n_features_in_} features, classes {_list(model.classes_)}: "
             f"solver {model.solver_}, {int(model.n_iter_[0])} iterations, training accuracy {accuracy:.4f}; "
             f"wrote {args.output}"
         )
@@ -300,14 +310,36 @@ def cmd_summary(args) -> int:
     print(f"{type(model).__name__}: classes {_list(model.classes_)}, {model.n_features_in_} features, "
           f"penalty={model.penalty!r}, C={model.C!r}, solver {getattr(model, 'solver_', '?')}, "
           f"{int(model.n_iter_[0])} iterations")  # fmt: skip
+    formula = getattr(model, "formula_", None)
+    if args.data is None and (args.target or args.groups):
+        raise UsageError("--target and --groups need a DATA file: oneuron summary MODEL DATA --target COL.")
+    if args.cov_type == "cluster" and not args.groups:
+        raise UsageError("--cov-type cluster needs --groups COL (and DATA).")
+    options = {"cov_type": args.cov_type, "odds_ratios": args.odds_ratios}
     table = None
-    if hasattr(model, "summary"):
-        try:
-            table = model.summary()
-        except Exception as exc:  # the table needs something this model does not have
-            print(f"statistical table not available for this model: {_first_line(exc)}")
-    else:
-        print("statistical table not available: this version of oneuron has no model.summary().")
+    try:
+        if args.data is not None:
+            df = read_table(args.data)
+            for col in args.groups or []:
+                if col not in df.columns:
+                    raise UsageError(f"column {col!r} is not in {args.data!r}; its columns are: {_list(df.columns)}.")
+            groups = None if not args.groups else args.groups[0] if len(args.groups) == 1 else args.groups
+            if formula is not None:
+                table = model.summary(X=df, groups=groups, **options)
+            else:
+                if args.target is None:
+                    raise UsageError("summary on DATA needs --target COL (the column holding the labels).")
+                X, y = _features_for(model, df, args.data, args.drop, target=args.target)
+                g = None if groups is None else df[groups].to_numpy()
+                table = model.summary(X=X, y=y, groups=g, **options)
+        else:
+            table = model.summary(**options)
+    except UsageError:
+        raise
+    except ValueError as exc:  # the table needs something this model does not have
+        if args.data is not None or args.cov_type != "nonrobust":
+            raise DataError(f"cannot compute the statistical table: {_first_line(exc)}") from exc
+        print(f"statistical table not available for this model: {_first_line(exc)}")
     if table is not None:
         print(table)
         return EXIT_OK
@@ -359,9 +391,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", parents=[common], help="fit a model on a CSV/Parquet file and save it")
     train.add_argument("data", metavar="DATA", help="training data (CSV or Parquet), one row per sample")
-    train.add_argument("--target", "-t", required=True, metavar="COL", help="column holding the labels")
+    train.add_argument("--target", "-t", metavar="COL", help="column holding the labels (or --formula)")
+    train.add_argument("--formula", "-f", metavar="FORMULA", help='model formula, e.g. "y ~ age + C(group)"')
     train.add_argument("--output", "-o", required=True, metavar="MODEL", help="model file to write")
-    train.add_argument("--penalty", choices=["l2", "none"], default="l2", help="penalty on the weights")
+    train.add_argument(
+        "--penalty", choices=["l2", "none"], default=None, help="penalty (default l2; none with --formula)"
+    )
     train.add_argument("--C", type=_positive_float, default=1.0, help="inverse penalty strength (default 1)")
     train.add_argument(
         "--solver", choices=["auto", "gd", "lbfgs", "newton"], default="auto", help="optimizer (default auto)"
@@ -391,6 +426,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     summary = sub.add_parser("summary", parents=[common], help="print a model's coefficients / statistics")
     summary.add_argument("model", metavar="MODEL", help="model file written by 'oneuron train'")
+    summary.add_argument("data", metavar="DATA", nargs="?", help="compute the statistics on this data instead")
+    summary.add_argument("--target", "-t", metavar="COL", help="column holding the labels (with DATA)")
+    summary.add_argument(
+        "--cov-type", choices=["nonrobust", "HC0", "HC1", "cluster"], default="nonrobust", help="covariance"
+    )
+    summary.add_argument("--groups", action="append", metavar="COL", help="cluster column(s) of DATA (cluster)")
+    summary.add_argument("--odds-ratios", action="store_true", help="also print the odds ratios")
+    _add_drop(summary)
     summary.set_defaults(func=cmd_summary)
 
     demo = sub.add_parser("demo", parents=[common], help="run the lesson's experiment (digits: is it a 2?)")

@@ -558,7 +558,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def _numeric(self, X, drop_missing: bool = False) -> np.ndarray:
         spec = getattr(self, "formula_", None)
         if spec is not None and hasattr(X, "columns"):
-            X = spec._matrix(X, "drop")[spec.columns] if drop_missing else spec.design(X)
+            X = spec._select(spec._matrix(X, "drop")) if drop_missing else spec.design(X)
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False)
         return X.toarray() if sp.issparse(X) else X
 

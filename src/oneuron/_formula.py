@@ -10,6 +10,7 @@ pickle.
 
 from __future__ import annotations
 
+import re
 import sys
 import warnings
 
@@ -90,11 +91,12 @@ class FormulaSpec:
     ['x', 'C(g)[T.b]', 'C(g)[T.c]']
     """
 
-    def __init__(self, formula: str, spec, target: str):
+    def __init__(self, formula: str, spec, target: str, columns=None):
         self.formula = formula
         self.spec = spec
         self.target = target
-        columns = list(spec.column_names)
+        columns = list(spec.column_names) if columns is None else list(columns)
+        self.all_columns = columns
         self.intercept = INTERCEPT in columns
         self.columns = [c for c in columns if c != INTERCEPT]
 
@@ -117,8 +119,10 @@ class FormulaSpec:
             try:
                 mm = self.spec.get_model_matrix(data, na_action=na_action)
             except DataMismatchWarning as exc:
+                found = re.search(r"\{.*\}", str(exc))
+                unseen = re.sub(r"np\.\w+\((.*?)\)", r"\1", found.group(0)) if found else "?"
                 raise ValueError(
-                    f"the data has categorical levels the model was not fitted on ({exc}). The fitted levels are "
+                    f"the data has categorical levels the model was not fitted on: {unseen}. The fitted levels are "
                     f"{self._levels()}; map the new levels to one of these (or drop those rows) first."
                 ) from None
         return mm
@@ -126,8 +130,15 @@ class FormulaSpec:
     def design(self, data):
         """The design matrix of ``data`` (a DataFrame) as the model's features: a DataFrame, one row per row
         of ``data`` (missing values raise), columns :attr:`columns`."""
-        mm = self._matrix(data, "raise")
-        return mm[self.columns] if len(self.columns) else mm.iloc[:, :0]
+        return self._select(self._matrix(data, "raise"))
+
+    def _select(self, mm):
+        if list(mm.columns) != self.all_columns:
+            raise ValueError(
+                f"the formula {self.formula!r} gives the columns {list(mm.columns)} on this data; the model was "
+                f"fitted on {self.all_columns}."
+            )
+        return mm[self.columns]
 
     def model_data(self, data, groups=None):
         """``(X, y, groups, index)`` of ``data`` for inference: rows with missing values dropped as in
@@ -141,7 +152,7 @@ class FormulaSpec:
         g = None
         if groups is not None:
             g = _groups(data, groups).loc[index].to_numpy()
-        X = rhs.loc[index, self.columns]
+        X = self._select(rhs).loc[index]
         return X, y, g, index
 
     # -- model files --------------------------------------------------------------------------------------
@@ -160,7 +171,7 @@ class FormulaSpec:
             "na_action": spec.na_action.value,
             "encoder_state": encoder,
             "transform_state": _to_json(spec.transform_state, "transform_state"),
-            "columns": list(spec.column_names),
+            "columns": self.all_columns,
         }
 
     @classmethod
@@ -179,18 +190,7 @@ class FormulaSpec:
             transform_state=_from_json(d["transform_state"]),
             encoder_state=encoder,
         )
-        out = cls(d["formula"], spec, d["target"])
-        out._expected = list(d["columns"])
-        return out
-
-    def check_columns(self, data) -> None:
-        """After :meth:`from_json`: the spec must produce the stored columns on ``data``."""
-        expected = getattr(self, "_expected", None)
-        if expected is not None:
-            got = list(self._matrix(data, "raise").columns)
-            if got != expected:
-                raise ValueError(f"the formula rebuilt from the model file gives columns {got}, expected {expected}.")
-            self._expected = None
+        return cls(d["formula"], spec, d["target"], columns=d["columns"])
 
 
 def _labels(lhs):

@@ -311,7 +311,7 @@ class Summary:
         names = [str(t) for _, f in blocks for t in f.index] + [t for t, _ in blocks]
         w0 = max(12, max(len(n) for n in names) + 1)
         cols = self._columns(ratios)
-        width = max(WIDTH, w0 + 11 * len(cols))
+        width = max(WIDTH, w0 + 11 * len(self._columns()))
         lines = []
         for i, (title, frame) in enumerate(blocks):
             lines.append(("=" if i == 0 else "-") * width)
