@@ -194,13 +194,16 @@ class FormulaSpec:
 
 
 def _labels(lhs):
-    """Class labels from formulaic's left-hand side: one column as it is (booleans as 0/1 as formulaic gives
-    them), or a categorical target's indicator columns mapped back to their levels."""
-    if lhs.shape[1] == 1:
-        return lhs.iloc[:, 0].to_numpy()
-    names = [str(c) for c in lhs.columns]
-    levels = np.array([n[n.index("[") + 1 : -1] if n.endswith("]") and "[" in n else n for n in names], dtype=object)
-    return levels[lhs.to_numpy().argmax(axis=1)]
+    """Class labels from formulaic's left-hand side: a categorical (or text) target's indicator columns
+    mapped back to its levels, any other single column as it is (booleans as 0/1, as formulaic gives them)."""
+    spec = getattr(lhs, "model_spec", None)
+    states = [] if spec is None else list(spec.encoder_state.values())
+    levels = [st["categories"] for _, st in states if isinstance(st, dict) and "categories" in st]
+    if len(states) == 1 and len(levels) == 1 and lhs.shape[1] == len(levels[0]):
+        return np.asarray(levels[0], dtype=object)[lhs.to_numpy().argmax(axis=1)]
+    if lhs.shape[1] != 1:
+        raise ValueError(f"the formula's left-hand side gives {lhs.shape[1]} columns; it must name one target.")
+    return lhs.iloc[:, 0].to_numpy()
 
 
 def _groups(data, groups):
