@@ -186,6 +186,8 @@ def cmd_train(args) -> int:
 
 
 def _features_for(model, df, path: str, drop: list[str], target: str | None = None):
+    if getattr(model, "formula_", None) is not None:  # a formula model encodes the table itself
+        return df, (None if target is None else split_columns(df, path, target, drop)[1])
     names = getattr(model, "feature_names_in_", None)
     X, y = split_columns(df, path, target, drop, feature_names=None if names is None else list(names))
     if X.shape[1] != model.n_features_in_:

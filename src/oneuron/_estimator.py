@@ -532,7 +532,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         Returns
         -------
         pandas.DataFrame
-            Columns ``mean, mean_se, mean_ci_lower, mean_ci_upper`` (the probability of ``classes_[1]``);
+            Columns ``predicted, se, ci_lower, ci_upper`` (the probability of ``classes_[1]``);
             for a multinomial model the same four under each class (two-level columns).
 
         Examples
@@ -542,7 +542,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         >>> X, y = load_breast_cancer(return_X_y=True)
         >>> model = LogisticRegression(penalty=None).fit(X[:, :2], y)
         >>> model.predict_interval(X[:3, :2]).columns.tolist()
-        ['mean', 'mean_se', 'mean_ci_lower', 'mean_ci_upper']
+        ['predicted', 'se', 'ci_lower', 'ci_upper']
         """
         from oneuron._margins import predictions
 

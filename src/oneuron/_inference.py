@@ -731,7 +731,12 @@ def summarize(
         if cov_type == "HC1":
             cov *= S / (S - k)
     cov = 0.5 * (cov + cov.T)
-    se = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+    variance = np.diag(cov)
+    if cov_type == "cluster" and np.any(variance < 0):
+        # two-way clustering adds and subtracts covariances: it need not be positive semi-definite
+        notes.append("the cluster-robust covariance has negative variances: their standard errors are NaN.")
+        variance = np.where(variance < 0, np.nan, variance)
+    se = np.sqrt(np.clip(variance, 0.0, None))
     with np.errstate(divide="ignore", invalid="ignore"):
         z = beta / se
     p = 2 * _norm.sf(np.abs(z))

@@ -126,10 +126,10 @@ def predictions(model, summary, X, alpha: float = 0.05):
         p = 1.0 / (1.0 + np.exp(-eta))
         return pd.DataFrame(
             {
-                "mean": p,
-                "mean_se": p * (1 - p) * se_eta,
-                "mean_ci_lower": 1.0 / (1.0 + np.exp(-(eta - q * se_eta))),
-                "mean_ci_upper": 1.0 / (1.0 + np.exp(-(eta + q * se_eta))),
+                "predicted": p,
+                "se": p * (1 - p) * se_eta,
+                "ci_lower": 1.0 / (1.0 + np.exp(-(eta - q * se_eta))),
+                "ci_upper": 1.0 / (1.0 + np.exp(-(eta + q * se_eta))),
             }
         )
     P = _probabilities(beta.astype(np.float64), Xt, K)
@@ -137,7 +137,7 @@ def predictions(model, summary, X, alpha: float = 0.05):
     se = np.sqrt(np.clip(np.einsum("nkl,lm,nkm->nk", J, summary.cov, J), 0.0, None))
     frames = {
         c: pd.DataFrame(
-            {"mean": P[:, k], "mean_se": se[:, k], "mean_ci_lower": P[:, k] - q * se[:, k], "mean_ci_upper": P[:, k] + q * se[:, k]}
+            {"predicted": P[:, k], "se": se[:, k], "ci_lower": P[:, k] - q * se[:, k], "ci_upper": P[:, k] + q * se[:, k]}
         )
         for k, c in enumerate(model.classes_)
     }
