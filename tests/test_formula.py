@@ -41,7 +41,9 @@ def assert_matches(table, res, names):
         ("ci_lower", ci.iloc[:, 0]),
         ("ci_upper", ci.iloc[:, 1]),
     ]:
-        np.testing.assert_allclose(table[ours].to_numpy(), theirs[names].to_numpy(), rtol=1e-6, atol=1e-12, err_msg=ours)
+        np.testing.assert_allclose(
+            table[ours].to_numpy(), theirs[names].to_numpy(), rtol=1e-6, atol=1e-12, err_msg=ours
+        )
 
 
 def test_fair_with_categorical_terms_equals_statsmodels_logit(fair):

@@ -79,7 +79,9 @@ def test_multinomial_prediction_intervals_are_delta_method(anes):
     df, model, _ = anes
     out = model.predict_interval(df.head(5))
     assert list(out.columns.get_level_values(0).unique()) == list(model.classes_)
-    np.testing.assert_allclose(out.xs("predicted", axis=1, level=1).to_numpy(), model.predict_proba(df.head(5)), rtol=1e-12)
+    np.testing.assert_allclose(
+        out.xs("predicted", axis=1, level=1).to_numpy(), model.predict_proba(df.head(5)), rtol=1e-12
+    )
     assert np.all(out.xs("se", axis=1, level=1).to_numpy() > 0)
 
 

@@ -3,7 +3,6 @@
 import struct
 
 import numpy as np
-import pandas as pd
 import pytest
 
 matplotlib = pytest.importorskip("matplotlib")

@@ -137,7 +137,12 @@ def predictions(model, summary, X, alpha: float = 0.05):
     se = np.sqrt(np.clip(np.einsum("nkl,lm,nkm->nk", J, summary.cov, J), 0.0, None))
     frames = {
         c: pd.DataFrame(
-            {"predicted": P[:, k], "se": se[:, k], "ci_lower": P[:, k] - q * se[:, k], "ci_upper": P[:, k] + q * se[:, k]}
+            {
+                "predicted": P[:, k],
+                "se": se[:, k],
+                "ci_lower": P[:, k] - q * se[:, k],
+                "ci_upper": P[:, k] + q * se[:, k],
+            }
         )
         for k, c in enumerate(model.classes_)
     }

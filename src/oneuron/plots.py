@@ -234,9 +234,7 @@ def plot_precision_recall(model, X, y, *, path=None, figsize=(7.0, 5.0), dpi: in
     return _finish(fig, path)
 
 
-def plot_calibration(
-    model, X, y, *, n_bins: int = 10, path=None, figsize=(7.0, 6.0), dpi: int | None = None, ax=None
-):
+def plot_calibration(model, X, y, *, n_bins: int = 10, path=None, figsize=(7.0, 6.0), dpi: int | None = None, ax=None):
     """Reliability diagram: mean predicted probability against the observed frequency, per bin, with the
     number of rows in each bin (a histogram below, and next to each point).
 
@@ -463,7 +461,10 @@ def plot_coefficients(
     what = "relative risk ratio" if len(series) > 1 and has_bounds else "odds ratio"
     ax.set_xlabel(f"{what} (exp(weight), log scale)" if odds_ratios else "weight")
     level = f" with {100 * (1 - summary.alpha):g}% confidence intervals" if has_bounds and summary is not None else ""
-    ax.set_title(("Odds ratios" if odds_ratios else "Coefficients") + (level or (" with confidence intervals" if has_bounds else "")))
+    ax.set_title(
+        ("Odds ratios" if odds_ratios else "Coefficients")
+        + (level or (" with confidence intervals" if has_bounds else ""))
+    )
     if len(series) > 1:
         _legend_outside(ax, title="class")
     _layout(fig, given)
