@@ -117,7 +117,7 @@ def bad_cases(d, model):
         "missing model": (["summary", d / "nope.oneuron"], 2, "does not exist"),
         "wrong suffix": (["train", d / "not_a_model.oneuron", "-t", "target", "-o", model], 2, "CSV"),
         "missing output dir": (["train", d / "bc.csv", "-t", "target", "-o", d / "no" / "m"], 2, "does not exist"),
-        "missing option": (["train", d / "bc.csv", "-o", model], 2, "required: --target"),
+        "missing option": (["train", d / "bc.csv", "-o", model], 2, "--target COL or --formula"),
         "bad C": (["train", d / "bc.csv", "-t", "target", "--C", "-1", "-o", model], 2, "must be > 0"),
         "wrong columns": (["evaluate", d / "bc.oneuron", d / "iris.parquet", "-t", "target"], 2, "not in"),
     }
@@ -374,3 +374,44 @@ def test_summary_on_data_prints_the_statistical_table(tables, tmp_path, capsys):
     assert str(expected) in out
     code, out, err = run_cli(capsys, "summary", model_path, tables / "bc.csv")
     assert code == 2 and "--target" in err
+
+
+def test_summary_prints_the_statistical_table_from_the_model_or_the_data(tmp_path, capsys):
+    sm = pytest.importorskip("statsmodels.api")
+    spector = sm.datasets.spector.load_pandas().data
+    spector["cluster"] = np.arange(len(spector)) % 8
+    data = tmp_path / "spector.csv"
+    spector.to_csv(data, index=False)
+    model = tmp_path / "m.oneuron"
+    code, _, _ = run_cli(capsys, "train", data, "-t", "GRADE", "--penalty", "none", "--drop", "cluster", "-o", model)
+    assert code == 0
+    code, out, _ = run_cli(capsys, "summary", model)
+    assert code == 0
+    for label in ("Dep. Variable:", "GRADE", "LLR p-value:", "Log-Likelihood:", "P>|z|", "converged:"):
+        assert label in out
+    code, out, _ = run_cli(capsys, "summary", model, data, "-t", "GRADE", "--drop", "cluster", "--cov-type", "cluster",
+                           "--groups", "cluster", "--odds-ratios")  # fmt: skip
+    assert code == 0 and "cluster" in out and "No. Clusters:" in out and "Odds ratios" in out
+    code, _, err = run_cli(capsys, "summary", model, data)
+    assert code == 2 and "--target" in err
+
+
+def test_train_with_a_formula_and_summarize_it(tmp_path, capsys):
+    sm = pytest.importorskip("statsmodels.api")
+    pytest.importorskip("formulaic")
+    fair = sm.datasets.fair.load_pandas().data.sample(800, random_state=0)
+    fair["affair"] = (fair["affairs"] > 0).astype(int)
+    data = tmp_path / "fair.csv"
+    fair.to_csv(data, index=False)
+    model = tmp_path / "f.oneuron"
+    code, out, _ = run_cli(capsys, "train", data, "--formula", "affair ~ age + C(religious)", "-o", model)
+    assert code == 0 and "trained on 800 rows x 4 features" in out
+    assert load(model).penalty is None  # a formula fits by maximum likelihood unless told otherwise
+    code, out, _ = run_cli(capsys, "summary", model)
+    assert code == 0 and "C(religious)[T.2.0]" in out and "affair" in out
+    code, out, _ = run_cli(capsys, "summary", model, data, "--cov-type", "HC1")
+    assert code == 0 and "HC1" in out
+    code, out, _ = run_cli(capsys, "predict", model, data, "--proba")
+    assert code == 0
+    predicted = pd.read_csv(__import__("io").StringIO(out))
+    np.testing.assert_allclose(predicted["proba_1"], load(model).predict_proba(fair)[:, 1], rtol=1e-12)

@@ -151,7 +151,7 @@ def test_summary_on_given_data_and_feature_names():
     again = model.summary(X=frame, y=labels)
     pd.testing.assert_frame_equal(summary.table, again.table)
     text = str(summary)
-    for piece in ("dose", "intercept", "Log-likelihood", "Pseudo R2", f"{summary.aic:.6g}", "p_value"):
+    for piece in ("dose", "intercept", "Log-Likelihood", "Pseudo R-squ.", f"{summary.aic:#.5g}", "P>|z|"):
         assert piece in text
 
 
@@ -217,3 +217,141 @@ def test_summary_without_statistics_of_the_fit_asks_for_the_data():
     l1 = LogisticRegression(penalty="l1", C=0.5).fit(X, y)
     with pytest.raises(ValueError, match="no likelihood-based inference"):
         l1.summary()
+
+
+# -- cluster-robust covariances, tests between models, the printed summary --------------------------------
+def _fair():
+    df = sm.datasets.fair.load_pandas().data
+    return df.assign(affair=(df["affairs"] > 0).astype(int))
+
+
+@pytest.mark.parametrize("two_way", [False, True])
+def test_cluster_robust_errors_equal_statsmodels(two_way):
+    df = _fair()
+    X = df[["age", "yrs_married", "children", "educ"]]
+    y = df["affair"]
+    groups = df[["age", "occupation_husb"]].to_numpy().astype(int)
+    groups = groups if two_way else groups[:, 1]
+    model = LogisticRegression(penalty=None, tol=TIGHT).fit(X, y)
+    summary = model.summary(cov_type="cluster", cov_kwds={"groups": groups}, X=X, y=y)
+    res = fit_peer(sm.Logit, y.to_numpy(), X.to_numpy(), cov_type="cluster", cov_kwds={"groups": groups})
+    np.testing.assert_allclose(summary.table["std_err"], res.bse, rtol=1e-8)
+    np.testing.assert_allclose(summary.table["p_value"], res.pvalues, rtol=1e-6)
+    assert summary.cov_type == "cluster" and summary.n_groups == ((df["age"].nunique(), 6) if two_way else (6,))
+    assert "No. Clusters" in str(summary)
+
+
+def test_multinomial_cluster_robust_errors_equal_statsmodels():
+    X, y = MULTI["3class"]()
+    groups = np.random.default_rng(1).integers(0, 25, len(y))
+    model = LogisticRegression(penalty=None, tol=TIGHT).fit(X, y)
+    summary = model.summary(cov_type="cluster", groups=groups, X=X, y=y)
+    res = fit_peer(sm.MNLogit, y, X, cov_type="cluster", cov_kwds={"groups": groups})
+    np.testing.assert_allclose(summary.table["std_err"], np.asarray(res.bse).T.ravel(), rtol=1e-8)
+
+
+def test_cluster_needs_groups_and_data():
+    X, y = noisy_classification(n_samples=120, n_features=3)
+    model = LogisticRegression(penalty=None).fit(X, y)
+    with pytest.raises(ValueError, match="groups=g, X=X, y=y"):
+        model.summary(cov_type="cluster", groups=np.arange(120) % 4)
+    with pytest.raises(ValueError, match="one cluster label per row"):
+        model.summary(cov_type="cluster", groups=np.arange(10), X=X, y=y)
+    with pytest.raises(ValueError, match="groups is for cov_type='cluster'"):
+        model.summary(cov_type="HC0", groups=np.arange(120), X=X, y=y)
+
+
+def test_likelihood_ratio_test_equals_the_hand_computation():
+    from scipy.stats import chi2
+
+    from oneuron import lr_test
+
+    X, y = noisy_classification(n_samples=400, n_features=5, seed=3)
+    full = LogisticRegression(penalty=None, tol=TIGHT).fit(X, y)
+    small = LogisticRegression(penalty=None, tol=TIGHT).fit(X[:, :2], y)
+    result = lr_test(small, full)
+    ll_full = -len(y) * np.mean(
+        -y * np.log(full.predict_proba(X)[:, 1]) - (1 - y) * np.log(full.predict_proba(X)[:, 0])
+    )
+    ll_small = np.sum(np.log(small.predict_proba(X[:, :2])[np.arange(len(y)), y]))
+    assert result.statistic == pytest.approx(2 * (ll_full - ll_small), rel=1e-9)
+    assert result.df == 3
+    assert result.p_value == pytest.approx(chi2.sf(2 * (ll_full - ll_small), 3), rel=1e-8)
+    with pytest.raises(ValueError, match="restricted"):
+        lr_test(full, small)
+
+
+def test_wald_test_equals_statsmodels():
+    X, y = noisy_classification(n_samples=400, n_features=4, seed=8)
+    model = LogisticRegression(penalty=None, tol=TIGHT).fit(X, y)
+    res = fit_peer(sm.Logit, y, X)
+    R = np.array([[0, 1, -1, 0, 0], [0, 0, 0, 1, 0]], dtype=float)
+    theirs = res.wald_test(R, scalar=True)
+    for restrictions in (R, "x0 = x1, x2 = 0"):
+        ours = model.summary().wald_test(restrictions)
+        assert ours.statistic == pytest.approx(float(theirs.statistic), rel=1e-6)
+        assert ours.p_value == pytest.approx(float(theirs.pvalue), rel=1e-6)
+        assert ours.df == 2
+    assert model.summary().wald_test(["x0", "x1"]).df == 2
+
+
+def test_spector_summary_shows_every_line_statsmodels_shows():
+    data = sm.datasets.spector.load_pandas()
+    model = LogisticRegression(penalty=None, tol=TIGHT).fit(data.exog, data.endog)
+    summary = model.summary()
+    res = sm.Logit(data.endog, sm.add_constant(data.exog)).fit(disp=0)
+    theirs, ours = str(res.summary()), str(summary)
+    labels = [
+        "Dep. Variable:", "Model:", "Method:", "Date:", "Time:", "converged:", "Covariance Type:",
+        "No. Observations:", "Df Residuals:", "Df Model:", "Pseudo R-squ.:", "Log-Likelihood:", "LL-Null:",
+        "LLR p-value:", "coef", "std err", "z", "P>|z|", "[0.025", "0.975]",
+    ]  # fmt: skip
+    for label in labels:
+        assert label in theirs and label in ours, label
+    for extra in ("No. Iterations:", "Solver:", "LLR chi2:", "AIC:", "BIC:"):
+        assert extra in ours
+    assert "GRADE" in ours and "Logit" in ours
+    row = next(line for line in ours.splitlines() if line.startswith("GPA"))
+    assert row.split()[1:] == next(line for line in theirs.splitlines() if line.startswith("GPA")).split()[1:]
+    width = {len(line) for line in ours.splitlines() if line.startswith(("GPA", "TUCE", "PSI", "intercept"))}
+    assert len(width) == 1  # aligned columns
+    assert len(repr(summary)) < 150 and "GRADE" in repr(summary)
+    with_odds = str(model.summary(odds_ratios=True))
+    assert "Odds ratios" in with_odds and f"{np.exp(summary.table.loc['GPA', 'coef']):.4f}" in with_odds
+
+
+def test_html_repr_is_real_tables():
+    from html.parser import HTMLParser
+
+    data = sm.datasets.spector.load_pandas()
+    summary = LogisticRegression(penalty=None).fit(data.exog, data.endog).summary()
+    markup = summary._repr_html_()
+    assert "<pre>" not in markup
+
+    class Tables(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.tables, self.open = [], []
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "table":
+                self.tables.append([])
+                self.open.append(True)
+            elif tag == "tr":
+                self.tables[-1].append([])
+
+        def handle_data(self, data):
+            if self.open and self.tables[-1] and self.lasttag in ("td", "th") and data.strip():
+                self.tables[-1][-1].append(data)
+
+        def handle_endtag(self, tag):
+            if tag == "table":
+                self.open.pop()
+
+    parser = Tables()
+    parser.feed(markup)
+    assert not parser.open and len(parser.tables) == 2
+    coefficients = parser.tables[1]
+    assert coefficients[0][1:] == ["coef", "std err", "z", "P>|z|", "[0.025", "0.975]"]
+    assert [row[0] for row in coefficients[1:]] == ["intercept", "GPA", "TUCE", "PSI"]
+    assert all(len(row) == 7 for row in coefficients)

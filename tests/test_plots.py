@@ -3,7 +3,6 @@
 import struct
 
 import numpy as np
-import pandas as pd
 import pytest
 
 matplotlib = pytest.importorskip("matplotlib")
@@ -87,20 +86,57 @@ def test_coefficients_with_intervals(binary, tmp_path):
         plots.plot_coefficients(model, intervals=np.zeros((3, 2)))
 
 
-def test_coefficients_take_intervals_from_a_summary(binary):
-    model, X, y = binary
-
-    class WithSummary(LogisticRegression):
-        def summary(self):
-            d = self.coef_.shape[1]
-            names = [f"x{i}" for i in range(d)]
-            table = {"coef": self.coef_[0], "[0.025": self.coef_[0] - 1, "0.975]": self.coef_[0] + 1}
-            return pd.DataFrame(table, index=names)
-
-    fancy = WithSummary().fit(X, y)
-    fig = plots.plot_coefficients(fancy)
+def test_coefficients_take_intervals_from_the_summary(binary):
+    X, y = binary[1][:, :4], binary[2]
+    model = LogisticRegression(penalty=None).fit(X, y)
+    fig = plots.plot_coefficients(model)
     assert "confidence intervals" in fig.axes[0].get_title()
-    assert "confidence intervals" not in plots.plot_coefficients(model).axes[0].get_title()
+    lows = sorted(s[0][0] for s in fig.axes[0].collections[0].get_segments())
+    np.testing.assert_allclose(lows, np.sort(model.summary().table["ci_lower"].to_numpy()[1:]))
+    bare = LogisticRegression(penalty=None, statistics=False).fit(X, y)
+    assert "confidence intervals" not in plots.plot_coefficients(bare).axes[0].get_title()
+    odds = plots.plot_coefficients(model, odds_ratios=True).axes[0]
+    assert odds.get_xscale() == "log" and "Odds ratios" in odds.get_title()
+
+
+def test_coefficients_of_a_multinomial_model_show_every_class(multinomial):
+    model, X, y = multinomial
+    ax = plots.plot_coefficients(model).axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == [f"{c} vs {model.classes_[0]}" for c in model.classes_[1:]]
+    assert len(ax.collections) >= len(model.classes_) - 1  # one set of error bars per class
+    plain = LogisticRegression(statistics=False).fit(X, y)
+    labels = [t.get_text() for t in plots.plot_coefficients(plain).axes[0].get_legend().get_texts()]
+    assert labels == [f"class {c}" for c in plain.classes_]
+
+
+def test_every_plot_draws_into_given_axes(binary, multinomial):
+    from matplotlib.figure import Figure
+
+    model, X, y = binary
+    fig = Figure()
+    axes = fig.subplots(2, 3)
+    assert plots.plot_roc(model, X, y, ax=axes[0, 0]) is fig
+    assert plots.plot_precision_recall(multinomial[0], multinomial[1], multinomial[2], ax=axes[0, 1]) is fig
+    assert plots.plot_confusion_matrix(model, X, y, ax=axes[0, 2]) is fig
+    assert plots.plot_calibration(model, X, y, ax=axes[1, :2]) is fig
+    assert plots.plot_coefficients(model, ax=axes[1, 2]) is fig
+    assert plots.plot_loss_curve(model, log_scale=False, ax=axes[1, 2]) is fig
+    with pytest.raises(ValueError, match="ax must hold 2 Axes"):
+        plots.plot_calibration(model, X, y, ax=axes[0, 0])
+
+
+def test_legends_sit_beside_the_axes_and_calibration_counts_rows(multinomial):
+    model, X, y = multinomial
+    for draw in (plots.plot_roc, plots.plot_precision_recall, plots.plot_calibration):
+        fig = draw(model, X, y)
+        ax = fig.axes[0]
+        fig.canvas.draw()
+        legend = ax.get_legend().get_window_extent()
+        assert legend.x0 >= ax.get_window_extent().x1  # right of the plotting area: covers no curve
+    fig = plots.plot_calibration(model, X, y, n_bins=5)
+    counts = [p.get_height() for p in fig.axes[1].patches]
+    assert sum(counts) == len(y) * len(model.classes_)  # every row in one bin per one-vs-rest curve
 
 
 def test_weights_image(multinomial, tmp_path):

@@ -27,29 +27,37 @@ from oneuron._version import __version__
 #: public name -> private module that defines it
 _EXPORTS = {
     "DataLostError": "oneuron.data._dask",
+    "FormulaSpec": "oneuron._formula",
     "LogisticRegression": "oneuron._estimator",
     "LogisticRegressionCV": "oneuron._cv",
     "ModelFileError": "oneuron._persist",
     "SeparationWarning": "oneuron._separation",
     "Summary": "oneuron._inference",
+    "TestResult": "oneuron._inference",
     "UnseenLabelWarning": "oneuron._validation",
     "export_onnx": "oneuron._onnx",
     "load": "oneuron._persist",
+    "logit": "oneuron._formula",
+    "lr_test": "oneuron._inference",
     "save": "oneuron._persist",
 }
 _SUBMODULES = ("data", "neuron", "plots")
 
 __all__ = [
     "DataLostError",
+    "FormulaSpec",
     "LogisticRegression",
     "LogisticRegressionCV",
     "ModelFileError",
     "SeparationWarning",
     "Summary",
+    "TestResult",
     "UnseenLabelWarning",
     "__version__",
     "export_onnx",
     "load",
+    "logit",
+    "lr_test",
     "save",
 ]
 
@@ -59,7 +67,8 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names come
     from oneuron import plots as plots
     from oneuron._cv import LogisticRegressionCV
     from oneuron._estimator import LogisticRegression
-    from oneuron._inference import Summary
+    from oneuron._formula import FormulaSpec, logit
+    from oneuron._inference import Summary, TestResult, lr_test
     from oneuron._onnx import export_onnx
     from oneuron._persist import ModelFileError, load, save
     from oneuron._separation import SeparationWarning

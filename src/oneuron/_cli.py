@@ -6,7 +6,8 @@
                   [--class-weight balanced|LABEL:W,...] [--solver S] -o MODEL
     oneuron predict MODEL DATA [-o OUT] [--proba] [--id COL]
     oneuron evaluate MODEL DATA --target COL [--plots DIR] [--json]
-    oneuron summary MODEL [DATA --target COL]
+    oneuron train DATA --formula "y ~ x1 + C(group)" -o MODEL
+    oneuron summary MODEL [DATA --target COL] [--cov-type T] [--groups COL] [--odds-ratios]
     oneuron demo [--output DIR] [--animate]
 
 DATA is a CSV or Parquet file, or a directory of them, with one row per sample and one column per feature.
@@ -179,6 +180,12 @@ class Table:
                     for start in range(0, batch.num_rows, self.batch_rows):
                         yield batch.slice(start, self.batch_rows)
 
+    def frame(self):
+        """The whole table as a pandas DataFrame (for formulas, which encode a DataFrame)."""
+        import pyarrow as pa
+
+        return pa.Table.from_batches(list(self.batches(self.columns))).to_pandas()
+
     def source(self, target: str, features: list[str]):
         """The library's file source (``oneuron.data.parquet`` / ``csv``) of ``features`` and ``target``.
 
@@ -256,6 +263,18 @@ def feature_matrix(batch, features: list[str], where: str):
     return X
 
 
+def model_input(model, batch, features: list[str], where: str):
+    """What the model predicts from: a float64 matrix, or for a formula model the batch as a DataFrame."""
+    if getattr(model, "formula_", None) is not None:
+        return batch.select(features).to_pandas()
+    return feature_matrix(batch, features, where)
+
+
+def numeric(model, features: list[str]) -> list[str]:
+    """The columns read as float64 (a formula model's columns keep their types: categories are text)."""
+    return [] if getattr(model, "formula_", None) is not None else features
+
+
 def _list(items, limit: int = 12) -> str:
     items = [str(i) for i in items]
     return ", ".join(items[:limit]) + (f", ... ({len(items)} in all)" if len(items) > limit else "")
@@ -289,9 +308,12 @@ def load_model(path: str):
 
 
 def model_features(model, table: Table, drop: list[str], also: list[str] = ()) -> list[str]:
-    """The columns of ``table`` the model reads, in its order: by name when it knows them, else by position."""
+    """The columns of ``table`` the model reads, in its order: by name when it knows them, else by position
+    (a formula model: every column but ``drop`` and ``also``; its formula picks and encodes them)."""
     names = getattr(model, "feature_names_in_", None)
     table.require_columns(drop)
+    if getattr(model, "formula_", None) is not None:
+        return [c for c in table.columns if c not in (*drop, *also)]
     if names is not None:
         features = [str(n) for n in names]
         table.require_columns(features)
@@ -348,39 +370,55 @@ def cmd_train(args) -> int:
     from oneuron._persist import save
     from oneuron._progress import is_terminal
 
+    formula = getattr(args, "formula", None)
+    if (formula is None) == (args.target is None):
+        raise UsageError("give either --target COL or --formula 'y ~ terms' (the formula names the target).")
+    args.penalty = args.penalty or ("none" if formula else "l2")
     if (args.penalty == "elasticnet") != (args.l1_ratio is not None):
         raise UsageError("--l1-ratio goes with --penalty elasticnet, and --penalty elasticnet needs --l1-ratio.")
     table = Table(args.data, args.batch_rows)
     _check_output(args.output)
-    table.require_columns([args.target, *args.drop])
-    features = [c for c in table.columns if c not in (args.target, *args.drop)]
-    if not features:
-        raise DataError(f"{args.data!r} has no feature columns besides the target {args.target!r}.")
-    table.require_rows()
-    table.require_numeric(features)
-    source = table.source(args.target, features)
     verbose = 1 if (not args.quiet and is_terminal(sys.stderr)) else 0  # a progress bar, only in a terminal
-    model = LogisticRegression(
-        **_penalty_options(args),
-        class_weight=parse_class_weight(args.class_weight, source.classes),
-        solver=args.solver,
-        tol=args.tol,
-        max_iter=args.max_iter,
-        verbose=verbose,
-    )
-    try:
-        model.fit(source)
-    except ValueError as exc:
-        raise DataError(f"cannot fit {args.data!r}: {_first_line(exc)}") from exc
-    save(model, args.output)
+    params = dict(**_penalty_options(args), solver=args.solver, tol=args.tol, max_iter=args.max_iter, verbose=verbose)
+    if formula is not None:  # formulaic encodes a DataFrame: the table is read into memory
+        from oneuron._formula import logit
+
+        table.require_columns(args.drop)
+        table.require_rows()
+        df = table.frame()
+        try:
+            model = logit(formula, df.drop(columns=args.drop), context={}, **params)
+            _, y, _, rows = model.formula_.model_data(df)
+        except (ValueError, KeyError) as exc:
+            raise DataError(f"cannot fit {formula!r} on {args.data!r}: {_first_line(exc)}") from exc
+        save(model, args.output)
+        n_rows, accuracy = len(y), float((model.predict(df.loc[rows]) == y).mean())
+    else:
+        table.require_columns([args.target, *args.drop])
+        features = [c for c in table.columns if c not in (args.target, *args.drop)]
+        if not features:
+            raise DataError(f"{args.data!r} has no feature columns besides the target {args.target!r}.")
+        table.require_rows()
+        table.require_numeric(features)
+        source = table.source(args.target, features)
+        model = LogisticRegression(**params, class_weight=parse_class_weight(args.class_weight, source.classes))
+        try:
+            model.fit(source)
+        except ValueError as exc:
+            raise DataError(f"cannot fit {args.data!r}: {_first_line(exc)}") from exc
+        model.target_name_ = args.target
+        save(model, args.output)
+        n_rows, accuracy = source.n_samples, None
+        if not args.quiet:
+            plain, right = batch_predictor(model), 0
+            for X_b, y_b, _ in source.batches():  # one more pass: the training accuracy
+                right += int((plain.predict(X_b) == source.classes[y_b.astype(int)]).sum())
+            accuracy = right / n_rows
     if not args.quiet:
-        plain, right = batch_predictor(model), 0
-        for X_b, y_b, _ in source.batches():  # one more pass: the training accuracy
-            right += int((plain.predict(X_b) == source.classes[y_b.astype(int)]).sum())
         print(
-            f"trained on {source.n_samples} rows x {source.n_features} features, classes {_list(model.classes_)}: "
-            f"solver {model.solver_}, {int(model.n_iter_[0])} iterations, training accuracy "
-            f"{right / source.n_samples:.4f}; wrote {args.output}"
+            f"trained on {n_rows} rows x {model.n_features_in_} features, classes {_list(model.classes_)}: "
+            f"solver {model.solver_}, {int(model.n_iter_[0])} iterations, training accuracy {accuracy:.4f}; "
+            f"wrote {args.output}"
         )
     return EXIT_OK
 
@@ -438,8 +476,8 @@ def cmd_predict(args) -> int:
     plain = batch_predictor(model)
     writer = PredictionWriter(args.output)
     try:
-        for batch in table.batches(list(dict.fromkeys([*args.id, *features])), floats=features):
-            X = feature_matrix(batch, features, args.data)
+        for batch in table.batches(list(dict.fromkeys([*args.id, *features])), floats=numeric(model, features)):
+            X = model_input(model, batch, features, args.data)
             columns = {c: batch.column(c) for c in args.id}
             try:
                 columns["prediction"] = pa.array(plain.predict(X))
@@ -547,10 +585,10 @@ def cmd_evaluate(args) -> int:
     table.require_rows()
     plain = batch_predictor(model)
     indices, probas = [], []
-    for batch in table.batches(list(dict.fromkeys([args.target, *features])), floats=features):
+    for batch in table.batches(list(dict.fromkeys([args.target, *features])), floats=numeric(model, features)):
         if batch.column(args.target).null_count:
             raise DataError(f"target column {args.target!r} of {args.data!r} has missing values; drop those rows.")
-        X = feature_matrix(batch, features, args.data)
+        X = model_input(model, batch, features, args.data)
         y = batch.column(args.target).to_numpy(zero_copy_only=False)
         indices.append(_class_index(model.classes_, y, args.data).astype(np.int32))
         try:
@@ -616,32 +654,50 @@ def cmd_summary(args) -> int:
     print(f"{type(model).__name__}: classes {_list(model.classes_)}, {model.n_features_in_} features, "
           f"penalty={resolve(model, warn=False).penalty!r}, C={model.C!r}, solver {getattr(model, 'solver_', '?')}, "
           f"{int(model.n_iter_[0])} iterations")  # fmt: skip
-    if args.data is not None:
-        if args.target is None:
+    formula = getattr(model, "formula_", None)
+    if args.data is None and (args.target or args.groups):
+        raise UsageError("--target and --groups need a DATA file: oneuron summary MODEL DATA --target COL.")
+    if args.cov_type == "cluster" and not args.groups:
+        raise UsageError("--cov-type cluster needs --groups COL (and DATA).")
+    options = {"cov_type": args.cov_type, "odds_ratios": args.odds_ratios}
+    if args.data is None:
+        try:
+            print(model.summary(**options))  # from the statistics the fit kept
+            return EXIT_OK
+        except ValueError as exc:
+            if args.cov_type != "nonrobust":
+                raise DataError(f"cannot compute the statistical table: {_first_line(exc)}") from exc
+            print(f"statistical table not available for this model: {_first_line(exc)}")
+    else:
+        if formula is None and args.target is None:
             raise UsageError("summary MODEL DATA needs --target COL: the statistics need the labels.")
         table = Table(args.data, args.batch_rows)
-        table.require_columns([args.target])
-        features = model_features(model, table, args.drop, also=[args.target])
+        table.require_columns([*(args.groups or []), *([] if args.target is None else [args.target])])
         table.require_rows()
-        X, y = [], []
-        for batch in table.batches(list(dict.fromkeys([args.target, *features])), floats=features):
-            X.append(feature_matrix(batch, features, args.data))
-            y.append(batch.column(args.target).to_numpy(zero_copy_only=False))
-        X, y = np.concatenate(X), np.concatenate(y)
-        _class_index(model.classes_, y, args.data)
-        import pandas as pd
-
-        named = getattr(model, "feature_names_in_", None) is not None
+        groups = None if not args.groups else args.groups[0] if len(args.groups) == 1 else args.groups
         try:
-            print(model.summary(X=pd.DataFrame(X, columns=features) if named else X, y=y))
+            if formula is not None:  # the formula encodes the table (read into memory)
+                print(model.summary(X=table.frame(), groups=groups, **options))
+                return EXIT_OK
+            features = model_features(model, table, args.drop, also=[args.target, *(args.groups or [])])
+            columns = list(dict.fromkeys([args.target, *features, *(args.groups or [])]))
+            X, y, g = [], [], []
+            for batch in table.batches(columns, floats=features):
+                X.append(feature_matrix(batch, features, args.data))
+                y.append(batch.column(args.target).to_numpy(zero_copy_only=False))
+                if args.groups:
+                    g.append(batch.select(args.groups).to_pandas().to_numpy())
+            X, y = np.concatenate(X), np.concatenate(y)
+            _class_index(model.classes_, y, args.data)
+            g = None if not args.groups else np.concatenate(g)
+            g = g[:, 0] if g is not None and g.shape[1] == 1 else g
+            import pandas as pd
+
+            named = getattr(model, "feature_names_in_", None) is not None
+            print(model.summary(X=pd.DataFrame(X, columns=features) if named else X, y=y, groups=g, **options))
         except ValueError as exc:
             raise DataError(f"cannot summarize on {args.data!r}: {_first_line(exc)}") from exc
         return EXIT_OK
-    try:
-        print(model.summary())  # from the statistics the fit kept
-        return EXIT_OK
-    except ValueError as exc:
-        print(f"statistical table: {_first_line(exc)}")
     names = getattr(model, "feature_names_in_", None)
     names = [str(n) for n in names] if names is not None else [f"x{i}" for i in range(model.n_features_in_)]
     rows = ["intercept", *names]
@@ -691,13 +747,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", parents=[common], help="fit a model on CSV/Parquet data and save it")
     train.add_argument("data", metavar="DATA", help="training data (CSV or Parquet file, or a directory of them)")
-    train.add_argument("--target", "-t", required=True, metavar="COL", help="column holding the labels")
+    train.add_argument("--target", "-t", metavar="COL", help="column holding the labels (or --formula)")
+    train.add_argument("--formula", "-f", metavar="FORMULA", help='model formula, e.g. "y ~ age + C(group)"')
     train.add_argument("--output", "-o", required=True, metavar="MODEL", help="model file to write")
     train.add_argument(
         "--penalty",
         choices=["l2", "l1", "elasticnet", "firth", "none"],
-        default="l2",
-        help="penalty on the weights (default l2; firth: bias-reduced, two classes)",
+        default=None,
+        help="penalty on the weights (default l2, none with --formula; firth: bias-reduced, two classes)",
     )
     train.add_argument("--C", type=_positive_float, default=1.0, help="inverse penalty strength (default 1)")
     train.add_argument(
@@ -754,6 +811,11 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--target", "-t", metavar="COL", help="column holding the labels (with DATA)")
     _add_drop(summary)
     _add_batch_rows(summary)
+    summary.add_argument(
+        "--cov-type", choices=["nonrobust", "HC0", "HC1", "cluster"], default="nonrobust", help="covariance"
+    )
+    summary.add_argument("--groups", action="append", metavar="COL", help="cluster column(s) of DATA (cluster)")
+    summary.add_argument("--odds-ratios", action="store_true", help="also print the odds ratios")
     summary.set_defaults(func=cmd_summary)
 
     demo = sub.add_parser("demo", parents=[common], help="run the lesson's experiment (digits: is it a 2?)")

@@ -14,7 +14,7 @@ from oneuron import _validation as checks
 from oneuron import neuron
 from oneuron._external import external_source, is_external, predict_external
 from oneuron._firth import solve as firth_solve
-from oneuron._inference import fit_statistics, statistics_for, summarize, term_names
+from oneuron._inference import cluster_meats, fit_statistics, statistics_for, summarize, term_names
 from oneuron._layout import Layout
 from oneuron._objective import Objective
 from oneuron._params import LR_CONSTRAINTS, resolve, start_point, warn_not_converged
@@ -149,6 +149,14 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         Objective value after each iteration.
     solver_ : str
         The solver actually used.
+    converged_ : bool
+        Whether the solver met ``tol`` within ``max_iter``.
+    target_name_ : str or None
+        Name of the target (``y.name`` of a pandas Series; the formula's left-hand side), shown by
+        :meth:`summary`.
+    formula_ : FormulaSpec
+        Only for models fitted by :func:`~oneuron.logit`: the formula's encoding, applied to DataFrames given
+        to ``predict``, ``predict_proba``, ``summary``, ...
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Only when ``X`` had string column names.
@@ -246,6 +254,9 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
 
     def _fit(self, X, y, sample_weight):
         self.__dict__.pop("_online", None)  # a fit starts afresh; partial_fit continues
+        self.__dict__.pop("formula_", None)  # oneuron.logit sets it after its fit
+        name = getattr(y, "name", None)
+        self.target_name_ = None if name is None else str(name)
         if is_external(X):  # a file source or a dask collection: data stays where it is
             source, classes = external_source(self, X, y, sample_weight)
             return self._solve(source, classes, sparse=False)
@@ -297,6 +308,7 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         dtype = np.float64 if self.solver == "liblinear" else source.dtype
         self._set_coefficients(objective.layout, result.x, classes, dtype)
         self.solver_ = solver
+        self.converged_ = bool(result.converged)
         self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
         self.loss_curve_ = monitor.loss_curve
         self.objective_value_ = result.fun
@@ -398,19 +410,39 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         self.coef_, self.intercept_ = coef.astype(dtype), intercept.astype(dtype)
 
     # -- inference --------------------------------------------------------------------------------------
-    def summary(self, cov_type="nonrobust", alpha=0.05, *, X=None, y=None, sample_weight=None):
-        """Standard errors, z, p-values, intervals and model statistics (see ``_inference.py``).
+    def summary(
+        self,
+        cov_type="nonrobust",
+        alpha=0.05,
+        *,
+        X=None,
+        y=None,
+        sample_weight=None,
+        groups=None,
+        cov_kwds=None,
+        odds_ratios=False,
+    ):
+        """Standard errors, z, p-values, intervals and model statistics, laid out as statsmodels' summary.
 
         Parameters
         ----------
-        cov_type : {"nonrobust", "HC0", "HC1"}, default="nonrobust"
-            Inverse information, or White's sandwich (HC1: times ``n / (n - k)``).
+        cov_type : {"nonrobust", "HC0", "HC1", "cluster"}, default="nonrobust"
+            Inverse information; White's sandwich (HC1: times ``n / (n - k)``); or cluster-robust (CRV1, as
+            statsmodels' ``cov_type="cluster"``), which needs ``groups`` and the data ``X, y``.
         alpha : float, default=0.05
             The intervals have coverage ``1 - alpha``.
         X, y, sample_weight : optional
             Data to compute the statistics on (the training data, as in ``fit``); by default the statistics
             computed at the end of ``fit`` (see the ``statistics`` parameter), which the model keeps instead of
-            the data.
+            the data. A model from :func:`~oneuron.logit` takes the DataFrame as ``X`` and reads ``y`` from it.
+        groups : array-like, or str (formula models), optional
+            ``cov_type="cluster"``: one cluster label per row of ``X``, or two columns of labels for two-way
+            clustering; for a formula model also column name(s) of the DataFrame.
+        cov_kwds : dict, optional
+            statsmodels' spelling: ``{"groups": groups}``.
+        odds_ratios : bool, default=False
+            Also print the odds ratios (relative risk ratios for a multinomial model) with their intervals;
+            they are always available as ``summary.odds_ratios``.
 
         Returns
         -------
@@ -419,16 +451,36 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
 
         Examples
         --------
+        >>> import numpy as np
         >>> from sklearn.datasets import load_breast_cancer
         >>> from oneuron import LogisticRegression
         >>> X, y = load_breast_cancer(return_X_y=True)
-        >>> model = LogisticRegression(penalty=None).fit(X[:, :3], y)
+        >>> model = LogisticRegression(C=np.inf).fit(X[:, :3], y)
         >>> model.summary().table.columns.tolist()
         ['coef', 'std_err', 'z', 'p_value', 'ci_lower', 'ci_upper']
+        >>> groups = np.arange(len(y)) % 20
+        >>> model.summary(cov_type="cluster", groups=groups, X=X[:, :3], y=y).n_groups
+        (20,)
         """
         check_is_fitted(self)
+        if cov_kwds:
+            unknown = set(cov_kwds) - {"groups"}
+            if unknown:
+                raise ValueError(f"cov_kwds supports 'groups' only, got {sorted(unknown)}.")
+            groups = cov_kwds.get("groups", groups)
+        if cov_type == "cluster" and (groups is None or X is None):
+            raise ValueError(
+                "cov_type='cluster' needs the clusters and the data the model was fitted on: "
+                "summary(cov_type='cluster', groups=g, X=X, y=y)."
+            )
+        if cov_type != "cluster" and groups is not None:
+            raise ValueError(f"groups is for cov_type='cluster', not cov_type={cov_type!r}.")
+        options = {"odds_ratios": odds_ratios}
         if X is not None:
-            return summarize(self, statistics_for(self, X, y, sample_weight), cov_type, alpha)
+            X, y, groups = self._inference_data(X, y, groups)
+            if groups is not None:
+                options["cluster"] = cluster_meats(self, X, y, groups, sample_weight)
+            return summarize(self, statistics_for(self, X, y, sample_weight), cov_type, alpha, **options)
         stats = getattr(self, "_statistics", None)
         if stats is None:
             kind, _, l1_ratio = self._penalty_params()
@@ -441,7 +493,98 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
                 f"summary() needs the statistics of the fit, and {why}: pass the training data, "
                 "summary(X=X, y=y, sample_weight=...), or fit with statistics=True."
             )
-        return summarize(self, stats, cov_type, alpha)
+        return summarize(self, stats, cov_type, alpha, **options)
+
+    def marginal_effects(self, X, *, at="overall", alpha=0.05, summary=None):
+        """Marginal effects ``dP/dx`` with delta-method standard errors, as statsmodels' ``get_margeff``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame
+            The rows to average over (the training data for statsmodels' numbers); a DataFrame with the
+            formula's columns for a :func:`~oneuron.logit` model.
+        at : {"overall", "mean"}, default="overall"
+            Average of the effects over the rows, or the effects at the rows' mean.
+        alpha : float, default=0.05
+        summary : Summary, optional
+            Whose covariance to use (e.g. ``summary(cov_type="cluster", ...)``); by default ``summary()``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``dydx, std_err, z, p_value, ci_lower, ci_upper``; indexed by term, or by
+            ``(class, term)`` for every class of a multinomial model.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_breast_cancer
+        >>> from oneuron import LogisticRegression
+        >>> X, y = load_breast_cancer(return_X_y=True)
+        >>> model = LogisticRegression(penalty=None).fit(X[:, :2], y)
+        >>> model.marginal_effects(X[:, :2]).columns.tolist()
+        ['dydx', 'std_err', 'z', 'p_value', 'ci_lower', 'ci_upper']
+        """
+        from oneuron._margins import marginal_effects
+
+        check_is_fitted(self)
+        X = self._numeric(X, drop_missing=True)
+        return marginal_effects(self, self.summary() if summary is None else summary, X, at, alpha)
+
+    def predict_interval(self, X, *, alpha=0.05, summary=None):
+        """Predicted probabilities with delta-method standard errors and intervals, as statsmodels'
+        ``get_prediction(X).summary_frame()``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame
+            Rows to predict (a DataFrame with the formula's columns for a :func:`~oneuron.logit` model).
+        alpha : float, default=0.05
+        summary : Summary, optional
+            Whose covariance to use; by default ``summary()``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``predicted, se, ci_lower, ci_upper`` (the probability of ``classes_[1]``);
+            for a multinomial model the same four under each class (two-level columns).
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_breast_cancer
+        >>> from oneuron import LogisticRegression
+        >>> X, y = load_breast_cancer(return_X_y=True)
+        >>> model = LogisticRegression(penalty=None).fit(X[:, :2], y)
+        >>> model.predict_interval(X[:3, :2]).columns.tolist()
+        ['predicted', 'se', 'ci_lower', 'ci_upper']
+        """
+        from oneuron._margins import predictions
+
+        check_is_fitted(self)
+        X = self._numeric(X)
+        return predictions(self, self.summary() if summary is None else summary, X, alpha)
+
+    def _design(self, X):
+        """A DataFrame through the formula of a :func:`~oneuron.logit` model; anything else as it is."""
+        spec = getattr(self, "formula_", None)
+        return spec.design(X) if spec is not None and hasattr(X, "columns") else X
+
+    def _numeric(self, X, drop_missing: bool = False) -> np.ndarray:
+        spec = getattr(self, "formula_", None)
+        if spec is not None and hasattr(X, "columns"):
+            X = spec._select(spec._matrix(X, "drop")) if drop_missing else spec.design(X)
+        X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False)
+        return X.toarray() if sp.issparse(X) else X
+
+    def _inference_data(self, X, y, groups):
+        """``(X, y, groups)`` for inference: a formula model's DataFrame through its formula (y and named
+        group columns read from it, rows with missing values dropped as at fit)."""
+        spec = getattr(self, "formula_", None)
+        if spec is None or not hasattr(X, "columns"):
+            return X, y, groups
+        Xd, yd, g, index = spec.model_data(X, groups)
+        if y is not None:
+            y = np.asarray(y)[X.index.get_indexer(index)] if len(y) == len(X) else y
+        return Xd, yd if y is None else y, g
 
     # -- prediction: the neuron's forward pass ------------------------------------------------------------
     def decision_function(self, X) -> np.ndarray:
@@ -449,7 +592,7 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         if is_external(X):  # dask data (lazily) or a file source (streamed)
             return predict_external(self, X, "decision_function")
         check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False)
+        X = validate_data(self, self._design(X), accept_sparse="csr", dtype=[np.float64, np.float32], reset=False)
         dt = X.dtype
         coef = self.coef_.toarray() if sp.issparse(self.coef_) else self.coef_  # after sparsify()
         with checks.overflow_as_value_error(X):

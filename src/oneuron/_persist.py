@@ -8,7 +8,8 @@ A model file is three parts, one after the other::
 
 The JSON holds the metadata (format version, oneuron / scikit-learn / NumPy versions, the estimator's class
 and parameters, classes, feature names, training summary), the statistics ``summary()`` needs (when the fit
-computed them) and the arrays, each as
+computed them), the formula of a :func:`~oneuron.logit` model (text, categorical levels and transform state
+as JSON: :meth:`~oneuron.FormulaSpec.to_json`) and the arrays, each as
 ``{"dtype": "<f8", "shape": [...], "data": "<base64 of the raw little-endian bytes>"}``. Loading reads JSON
 and bytes only: no pickle, no ``eval``, nothing from the file is ever executed. Any changed, missing or
 added byte fails the checksum (or the magic line), so a truncated, corrupted or edited file is refused with
@@ -43,7 +44,7 @@ FORMAT_VERSION = 1
 SAFE_DTYPES = {"<f8", "<f4", "<i8", "<i4", "<u1", "|b1"}
 
 #: fitted attributes that are written by dedicated code, not by the generic loop.
-_SPECIAL = {"classes_", "feature_names_in_"}
+_SPECIAL = {"classes_", "feature_names_in_", "formula_"}
 
 
 class ModelFileError(ValueError):
@@ -227,6 +228,7 @@ def _document(model) -> dict:
         "feature_names": None if feature_names is None else [str(f) for f in feature_names],
         "fitted": {"arrays": arrays, "scalars": scalars},
         "statistics": statistics,
+        "formula": None if getattr(model, "formula_", None) is None else model.formula_.to_json(),
     }
 
 
@@ -376,6 +378,15 @@ def _build(doc: dict, source: str):
     if not hasattr(model, "coef_") or model.coef_.ndim != 2:
         raise ModelFileError(f"{source} has no valid coefficients.")
     model._statistics = _decode_statistics(doc.get("statistics"), model, source)
+    if doc.get("formula") is not None:
+        from oneuron._formula import FormulaSpec
+
+        try:
+            model.formula_ = FormulaSpec.from_json(doc["formula"])
+        except ImportError:
+            raise
+        except Exception as exc:
+            raise ModelFileError(f"{source}: its formula cannot be rebuilt: {exc}") from exc
     return model
 
 
