@@ -129,7 +129,7 @@ class FormulaSpec:
 
     def design(self, data):
         """The design matrix of ``data`` (a DataFrame) as the model's features: a DataFrame, one row per row
-        of ``data`` (missing values raise), columns :attr:`columns`."""
+        of ``data`` (missing values raise), columns ``columns``."""
         return self._select(self._matrix(data, "raise"))
 
     def _select(self, mm):

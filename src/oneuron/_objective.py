@@ -30,8 +30,9 @@ class _Block:
     """One block computation, by a compiled kernel where one accepts the block, else by ``neuron.py``'s NumPy.
 
     The kernels read C-contiguous float32/float64 arrays and CSR matrices, in float64 arithmetic whatever the
-    dtype of X; anything else (F-ordered arrays, other sparse formats, numba missing) goes through NumPy, which
-    computes in X's dtype. (A class rather than a closure, so that Dask can ship it to its workers.)
+    dtype of X; anything else (F-ordered arrays, other sparse formats, numba missing) goes through NumPy, on
+    the block widened to float64 (a copy of one block of a float32 X), so that both give the same sums up to
+    their order. (A class rather than a closure, so that Dask can ship it to its workers.)
     """
 
     __slots__ = ("compiled", "numpy")
@@ -40,7 +41,9 @@ class _Block:
         self.compiled, self.numpy = compiled, numpy
 
     def __call__(self, X, *args):
-        return (self.compiled if kernels.accepts(X) else self.numpy)(X, *args)
+        if kernels.accepts(X):
+            return self.compiled(X, *args)
+        return self.numpy(X if X.dtype == np.float64 else X.astype(np.float64), *args)
 
 
 def _in_dtype_of(X, *arrays):
