@@ -11,11 +11,11 @@ from oneuron._inference import Summary
 from oneuron._onnx import export_onnx
 from oneuron._persist import ModelFileError, load, save
 from oneuron._separation import SeparationWarning
-from oneuron._validation import UnseenLabelWarning
+from oneuron._validation import DataChangedError, DataLostError, UnseenLabelWarning
 from oneuron._version import __version__
-from oneuron.data._dask import DataLostError
 
 __all__ = [
+    "DataChangedError",
     "DataLostError",
     "LogisticRegression",
     "LogisticRegressionCV",

@@ -255,7 +255,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         ``C`` overrides ``self.C`` (rescaled with extreme sample weights); ``X``, when in memory, is named in
         the error an arithmetic overflow turns into.
         """
-        C = self.C if C is None else C
+        # a file or Dask source scales extreme weights itself (as rescale_sample_weight does in memory)
+        C = (self.C if C is None else C) * getattr(source, "C_scale", 1.0)
+        checks.check_C(C, source.total_weight)
         n_classes = len(classes)
         firth = self.penalty == "firth"
         if firth and n_classes > 2:
@@ -279,6 +281,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 result = solve(objective, x0, tol=self.tol, max_iter=max_iter, callback=monitor, **options)
         finally:
             monitor.close()
+        if not np.all(np.isfinite(result.x)):
+            raise checks.NonFiniteError(
+                f"{solver} ended with NaN or infinite coefficients ({result.message or 'diverged'}); scale the features"
+                f"{hint or ' or check the sample and class weights'}."
+            )
         if not result.converged:
             warnings.warn(
                 f"{solver} did not converge: {result.message}. Increase max_iter, scale the features "
@@ -366,6 +373,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             if sw.ndim == 1 and sw.size and (not np.issubdtype(sw.dtype, np.number) or not np.all(np.isfinite(sw))):
                 raise ValueError("sample_weight must contain only finite numbers (found NaN, inf or non-numbers).")
         sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+        checks.check_class_weight(self.class_weight)
         if self.class_weight is not None:
             # "balanced" counts each class by its total sample weight, as scikit-learn does
             cw = compute_class_weight(self.class_weight, classes=classes, y=y, sample_weight=sw)
