@@ -118,7 +118,13 @@ def _first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-def _check_output(path: str) -> None:
+def _check_output(path: str, **inputs) -> None:
+    from oneuron._paths import SamePathError, refuse_inputs
+
+    try:
+        refuse_inputs(path, inputs)
+    except SamePathError as exc:
+        raise UsageError(f"cannot write {path!r}: {exc}") from exc
     parent = Path(path).parent
     if not parent.is_dir():
         raise UsageError(f"cannot write {path!r}: directory {str(parent)!r} does not exist.")
@@ -149,7 +155,7 @@ def cmd_train(args) -> int:
     from oneuron._progress import is_terminal
 
     df = read_table(args.data)
-    _check_output(args.output)
+    _check_output(args.output, DATA=args.data)
     X, y = split_columns(df, args.data, args.target, args.drop)
     verbose = 1 if (not args.quiet and is_terminal(sys.stderr)) else 0  # a progress bar, only in a terminal
     model = LogisticRegression(
@@ -189,7 +195,7 @@ def cmd_predict(args) -> int:
     model = load_model(args.model)
     df = read_table(args.data)
     if args.output is not None:
-        _check_output(args.output)
+        _check_output(args.output, MODEL=args.model, DATA=args.data)
     X, _ = _features_for(model, df, args.data, args.drop)
     try:
         out = pd.DataFrame({"prediction": model.predict(X)})
@@ -201,10 +207,13 @@ def cmd_predict(args) -> int:
         raise DataError(f"cannot predict {args.data!r}: {_first_line(exc)}") from exc
     if args.output is None:
         out.to_csv(sys.stdout, index=False)
-    elif str(args.output).lower().endswith(PARQUET_SUFFIXES):
-        out.to_parquet(args.output, index=False)
-    else:
-        out.to_csv(args.output, index=False)
+    else:  # all at once: a reader never sees half a file, and Ctrl-C leaves the previous one
+        from oneuron._paths import atomic_write
+
+        parquet = str(args.output).lower().endswith(PARQUET_SUFFIXES)
+        atomic_write(
+            args.output, lambda tmp: out.to_parquet(tmp, index=False) if parquet else out.to_csv(tmp, index=False)
+        )
     return EXIT_OK
 
 
