@@ -276,7 +276,7 @@ def _walk(directory: str, suffixes: Sequence[str]) -> list[str]:
                 elif entry.is_file() and entry.name.lower().endswith(tuple(suffixes)):
                     found.append(entry.path)
     files = {}
-    for path in found:  # one file reached by two links is read once
+    for path in sorted(found):  # one file reached by two links is read once
         st = os.stat(path)
         files.setdefault((st.st_dev, st.st_ino), path)
     return sorted(files.values())
@@ -340,7 +340,7 @@ class _TableSource(StreamSource):
     def _columns(self) -> list[str]:
         return [*self.features, self.target] + ([self.weight] if self.weight else [])
 
-    def _split_batch(self, batch, path):
+    def _split_batch(self, batch, path, first_row: int):
         """A pyarrow RecordBatch -> ``(X_b, y_b, s_b)``.
 
         X is C-ordered although filled column by column (3x slower to fill than Fortran order): row blocks of a
@@ -348,7 +348,11 @@ class _TableSource(StreamSource):
         """
         if any(batch.column(c).null_count for c in self._columns()):
             nulls = [c for c in self._columns() if batch.column(c).null_count]
-            raise ValueError(f"{path}: columns {nulls} contain missing values: impute or drop them before fitting.")
+            row = first_row + int(np.argmax(batch.column(nulls[0]).is_null().to_numpy(zero_copy_only=False)))
+            raise ValueError(
+                f"{path}: columns {nulls} contain missing values (column {nulls[0]!r} at row {row}): impute or "
+                "drop them before fitting."
+            )
         X = np.empty((batch.num_rows, self.n_features), dtype=self.dtype)
         for j, c in enumerate(self.features):
             X[:, j] = batch.column(c).to_numpy(zero_copy_only=False)
@@ -370,17 +374,19 @@ class ParquetSource(_TableSource):
         self.paths = _paths(path_or_dir, (".parquet", ".pq"))
         schema = pq.read_schema(self.paths[0])
         types = {f.name: f.type for f in schema}
-        self._setup_columns(list(types), types, target, features, weight)
+        self._setup_columns([f.name for f in schema], types, target, features, weight)
         super().__init__(batch_rows)
 
     def _raw_batches(self):
         import pyarrow.parquet as pq
 
+        row = 0
         for path in self.paths:
             # pre_buffer=False: pyarrow's default (True) buffers the column chunks of the whole file
             with pq.ParquetFile(path, pre_buffer=False) as f:
                 for batch in f.iter_batches(batch_size=self.batch_rows, columns=self._columns(), use_threads=True):
-                    yield (path, *self._split_batch(batch, path))
+                    yield (path, *self._split_batch(batch, path, row))
+                    row += batch.num_rows
 
 
 class CSVSource(_TableSource):
@@ -408,7 +414,7 @@ class CSVSource(_TableSource):
         with pcsv.open_csv(self.paths[0], parse_options=pcsv.ParseOptions(delimiter=delimiter)) as reader:
             schema = reader.schema
         types = {f.name: f.type for f in schema}
-        self._setup_columns(list(types), types, target, features, weight)
+        self._setup_columns([f.name for f in schema], types, target, features, weight)
         self.dtype = np.dtype(np.float64)
         super().__init__(batch_rows)
 
@@ -426,12 +432,15 @@ class CSVSource(_TableSource):
         block_size = int(min(2**30, max(2**16, self.batch_rows * 20 * (self.n_features + 2))))
         read = pcsv.ReadOptions(block_size=block_size, use_threads=True)
         parse = pcsv.ParseOptions(delimiter=self.delimiter)
+        row = 0
         for path in self.paths:
             try:
                 with pcsv.open_csv(path, read_options=read, parse_options=parse, convert_options=convert) as reader:
                     for batch in reader:
                         for start in range(0, batch.num_rows, self.batch_rows):
-                            yield (path, *self._split_batch(batch.slice(start, self.batch_rows), path))
+                            part = batch.slice(start, self.batch_rows)
+                            yield (path, *self._split_batch(part, path, row))
+                            row += part.num_rows
             except pa.ArrowInvalid as exc:
                 raise ValueError(
                     f"{path}: {exc}. Pass target_type=pyarrow.string() (or the right type) if the target column's "
