@@ -165,6 +165,11 @@ def test_huge_weights_are_rescaled_on_every_source(kind, data, tmp_path):
     ref = LogisticRegression(solver="newton", tol=1e-12, C=1e306).fit(X, y)
     model = fit_on(kind, tmp_path, X, y, np.full(len(y), 1e306), LogisticRegression(solver="newton", tol=1e-12))
     np.testing.assert_allclose(model.coef_, ref.coef_, rtol=1e-8)
+    # a sum beyond float64 (2,000 rows of 1e306): rescaled as it is read, never infinite
+    X2, y2 = np.tile(X, (10, 1)), np.tile(y, 10)
+    ref2 = LogisticRegression(solver="newton", tol=1e-12, C=1e306).fit(X2, y2)
+    model2 = fit_on(kind, tmp_path, X2, y2, np.full(len(y2), 1e306), LogisticRegression(solver="newton", tol=1e-12))
+    np.testing.assert_allclose(model2.coef_, ref2.coef_, rtol=1e-8)
 
 
 @pytest.mark.parametrize("kind", SOURCES)
@@ -181,6 +186,14 @@ def test_tiny_C_is_refused_with_its_own_message(kind, data, tmp_path):
     X, y = data
     with pytest.raises(ValueError, match="C=1e-320 is too small") as err:
         fit_on(kind, tmp_path, X, y, model=LogisticRegression(C=1e-320))
+    assert "X is too large" not in str(err.value)
+
+
+@pytest.mark.parametrize("kind", ["memory", "parquet", "dask"])
+def test_denormal_weights_name_the_weights_not_X(kind, data, tmp_path):
+    X, y = data
+    with pytest.raises(ValueError, match="sample weights are so small") as err:
+        fit_on(kind, tmp_path, X, y, np.full(len(y), 1e-320))
     assert "X is too large" not in str(err.value)
 
 

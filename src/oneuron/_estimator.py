@@ -257,7 +257,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         """
         # a file or Dask source scales extreme weights itself (as rescale_sample_weight does in memory)
         C = (self.C if C is None else C) * getattr(source, "C_scale", 1.0)
-        checks.check_C(C, source.total_weight)
+        checks.check_C(C, source.total_weight, self.C)
         n_classes = len(classes)
         firth = self.penalty == "firth"
         if firth and n_classes > 2:

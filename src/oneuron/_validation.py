@@ -278,11 +278,20 @@ def weight_exponent(total: float, largest: float) -> int:
     return int(np.frexp(largest)[1])
 
 
-def check_C(C: float, total_weight: float) -> None:
-    """Refuse a ``C`` so small that the penalty's strength ``1 / (C S)`` is infinite in float64."""
+def check_C(C: float, total_weight: float, given_C: float | None = None) -> None:
+    """Refuse a ``C`` so small that the penalty's strength ``1 / (C S)`` is infinite in float64.
+
+    ``given_C`` is the user's ``C`` when tiny sample weights were rescaled (and ``C`` with them).
+    """
     if np.isfinite(C):
         with np.errstate(all="ignore"):
             strength = 1.0 / (float(C) * float(total_weight))
+        if not np.isfinite(strength) and given_C is not None and given_C != C:
+            raise ValueError(
+                f"the sample weights are so small (C={given_C!r} times their scale is {C:.3g}) that the penalty "
+                "1 / (C * total weight) is infinite in float64, which would force every coefficient to zero: "
+                "scale the weights up (only their ratios and C matter)."
+            )
         if not np.isfinite(strength):
             raise ValueError(
                 f"C={C!r} is too small: the penalty 1 / (C * total weight) = 1 / ({C!r} * {total_weight:.3g}) is "

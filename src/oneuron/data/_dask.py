@@ -101,16 +101,19 @@ def _fingerprint(part) -> tuple:
     return len(part[1]), float(np.sum(part[2], dtype=np.float64)), crc
 
 
-def _part_reduce(part, block_fn, args, scale=1.0):
+def _part_reduce(part, block_fn, args, exponent=0):
     """Partial sums of one partition, with its fingerprint (checked on the client)."""
     X_b, y_b, s_b = part
-    s = s_b * scale if scale != 1.0 else s_b
+    s = np.ldexp(s_b, -exponent) if exponent else s_b  # extreme weights: times 2^-exponent, exactly
     return _fingerprint(part), MemorySource(X_b, y_b, s.astype(X_b.dtype, copy=False)).reduce(block_fn, *args)
 
 
 def _part_meta(part):
+    """Fingerprint, largest weight, and the weight sum as ``(mantissa sum, exponent)``: no overflow."""
     s_b = part[2]
-    return _fingerprint(part), float(np.max(s_b, initial=0.0))
+    largest = float(np.max(s_b, initial=0.0))
+    e = int(np.frexp(largest)[1]) if largest > 0 else 0
+    return _fingerprint(part), largest, float(np.sum(np.ldexp(s_b, -e))), e
 
 
 class DaskSource(Source):
@@ -178,11 +181,12 @@ class DaskSource(Source):
             meta = dask.compute(*[dask.delayed(_part_meta)(p) for p in parts])
         self._fingerprints = [m[0] for m in meta]
         self.n_samples = int(sum(m[0][0] for m in meta))
+        E = max(m[3] for m in meta)
+        scaled = float(np.sum([np.ldexp(m[2], m[3] - E) for m in meta]))  # in units of 2^E
         with np.errstate(over="ignore"):
-            total = float(np.sum([m[0][1] for m in meta]))
-        exponent = checks.weight_exponent(total, max(m[1] for m in meta))
-        self._scale, self.C_scale = float(np.ldexp(1.0, -exponent)), float(np.ldexp(1.0, exponent))
-        self.total_weight = float(np.sum([np.ldexp(m[0][1], -exponent) for m in meta]))
+            exponent = checks.weight_exponent(float(np.ldexp(scaled, E)), max(m[1] for m in meta))
+        self._exponent, self.C_scale = exponent, float(np.ldexp(1.0, exponent))
+        self.total_weight = float(np.ldexp(scaled, E - exponent))
         if not self.total_weight > 0:
             raise ValueError("sample_weight sums to zero: at least one sample needs a positive weight.")
 
@@ -197,12 +201,12 @@ class DaskSource(Source):
         try:
             if self.client is not None:
                 futures = self.client.map(
-                    _part_reduce, self._parts, block_fn=block_fn, args=args, scale=self._scale, pure=False
+                    _part_reduce, self._parts, block_fn=block_fn, args=args, exponent=self._exponent, pure=False
                 )
                 results = self.client.gather(futures)
             else:
                 results = dask.compute(
-                    *[dask.delayed(_part_reduce)(p, block_fn, args, self._scale) for p in self._parts]
+                    *[dask.delayed(_part_reduce)(p, block_fn, args, self._exponent) for p in self._parts]
                 )
         except _lost_errors() as exc:
             raise DataLostError(

@@ -110,7 +110,7 @@ class StreamSource(Source):
         self.n_classes = 0
         self._class_factor = None
         self.C_scale = 1.0
-        self._weight_scale = 1.0
+        self._weight_exponent = 0
         self._scan()
 
     # -- to be provided by each file format -----------------------------------------------------------------
@@ -150,24 +150,30 @@ class StreamSource(Source):
         classes = None
         sums = counts = None
         largest = 0.0
+        E = 0  # the sums are kept in units of 2^E, E the exponent of the largest weight: they never overflow
         fingerprints = []
         for path, X_b, y_b, s_b in self._raw_batches():
             checks.check_block(X_b, y_b, s_b, os.fspath(path), n, self.feature_names, self.weight_name)
             fingerprints.append([len(y_b), _crc(X_b, s_b), None])
             n += len(y_b)
-            if s_b is not None and len(s_b):
-                largest = max(largest, float(np.max(s_b)))
+            if s_b is not None and len(s_b) and np.max(s_b) > largest:
+                largest = float(np.max(s_b))
+                E_new = int(np.frexp(largest)[1])
+                if sums is not None:
+                    sums = np.ldexp(sums, E - E_new)
+                E = E_new
             labels, inverse = np.unique(y_b, return_inverse=True)
-            with np.errstate(over="ignore"):
-                w = np.bincount(inverse, weights=s_b, minlength=len(labels)).astype(np.float64)
+            scaled = None if s_b is None else np.ldexp(np.asarray(s_b, dtype=np.float64), -E)
+            w = np.bincount(inverse, weights=scaled, minlength=len(labels)).astype(np.float64)
+            if s_b is None and E:
+                w = np.ldexp(w, -E)
             c = np.bincount(inverse, minlength=len(labels)).astype(np.int64)
             if classes is None:
                 classes, sums, counts = labels, w, c
             else:  # merge this batch's labels into the sorted classes seen so far
                 merged = np.union1d(classes, labels)
                 old, new = np.searchsorted(merged, classes), np.searchsorted(merged, labels)
-                with np.errstate(over="ignore"):
-                    sums = _merge(len(merged), (old, sums), (new, w))
+                sums = _merge(len(merged), (old, sums), (new, w))
                 counts = _merge(len(merged), (old, counts), (new, c))
                 classes = merged
         self._check_files()
@@ -180,9 +186,11 @@ class StreamSource(Source):
         self.classes = classes
         self.n_classes = len(classes)
         self.class_counts = counts
-        exponent = checks.weight_exponent(float(np.sum(sums)), largest)
-        self._weight_scale, self.C_scale = float(np.ldexp(1.0, -exponent)), float(np.ldexp(1.0, exponent))
-        self.class_weight_sums = sums * self._weight_scale
+        with np.errstate(over="ignore"):
+            exponent = checks.weight_exponent(float(np.ldexp(np.sum(sums), E)), largest)
+        # weights times 2^-exponent (np.ldexp: exact, and no factor 2^1000 to overflow), C times 2^exponent
+        self._weight_exponent, self.C_scale = exponent, float(np.ldexp(1.0, exponent))
+        self.class_weight_sums = np.ldexp(sums, E - exponent)
         self.total_weight = float(self.class_weight_sums.sum())
         if not self.total_weight > 0:
             raise ValueError("the sample weights sum to zero: at least one row needs a positive weight.")
@@ -224,11 +232,11 @@ class StreamSource(Source):
             elif fingerprints[i][2] != crc_y:
                 raise self._changed(path, first_row, len(y_b))
             if s_b is None:
-                s = np.full(len(y_b), self._weight_scale, dtype=self.dtype)
+                s = np.full(len(y_b), np.ldexp(1.0, -self._weight_exponent), dtype=self.dtype)
             else:
                 s = np.asarray(s_b, dtype=np.float64)
-                if self._weight_scale != 1.0:
-                    s = s * self._weight_scale
+                if self._weight_exponent:
+                    s = np.ldexp(s, -self._weight_exponent)
             if self._class_factor is not None:
                 s = s * self._class_factor[y_enc.astype(np.intp)]
             i += 1
