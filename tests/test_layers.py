@@ -38,6 +38,7 @@ LAYERS = {
     "_persist": 7,
     "plots": 7,
     "_cli": 7,
+    "_paths": 7,
     "_demo": 7,
     "_demo_cluster": 7,
     "__init__": 7,

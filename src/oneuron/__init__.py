@@ -26,7 +26,8 @@ from oneuron._version import __version__
 
 #: public name -> private module that defines it
 _EXPORTS = {
-    "DataLostError": "oneuron.data._dask",
+    "DataChangedError": "oneuron._validation",
+    "DataLostError": "oneuron._validation",
     "FormulaSpec": "oneuron._formula",
     "LogisticRegression": "oneuron._estimator",
     "LogisticRegressionCV": "oneuron._cv",
@@ -44,6 +45,7 @@ _EXPORTS = {
 _SUBMODULES = ("data", "neuron", "plots")
 
 __all__ = [
+    "DataChangedError",
     "DataLostError",
     "FormulaSpec",
     "LogisticRegression",

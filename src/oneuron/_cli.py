@@ -226,9 +226,9 @@ def _finite_source_class(kind: str):
     base = ParquetSource if kind == "parquet" else CSVSource
 
     class FiniteSource(base):
-        def _split_batch(self, batch, labels: bool = True):
-            require_finite(batch, self.features, self.paths[0] if len(self.paths) == 1 else "DATA")
-            return super()._split_batch(batch, labels)
+        def _split_batch(self, batch, path, first_row: int, labels: bool = True):
+            require_finite(batch, self.features, path)
+            return super()._split_batch(batch, path, first_row, labels)
 
     return FiniteSource
 
@@ -285,7 +285,13 @@ def _first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-def _check_output(path: str) -> None:
+def _check_output(path: str, **inputs) -> None:
+    from oneuron._paths import SamePathError, refuse_inputs
+
+    try:
+        refuse_inputs(path, inputs)
+    except SamePathError as exc:
+        raise UsageError(f"cannot write {path!r}: {exc}") from exc
     parent = Path(path).parent
     if not parent.is_dir():
         raise UsageError(f"cannot write {path!r}: directory {str(parent)!r} does not exist.")
@@ -377,7 +383,7 @@ def cmd_train(args) -> int:
     if (args.penalty == "elasticnet") != (args.l1_ratio is not None):
         raise UsageError("--l1-ratio goes with --penalty elasticnet, and --penalty elasticnet needs --l1-ratio.")
     table = Table(args.data, args.batch_rows)
-    _check_output(args.output)
+    _check_output(args.output, DATA=args.data)
     verbose = 1 if (not args.quiet and is_terminal(sys.stderr)) else 0  # a progress bar, only in a terminal
     params = dict(**_penalty_options(args), solver=args.solver, tol=args.tol, max_iter=args.max_iter, verbose=verbose)
     if formula is not None:  # formulaic encodes a DataFrame: the table is read into memory
@@ -465,7 +471,7 @@ def cmd_predict(args) -> int:
     model = load_model(args.model)
     table = Table(args.data, args.batch_rows)
     if args.output is not None:
-        _check_output(args.output)
+        _check_output(args.output, MODEL=args.model, DATA=args.data)
     table.require_columns(args.id)
     features = model_features(model, table, args.drop, also=args.id)
     out_names = ["prediction", *(f"proba_{c}" for c in model.classes_)] if args.proba else ["prediction"]
@@ -474,22 +480,31 @@ def cmd_predict(args) -> int:
         raise UsageError(f"--id {clash[0]!r} has the name of an output column; rename it first.")
     table.require_rows()
     plain = batch_predictor(model)
-    writer = PredictionWriter(args.output)
-    try:
-        for batch in table.batches(list(dict.fromkeys([*args.id, *features])), floats=numeric(model, features)):
-            X = model_input(model, batch, features, args.data)
-            columns = {c: batch.column(c) for c in args.id}
-            try:
-                columns["prediction"] = pa.array(plain.predict(X))
-                if args.proba:
-                    proba = plain.predict_proba(X)
-                    for k, c in enumerate(model.classes_):
-                        columns[f"proba_{c}"] = pa.array(np.ascontiguousarray(proba[:, k]))
-            except ValueError as exc:
-                raise DataError(f"cannot predict {args.data!r}: {_first_line(exc)}") from exc
-            writer.write(pa.table(columns))
-    finally:
-        writer.close()
+
+    def write_all(destination):
+        writer = PredictionWriter(destination)
+        try:
+            for batch in table.batches(list(dict.fromkeys([*args.id, *features])), floats=numeric(model, features)):
+                X = model_input(model, batch, features, args.data)
+                columns = {c: batch.column(c) for c in args.id}
+                try:
+                    columns["prediction"] = pa.array(plain.predict(X))
+                    if args.proba:
+                        proba = plain.predict_proba(X)
+                        for k, c in enumerate(model.classes_):
+                            columns[f"proba_{c}"] = pa.array(np.ascontiguousarray(proba[:, k]))
+                except ValueError as exc:
+                    raise DataError(f"cannot predict {args.data!r}: {_first_line(exc)}") from exc
+                writer.write(pa.table(columns))
+        finally:
+            writer.close()
+
+    if args.output is None:
+        write_all(None)
+    else:  # batch by batch into a temporary file, moved over the output once complete: never half a file
+        from oneuron._paths import atomic_write
+
+        atomic_write(args.output, write_all)
     return EXIT_OK
 
 

@@ -278,7 +278,9 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         ``C`` overrides ``self.C`` (rescaled with extreme sample weights); ``X``, when in memory, is named in
         the error an arithmetic overflow turns into.
         """
-        C = self.C if C is None else C
+        # a file or Dask source scales extreme weights itself (as rescale_sample_weight does in memory)
+        C = (self.C if C is None else C) * getattr(source, "C_scale", 1.0)
+        checks.check_C(C, source.total_weight, self.C)
         n_classes = len(classes)
         kind, l1_ratio, solver = resolve(self, n_classes)  # scikit-learn's semantics, warnings and errors
         firth = kind == "firth"
@@ -302,6 +304,11 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
                 result = solve(objective, x0, tol=self.tol, max_iter=max_iter, callback=monitor, **options)
         finally:
             monitor.close()
+        if not np.all(np.isfinite(result.x)):
+            raise checks.NonFiniteError(
+                f"{solver} ended with NaN or infinite coefficients ({result.message or 'diverged'}); scale the features"
+                f"{hint or ' or check the sample and class weights'}."
+            )
         if not result.converged:
             warn_not_converged(self.solver, solver, result.n_iter, max_iter, result.message)
         # scikit-learn's dtypes: float32 data gives float32 coefficients (liblinear's are always float64)
@@ -389,6 +396,7 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
             if sw.ndim == 1 and sw.size and (not np.issubdtype(sw.dtype, np.number) or not np.all(np.isfinite(sw))):
                 raise ValueError("sample_weight must contain only finite numbers (found NaN, inf or non-numbers).")
         sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+        checks.check_class_weight(self.class_weight)
         if self.class_weight is not None:
             # "balanced" counts each class by its total sample weight, as scikit-learn does
             cw = compute_class_weight(self.class_weight, classes=classes, y=y, sample_weight=sw)

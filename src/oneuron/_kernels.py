@@ -23,6 +23,8 @@ thread that runs it: results are the same for any number of threads.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -387,6 +389,46 @@ def unsigned_index(a: np.ndarray) -> np.ndarray:
     return a.view(np.uint32 if a.dtype.itemsize == 4 else np.uint64)
 
 
+def interruptible(fn):
+    """Ctrl-C during a compiled call surfaces as KeyboardInterrupt.
+
+    A signal that arrives while a compiled function runs on the main thread is raised when it returns, and
+    CPython then reports a successful call with an exception set as ``SystemError`` (its cause being the
+    KeyboardInterrupt): this turns it back into the KeyboardInterrupt the user pressed.
+    """
+
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except SystemError as exc:
+            cause = exc.__cause__ or exc.__context__
+            if isinstance(cause, KeyboardInterrupt):
+                raise KeyboardInterrupt(*cause.args) from exc
+            raise
+
+    return call
+
+
+def check_block(X, s, n_params: int, y=None, n_classes: int = 0) -> None:
+    """The bounds every kernel relies on, checked before it runs: rows of ``X``, ``y`` and ``s`` agree,
+    ``n_params`` weights per class for ``X``'s columns, and labels (softmax head) within ``0..n_classes-1``.
+
+    A compiled kernel does not check its indices: a label past the last class or a weight vector shorter
+    than a row would read out of bounds instead of raising.
+    """
+    n, d = X.shape
+    if len(s) != n or (y is not None and len(y) != n) or n_params != d:
+        raise ValueError(
+            f"kernel inputs disagree: X is {n} x {d}, {len(s)} weights, "
+            f"{'no' if y is None else len(y)} labels, {n_params} coefficients per class."
+        )
+    if n_classes and n:
+        low, high = int(np.min(y)), int(np.max(y))
+        if low < 0 or high >= n_classes:
+            raise ValueError(f"labels must be class indices in 0..{n_classes - 1}, got values in {low}..{high}.")
+
+
 def _csr(X):
     indptr = X.indptr
     if indptr[0] != 0:
@@ -402,6 +444,7 @@ def _labels(y):
     return np.ascontiguousarray(y, dtype=np.intp)
 
 
+@interruptible
 def binary_loss_grad(X, y, s, w, b, want_grad: bool = True, curvature: np.ndarray | None = None):
     """``(loss, grad_w, grad_b)`` of one block as :func:`oneuron.neuron.binary_loss_grad`, in one read of X.
 
@@ -409,7 +452,10 @@ def binary_loss_grad(X, y, s, w, b, want_grad: bool = True, curvature: np.ndarra
     :func:`oneuron.neuron.binary_curvature`) in the same read.
     """
     y, s, w, b = _f64(y), _f64(s), _f64(w), float(b)
+    check_block(X, s, len(w), y)
     h = np.empty(0) if curvature is None else curvature
+    if curvature is not None and len(h) != len(y):
+        raise ValueError(f"curvature holds {len(h)} values for {len(y)} rows.")
     if isinstance(X, np.ndarray):
         # measured at 100,000 x 100, one thread: four rows at a time is ~15% faster on float32 and ~40% slower
         # on float64 (benchmarks/RESULTS.md)
@@ -418,33 +464,50 @@ def binary_loss_grad(X, y, s, w, b, want_grad: bool = True, curvature: np.ndarra
     return _binary_csr(*_csr(X), y, s, w, b, want_grad, h)
 
 
+@interruptible
 def binary_hessp(X, s, w, b, v_w, v_b):
     """``(Hv_w, Hv_b)`` of one block as :func:`oneuron.neuron.binary_hessp`, in one read of X."""
     s, args = _f64(s), (_f64(w), float(b), _f64(v_w), float(v_b))
+    check_block(X, s, len(args[0]))
+    check_block(X, s, len(args[2]))
     if isinstance(X, np.ndarray):
         return _binary_hessp_dense(np.asarray(X), s, *args)
     return _binary_hessp_csr(*_csr(X), s, *args)
 
 
+def _check_multi(X, s, W, b, y=None):
+    K = W.shape[0]
+    if W.ndim != 2 or b.shape != (K,):
+        raise ValueError(f"kernel inputs disagree: W has shape {W.shape}, b has shape {b.shape}.")
+    check_block(X, s, W.shape[1], y, K if y is not None else 0)
+
+
+@interruptible
 def multi_loss_grad(X, y, s, W, b, want_grad: bool = True):
     """``(loss, grad_W, grad_b)`` of one block as :func:`oneuron.neuron.multinomial_loss_grad` (y: labels)."""
     y, s, W, b = _labels(y), _f64(s), _f64(W), _f64(b)
+    _check_multi(X, s, W, b, y)
     if isinstance(X, np.ndarray):
         return _multi_dense(np.asarray(X), y, s, W, b, want_grad)
     return _multi_csr(*_csr(X), y, s, W, b, want_grad)
 
 
+@interruptible
 def multi_hessp(X, s, W, b, V_W, v_b):
     """``(HV_W, Hv_b)`` of one block as :func:`oneuron.neuron.multinomial_hessp`, in one read of X."""
     s, args = _f64(s), (_f64(W), _f64(b), _f64(V_W), _f64(v_b))
+    _check_multi(X, s, args[0], args[1])
+    _check_multi(X, s, args[2], args[3])
     if isinstance(X, np.ndarray):
         return _multi_hessp_dense(np.asarray(X), s, *args)
     return _multi_hessp_csr(*_csr(X), s, *args)
 
 
+@interruptible
 def curvature_hessp(X, h, v_w, v_b):
     """``(Hv_w, Hv_b)`` of one block given its rows' curvature ``h``, as :func:`oneuron.neuron.curvature_hessp`."""
     h, v_w, v_b = _f64(h), _f64(v_w), float(v_b)
+    check_block(X, h, len(v_w))
     if isinstance(X, np.ndarray):
         return _curvature_hessp_dense(np.asarray(X), h, v_w, v_b)
     return _curvature_hessp_csr(*_csr(X), h, v_w, v_b)

@@ -17,10 +17,14 @@ from oneuron._layout import Layout
 from oneuron._objective import Objective
 from oneuron._params import penalty_for, resolve
 from oneuron._solvers import minibatch
+from oneuron._validation import NonFiniteError
 from oneuron.data import MemorySource
 
 #: epochs of ``fit`` with a mini-batch solver when ``max_iter=None``.
 DEFAULT_EPOCHS = 20
+
+#: an epoch objective this many times its lowest value (at least 1) means the updates diverge
+DIVERGENCE = 100.0
 
 #: learning rate of ``solver="adam"`` with ``learning_rate="auto"``.
 ADAM_LEARNING_RATE = 0.01
@@ -133,6 +137,12 @@ def _run(estimator, state: OnlineState, X, y_enc, sample_weight, total_weight: f
         loss, state.theta, state.opt_state = minibatch.step(
             objective, state.optimizer, state.theta, state.opt_state, state.learning_rate
         )
+        if not (np.isfinite(loss) and np.all(np.isfinite(state.theta))):
+            raise NonFiniteError(
+                f"{state.solver} diverged after {state.n_updates} updates: the objective or the coefficients became "
+                f"NaN or infinite with learning_rate={state.learning_rate:g}. Lower learning_rate (or use "
+                "learning_rate='auto'), or scale the features."
+            )
         state.n_updates += 1
         losses.append(loss)
     return losses
@@ -165,7 +175,15 @@ def fit_epochs(estimator, X, y, sample_weight):
         if len(curve) > 1 and abs(curve[-1] - curve[-2]) < estimator.tol:
             converged = True
             break
-    if not converged and epochs:
+    if len(curve) > 1 and curve[-1] > DIVERGENCE * max(min(curve), 1.0):
+        warnings.warn(
+            f"{solver} diverges: the epoch objective grew from {min(curve):.3g} to {curve[-1]:.3g} with "
+            f"learning_rate={state.learning_rate:g}. Lower learning_rate (or use learning_rate='auto'), or scale "
+            "the features.",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+    elif not converged and epochs:
         warnings.warn(
             f"{solver} did not converge in max_iter={epochs} epochs (epoch objective still changing by more than "
             f"tol={estimator.tol:g}). Increase max_iter or use solver='lbfgs'.",

@@ -36,10 +36,9 @@ def _classes_tensor(onnx, classes: np.ndarray):
         )
     if kind == "b":
         return onnx.numpy_helper.from_array(classes.astype(bool), "classes")
-    if kind in "iu":
-        return onnx.numpy_helper.from_array(classes.astype(np.int64), "classes")
-    if kind == "f":
-        return onnx.numpy_helper.from_array(classes.astype(np.float64), "classes")
+    if kind in "iuf" and classes.dtype.itemsize <= 8:
+        # the labels' own type (uint64 stays unsigned, uint8 stays uint8): labels come back exactly
+        return onnx.numpy_helper.from_array(classes.astype(classes.dtype.newbyteorder("=")), "classes")
     raise ValueError(f"classes_ of dtype {classes.dtype} cannot be exported to ONNX.")
 
 

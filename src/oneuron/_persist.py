@@ -15,10 +15,20 @@ and bytes only: no pickle, no ``eval``, nothing from the file is ever executed. 
 added byte fails the checksum (or the magic line), so a truncated, corrupted or edited file is refused with
 :class:`ModelFileError` instead of giving a silently different model.
 
-The file is written to a temporary file in the same directory, flushed and ``fsync``-ed, then moved over
-the destination with ``os.replace`` (atomic on POSIX and Windows): a crash mid-save leaves the previous file
-as it was. The file gets the permissions of any new file under the process umask (``0o666 & ~umask``), so
-that, say, a service account in the owner's group can read it.
+Loading reads the 14-byte magic line first and refuses anything else before reading further. After the
+checksum, the whole model is validated before it is believed: only known fields and fitted attributes,
+array dtypes and shapes consistent with the classes and features (``coef_`` ``(1 or K, d)``, ``intercept_``
+``(1 or K,)``, finite), classes sorted, distinct and finite, parameters the estimator accepts; labels keep
+their exact dtype (every integer width, unsigned included). Every failure is a :class:`ModelFileError`
+naming the field.
+
+The file is written to a hidden temporary file ``.<name>.<random>.tmp`` in the destination's directory,
+flushed and ``fsync``-ed, then moved over the destination with ``os.replace`` (atomic on POSIX and
+Windows): a crash mid-save leaves the previous file as it was and removes the temporary file. A process
+killed outright (SIGKILL) cannot clean up: it may leave the hidden temporary file, which is never read as
+the model and which the next save to the same name removes once it is an hour old. A save through a
+symbolic link replaces the link's target (the link stays); the new file keeps the mode and owner of the
+file it replaces, or gets the mode the umask gives a new file.
 """
 
 from __future__ import annotations
@@ -29,6 +39,7 @@ import hashlib
 import json
 import math
 import os
+import stat
 import tempfile
 import warnings
 from pathlib import Path
@@ -41,10 +52,40 @@ CHECKSUM_PREFIX = b"sha256:"
 FORMAT_VERSION = 1
 
 #: dtypes an array in a model file may have (no object arrays: they would need pickle).
-SAFE_DTYPES = {"<f8", "<f4", "<i8", "<i4", "<u1", "|b1"}
+SAFE_DTYPES = {"<f8", "<f4", "<f2", "|i1", "<i2", "<i4", "<i8", "|u1", "<u2", "<u4", "<u8", "|b1"}
 
 #: fitted attributes that are written by dedicated code, not by the generic loop.
 _SPECIAL = {"classes_", "feature_names_in_", "formula_"}
+
+#: the fitted attributes a model file may set (anything else, a "predict" entry say, is refused)
+FITTED_ARRAYS = {"coef_": "<f8", "intercept_": "<f8", "n_iter_": "<i4", "loss_curve_": "<f8"}
+FITTED_SCALARS = {
+    "n_features_in_": int,
+    "solver_": str,
+    "objective_value_": float,
+    "n_passes_": int,
+    "converged_": bool,
+    "target_name_": str,
+}
+#: fitted scalars that may be None
+OPTIONAL_SCALARS = {"objective_value_", "target_name_"}
+
+#: the top-level fields of a model file
+DOCUMENT_FIELDS = {
+    "format",
+    "format_version",
+    "oneuron_version",
+    "sklearn_version",
+    "numpy_version",
+    "created_utc",
+    "estimator",
+    "params",
+    "classes",
+    "feature_names",
+    "fitted",
+    "statistics",
+    "formula",
+}
 
 
 class ModelFileError(ValueError):
@@ -74,10 +115,8 @@ def _encode_array(a: np.ndarray) -> dict:
     a = np.asarray(a)
     if a.dtype.kind == "b":
         a = a.astype("|b1")
-    elif a.dtype.kind in "iu" and a.dtype != np.uint8:
-        a = a.astype("<i4" if a.dtype.kind == "i" and a.dtype.itemsize <= 4 else "<i8")
-    elif a.dtype.kind == "f":
-        a = a.astype("<f4" if a.dtype.itemsize == 4 else "<f8")
+    elif a.dtype.kind in "iuf":  # every width kept as it is, in little-endian order
+        a = a.astype(a.dtype.newbyteorder("<"))
     dtype = a.dtype.str
     if dtype not in SAFE_DTYPES:
         raise ValueError(f"cannot store an array of dtype {a.dtype} in a model file (numbers and booleans only).")
@@ -155,7 +194,8 @@ def _encode_classes(classes: np.ndarray) -> dict:
     kind = classes.dtype.kind
     values = [_encode_label(c, "classes_") for c in classes.tolist()]
     if kind in "biuf":
-        return {"kind": "array", "array": _encode_array(classes)}
+        # the labels as JSON numbers with their exact dtype: every width round-trips (uint64 >= 2^63 too)
+        return {"kind": "numbers", "dtype": _encode_array(classes)["dtype"], "values": values}
     if kind == "U":
         return {"kind": "str", "values": values}
     if kind == "O" and all(isinstance(v, str) for v in values):
@@ -165,11 +205,28 @@ def _encode_classes(classes: np.ndarray) -> dict:
     )
 
 
+_LABEL_TYPES = {"b": (bool,), "i": (int,), "u": (int,), "f": (float,)}
+
+
 def _decode_classes(d: Any) -> np.ndarray:
-    if not isinstance(d, dict) or d.get("kind") not in ("array", "str", "object-str"):
-        raise ModelFileError("the model file's classes are malformed.")
+    if not isinstance(d, dict) or d.get("kind") not in ("numbers", "array", "str", "object-str"):
+        raise ModelFileError("classes: the model file's classes are malformed.")
     if d["kind"] == "array":
         return _decode_array(d.get("array"), "classes_")
+    if d["kind"] == "numbers":
+        if set(d) != {"kind", "dtype", "values"} or d["dtype"] not in SAFE_DTYPES:
+            raise ModelFileError(f"classes: malformed, or dtype {d.get('dtype')!r} is not allowed.")
+        values, dtype = d["values"], np.dtype(d["dtype"])
+        types = _LABEL_TYPES[dtype.kind]
+        if not isinstance(values, list) or not all(type(v) in types for v in values):
+            raise ModelFileError(f"classes: the labels must be a list of {types[0].__name__} for dtype {dtype}.")
+        try:
+            a = np.array(values, dtype=dtype)
+        except (OverflowError, ValueError) as exc:
+            raise ModelFileError(f"classes: the labels do not fit dtype {dtype} ({exc}).") from exc
+        if a.tolist() != values:
+            raise ModelFileError(f"classes: the labels change when stored as {dtype}.")
+        return a
     values = d.get("values")
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
         raise ModelFileError("the model file's classes are malformed.")
@@ -200,8 +257,11 @@ def _document(model) -> dict:
     for key, value in sorted(vars(model).items()):
         if not key.endswith("_") or key.startswith("_") or key in _SPECIAL:
             continue
-        if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
-            arrays[key] = _encode_array(value)
+        if key not in FITTED_ARRAYS and key not in FITTED_SCALARS:
+            skipped.append(key)
+            continue
+        if key in FITTED_ARRAYS and isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+            arrays[key] = _encode_array(value.astype(FITTED_ARRAYS[key]))
         elif isinstance(value, list) and all(isinstance(x, (int, float, np.number)) for x in value):
             arrays[key] = _encode_array(np.asarray(value, dtype=np.float64)) | {"list": True}
         elif value is None or isinstance(value, (bool, str, int, float, np.number)):
@@ -210,7 +270,9 @@ def _document(model) -> dict:
             skipped.append(key)
     if skipped:
         warnings.warn(
-            f"save(): fitted attributes {skipped} are not stored (not plain numbers or arrays).", stacklevel=3
+            f"save(): fitted attributes {skipped} are not stored (not plain numbers or arrays, or not attributes "
+            "of a oneuron model).",
+            stacklevel=3,
         )
     feature_names = getattr(model, "feature_names_in_", None)
     stats = getattr(model, "_statistics", None)
@@ -275,15 +337,20 @@ def save(model, path: str | os.PathLike) -> Path:
     """
     data = dumps(model)
     path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path  # through a link, to its target
+    directory = target.parent if str(target.parent) else Path(".")
     try:
-        _chmod_new_file(fd)
+        previous = os.stat(target)
+    except FileNotFoundError:
+        previous = None
+    fd, tmp = _temporary(directory, target.name)
+    try:
         with os.fdopen(fd, "wb") as f:
+            _take_mode_and_owner(f.fileno(), previous)
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException:
         try:
             os.unlink(tmp)
@@ -294,24 +361,52 @@ def save(model, path: str | os.PathLike) -> Path:
     return path
 
 
-def _umask() -> int:
-    """The process umask (read from /proc where possible: setting it to read it is not thread-safe)."""
+#: a temporary file of a save older than this (seconds) was left by a killed process: the next save removes it
+STALE_TEMPORARY_AGE = 3600
+
+
+def _temporary(directory: Path, name: str) -> tuple[int, str]:
+    """A new hidden ``.<name>.<random>.tmp`` in ``directory``, open for writing; first removes such files
+    that a killed save left behind (older than :data:`STALE_TEMPORARY_AGE`)."""
+    import time
+
     try:
-        with open("/proc/self/status", encoding="ascii") as f:
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if entry.name.startswith(f".{name}.") and entry.name.endswith(".tmp") and entry.is_file():
+                    if time.time() - entry.stat().st_mtime > STALE_TEMPORARY_AGE:
+                        os.unlink(entry.path)
+    except OSError:
+        pass
+    return tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where the system says (Linux), else set and restored."""
+    try:
+        with open("/proc/self/status") as f:
             for line in f:
                 if line.startswith("Umask:"):
                     return int(line.split()[1], 8)
-    except (OSError, ValueError):
+    except OSError:
         pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+    mask = os.umask(0o022)  # pragma: no cover - not Linux
+    os.umask(mask)  # pragma: no cover
+    return mask  # pragma: no cover
 
 
-def _chmod_new_file(fd: int) -> None:
-    """Give the temporary file the mode a new file gets (``0o666`` less the umask; mkstemp makes it 0600)."""
-    if hasattr(os, "fchmod"):  # POSIX
+def _take_mode_and_owner(fd: int, previous) -> None:
+    """The new file gets the mode (and, where permitted, the owner) of the file it replaces, or the mode the
+    umask gives a new file (``0o666 & ~umask``, as ``open()`` would)."""
+    if previous is None:
         os.fchmod(fd, 0o666 & ~_umask())
+        return
+    os.fchmod(fd, stat.S_IMODE(previous.st_mode))
+    if hasattr(os, "fchown"):
+        try:
+            os.fchown(fd, previous.st_uid, previous.st_gid)
+        except OSError:  # another user's file: it becomes ours, with its mode
+            pass
 
 
 def _fsync_directory(directory: Path) -> None:
@@ -356,27 +451,71 @@ def loads(data: bytes, source: str = "the data"):
         return _build(doc, source)
     except ModelFileError:
         raise
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError, OverflowError) as exc:
         raise ModelFileError(f"{source} is a malformed oneuron model file: {exc}") from exc
 
 
+def _fail(source: str, field: str, problem: str) -> ModelFileError:
+    return ModelFileError(f"{source}: {field} {problem}.")
+
+
 def _build(doc: dict, source: str):
+    unknown = set(doc) - DOCUMENT_FIELDS
+    if unknown:
+        raise _fail(source, f"fields {sorted(unknown)}", "are not fields of a model file")
     cls = _registry().get(doc["estimator"])
     if cls is None:
         raise ModelFileError(f"{source} holds an unknown estimator {doc['estimator']!r}.")
+    if not isinstance(doc["params"], dict):
+        raise _fail(source, "params", "is not a mapping")
+    allowed = set(cls().get_params(deep=False))
+    if set(doc["params"]) - allowed:
+        raise _fail(source, f"params {sorted(set(doc['params']) - allowed)}", "are not parameters of the estimator")
     params = {k: _decode_value(v) for k, v in doc["params"].items()}
     model = cls(**params)
-    for key, value in doc["fitted"]["arrays"].items():
-        is_list = isinstance(value, dict) and value.pop("list", False)
+    try:
+        model._validate_params()
+    except (ValueError, TypeError) as exc:
+        raise _fail(source, "params", f"are invalid: {exc}") from exc
+    fitted = doc["fitted"]
+    if not isinstance(fitted, dict) or set(fitted) != {"arrays", "scalars"}:
+        raise _fail(source, "fitted", "is malformed")
+    if not isinstance(fitted["arrays"], dict) or not isinstance(fitted["scalars"], dict):
+        raise _fail(source, "fitted", "is malformed")
+    for key, value in fitted["arrays"].items():
+        if key not in FITTED_ARRAYS:
+            raise _fail(source, f"fitted array {key!r}", "is not an attribute a model file may set")
+        value = dict(value) if isinstance(value, dict) else value
+        is_list = isinstance(value, dict) and value.pop("list", False) is True
+        if is_list != (key == "loss_curve_"):
+            raise _fail(source, f"fitted array {key!r}", "is malformed")
         a = _decode_array(value, key)
+        if a.dtype.str != FITTED_ARRAYS[key] or a.ndim != (2 if key == "coef_" else 1):
+            raise _fail(source, key, f"has dtype {a.dtype.str} and {a.ndim} dimensions, expected {FITTED_ARRAYS[key]}")
         setattr(model, key, a.tolist() if is_list else a)
-    for key, value in doc["fitted"]["scalars"].items():
-        setattr(model, key, _decode_value(value))
+    for key, value in fitted["scalars"].items():
+        if key not in FITTED_SCALARS:
+            raise _fail(source, f"fitted attribute {key!r}", "is not an attribute a model file may set")
+        value = _decode_value(value)
+        kind = FITTED_SCALARS[key]
+        if value is None:
+            ok = key in OPTIONAL_SCALARS
+        elif kind is float:
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        elif kind is bool:
+            ok = isinstance(value, bool)
+        else:
+            ok = isinstance(value, kind) and not isinstance(value, bool)
+        if not ok:
+            raise _fail(source, key, f"is {value!r}, expected a {kind.__name__}")
+        setattr(model, key, value)
     model.classes_ = _decode_classes(doc["classes"])
     if doc["feature_names"] is not None:
-        model.feature_names_in_ = np.array(doc["feature_names"], dtype=object)
-    if not hasattr(model, "coef_") or model.coef_.ndim != 2:
-        raise ModelFileError(f"{source} has no valid coefficients.")
+        names = doc["feature_names"]
+        if not isinstance(names, list) or not all(isinstance(f, str) for f in names):
+            raise _fail(source, "feature_names", "must be a list of strings")
+        model.feature_names_in_ = np.array(names, dtype=object)
+    _check_model(model, source)
     model._statistics = _decode_statistics(doc.get("statistics"), model, source)
     if doc.get("formula") is not None:
         from oneuron._formula import FormulaSpec
@@ -388,6 +527,40 @@ def _build(doc: dict, source: str):
         except Exception as exc:
             raise ModelFileError(f"{source}: its formula cannot be rebuilt: {exc}") from exc
     return model
+
+
+def _check_model(model, source: str) -> None:
+    """The fitted attributes agree with each other: what prediction and ``partial_fit`` index with."""
+    classes = model.classes_
+    if classes.ndim != 1 or len(classes) < 2:
+        raise _fail(source, "classes", f"must be a list of at least 2 labels, got shape {classes.shape}")
+    if classes.dtype.kind == "f" and not np.all(np.isfinite(classes)):
+        raise _fail(source, "classes", "must be finite numbers")
+    if classes.dtype.kind in "biuf":
+        ordered = bool(np.all(classes[1:] > classes[:-1]))
+    else:
+        ordered = all(a < b for a, b in zip(classes.tolist()[:-1], classes.tolist()[1:], strict=True))
+    if not ordered:
+        raise _fail(source, "classes", "must be sorted and distinct (np.unique order)")
+    for key in ("coef_", "intercept_", "n_features_in_"):
+        if not hasattr(model, key):
+            raise _fail(source, key, "is missing")
+    K = len(classes)
+    rows = 1 if K == 2 else K
+    coef, intercept = model.coef_, model.intercept_
+    if coef.shape[0] != rows or coef.shape[1] < 1:
+        raise _fail(source, "coef_", f"has shape {coef.shape}, expected ({rows}, n_features) for {K} classes")
+    if intercept.shape != (rows,):
+        raise _fail(source, "intercept_", f"has shape {intercept.shape}, expected ({rows},) for {K} classes")
+    if not (np.all(np.isfinite(coef)) and np.all(np.isfinite(intercept))):
+        raise _fail(source, "coef_/intercept_", "hold NaN or infinite values")
+    if model.n_features_in_ != coef.shape[1]:
+        raise _fail(source, "n_features_in_", f"is {model.n_features_in_}, coef_ has {coef.shape[1]} columns")
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None and len(names) != coef.shape[1]:
+        raise _fail(source, "feature_names", f"has {len(names)} names for {coef.shape[1]} features")
+    if hasattr(model, "n_iter_") and model.n_iter_.shape != (1,):
+        raise _fail(source, "n_iter_", f"has shape {model.n_iter_.shape}, expected (1,)")
 
 
 def _decode_statistics(d: Any, model, source: str):
@@ -442,5 +615,8 @@ def load(path: str | os.PathLike):
     """
     path = Path(path)
     with open(path, "rb") as f:
-        data = f.read()
+        head = f.read(len(MAGIC))  # a non-model file is refused before the rest of it is read
+        if head != MAGIC:
+            raise ModelFileError(f"{path} is not a oneuron model file (it lacks the 'oneuron-model' header line).")
+        data = head + f.read()
     return loads(data, source=str(path))

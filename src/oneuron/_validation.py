@@ -10,6 +10,11 @@ are inputs that are valid but break floating-point arithmetic or memory:
 - a huge number of classes (say every row its own class): a model whose solver state cannot fit in memory is
   refused up front;
 - labels passed to ``score`` that the model never saw: a warning naming them.
+
+Data that does not come from memory (files, memmaps, Dask partitions) is checked here too, block by block as
+it is first read (:func:`check_block`, :func:`check_labels`): the same rules as scikit-learn applies to arrays
+in memory (finite values, real numbers, class labels, non-negative finite weights), with errors that say
+where the offending value is (file, column, rows).
 """
 
 from __future__ import annotations
@@ -27,6 +32,32 @@ SAFE_TOTAL_WEIGHT = (1e-30, 1e30)
 
 #: bytes of solver state per parameter: L-BFGS keeps 2 x 10 correction vectors plus ~10 work vectors.
 BYTES_PER_PARAMETER = 8 * 30
+
+
+class DataLostError(RuntimeError):
+    """A partition of the data could not be evaluated (a worker was lost) or changed during the fit.
+
+    Examples
+    --------
+    >>> import oneuron
+    >>> issubclass(oneuron.DataLostError, RuntimeError)  # raised by fit on dask data, never a wrong model
+    True
+    """
+
+
+class DataChangedError(DataLostError):
+    """A file or memory-mapped array changed between two passes of a fit (its size, time or contents).
+
+    Examples
+    --------
+    >>> import oneuron
+    >>> issubclass(oneuron.DataChangedError, oneuron.DataLostError)  # the fit stops instead of mixing versions
+    True
+    """
+
+
+class NonFiniteError(ValueError):
+    """The objective or its gradient is NaN or infinite where a solver needs a number."""
 
 
 class UnseenLabelWarning(UserWarning):
@@ -57,11 +88,11 @@ def rescale_sample_weight(sample_weight: np.ndarray, C: float) -> tuple[np.ndarr
     """
     with np.errstate(over="ignore"):
         total = float(np.sum(sample_weight, dtype=np.float64))
-    if np.isfinite(total) and SAFE_TOTAL_WEIGHT[0] <= total <= SAFE_TOTAL_WEIGHT[1]:
+    exponent = weight_exponent(total, float(np.max(sample_weight, initial=0.0)))
+    if exponent == 0:
         return sample_weight, C
-    _, exponent = np.frexp(np.max(sample_weight))  # max = m 2^exponent, 0.5 <= m < 1
-    with np.errstate(over="ignore"):
-        return np.ldexp(sample_weight, -int(exponent)), float(np.ldexp(C, int(exponent)))
+    with np.errstate(over="ignore"):  # max = m 2^exponent, 0.5 <= m < 1: the largest weight becomes m
+        return np.ldexp(sample_weight, -exponent), float(np.ldexp(C, exponent))
 
 
 def physical_memory() -> int:
@@ -149,4 +180,149 @@ def class_factors(class_weight, classes: np.ndarray, class_totals: np.ndarray) -
         # S / (K * S_k), scikit-learn's "balanced" rule with each class counted by its total sample weight
         totals = np.asarray(class_totals, dtype=np.float64)
         return totals.sum() / (len(classes) * totals)
+    check_class_weight(class_weight)
     return compute_class_weight(class_weight, classes=classes, y=classes)
+
+
+def check_class_weight(class_weight) -> None:
+    """Refuse a ``class_weight`` dict with a NaN, infinite, negative or non-numeric weight."""
+    if not isinstance(class_weight, dict):
+        return
+    for label, value in class_weight.items():
+        ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+        if not ok or not np.isfinite(value) or value < 0:
+            raise ValueError(
+                f"class_weight[{label!r}] = {value!r}: class weights must be finite, non-negative numbers."
+            )
+
+
+def _first_bad(mask: np.ndarray) -> tuple[int, int]:
+    """``(row, column)`` of the first True of a 2-d mask (row-major)."""
+    i = int(np.argmax(mask.any(axis=1)))
+    return i, int(np.argmax(mask[i]))
+
+
+def _column_name(j: int, feature_names) -> str:
+    return repr(str(feature_names[j])) if feature_names is not None else f"{j}"
+
+
+def check_block(X, y, s, where: str, first_row: int = 0, feature_names=None, weight_name: str = "weights") -> None:
+    """The checks scikit-learn makes on arrays in memory, on one block of rows read from elsewhere.
+
+    ``X`` must be real and finite, ``y`` real and finite when numeric (strings and booleans are labels too),
+    ``s`` (None: no weights) finite and non-negative. A failure is a ValueError naming ``where`` (a file, a
+    partition), the column, and the row (counted from the start of the data, ``first_row`` being the block's
+    first).
+    """
+    n = len(y)
+    rows = f"rows {first_row}..{first_row + n - 1}"
+    X = np.asarray(X)
+    if X.dtype.kind == "c":
+        raise ValueError(f"{where}: X holds complex numbers ({X.dtype}); complex data is not supported.")
+    if X.dtype.kind not in "biuf":
+        raise ValueError(f"{where}: X must hold numbers, got dtype {X.dtype} ({rows}).")
+    if X.dtype.kind == "f" and X.size:
+        bad = ~np.isfinite(X)
+        if bad.any():
+            i, j = _first_bad(bad.reshape(X.shape[0], -1))
+            what = "NaN" if np.isnan(X[i, j]) else "infinity"
+            raise ValueError(
+                f"{where}: X contains {what} in column {_column_name(j, feature_names)} at row {first_row + i} "
+                f"(batch of {rows}); impute or drop such rows before fitting."
+            )
+    y = np.asarray(y)
+    if y.dtype.kind == "c":
+        raise ValueError(f"{where}: the target holds complex numbers ({y.dtype}); labels must be real or strings.")
+    if y.dtype.kind == "f" and n:
+        bad = ~np.isfinite(y)
+        if bad.any():
+            i = int(np.argmax(bad))
+            what = "NaN" if np.isnan(y[i]) else "infinity"
+            raise ValueError(f"{where}: the target contains {what} at row {first_row + i} (batch of {rows}).")
+    if y.dtype.kind == "O" and n:
+        missing = np.fromiter((v is None or (isinstance(v, float) and v != v) for v in y), bool, n)
+        if missing.any():
+            raise ValueError(f"{where}: the target has a missing value at row {first_row + int(np.argmax(missing))}.")
+    if y.dtype.kind not in "biufUSO":
+        raise ValueError(f"{where}: the target has dtype {y.dtype}; labels must be numbers, booleans or strings.")
+    if s is not None and n:
+        s = np.asarray(s)
+        if s.dtype.kind not in "biuf":
+            raise ValueError(f"{where}: the {weight_name} must be numbers, got dtype {s.dtype}.")
+        bad = ~np.isfinite(s) | (s < 0)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise ValueError(
+                f"{where}: the {weight_name} must be finite and non-negative; row {first_row + i} holds {s[i]!r} "
+                f"(batch of {rows})."
+            )
+
+
+def check_labels(classes: np.ndarray, name: str = "the target") -> None:
+    """The distinct labels of a whole source: at least two, and class labels (not a continuous target).
+
+    The same verdict as ``sklearn.utils.multiclass.check_classification_targets`` on the full ``y`` (which
+    depends only on the distinct values), from the distinct values alone.
+    """
+    from sklearn.utils.multiclass import type_of_target
+
+    classes = np.asarray(classes)
+    if classes.dtype.kind == "f" and classes.size and not np.all(np.isfinite(classes)):
+        raise ValueError(f"{name} contains NaN or infinity: labels must be finite.")
+    if classes.dtype.kind in "biuf" and classes.size:
+        kind = type_of_target(classes.reshape(-1))
+        if kind == "continuous":
+            raise ValueError(
+                f"Unknown label type: continuous. {name} holds {len(classes)} distinct non-integer values "
+                f"(e.g. {classes[:3].tolist()}): logistic regression needs class labels; bin or round the target."
+            )
+    require_two_classes(classes, name)
+
+
+def encode_labels(classes: np.ndarray, y: np.ndarray, where: str = "y") -> np.ndarray:
+    """``y`` as indices into the sorted ``classes`` (intp), refusing a label that is not among them.
+
+    A label outside ``classes`` would otherwise become a valid-looking index (``searchsorted``) or one past
+    the end, which a compiled kernel would read out of bounds.
+    """
+    index = np.searchsorted(classes, y)
+    if len(y):
+        np.minimum(index, len(classes) - 1, out=index)
+        if not np.array_equal(classes[index], y):
+            unseen = np.setdiff1d(np.asarray(y), classes)
+            raise DataChangedError(
+                f"{where}: labels {unseen[:5].tolist()} are not among the classes {classes[:10].tolist()} found when "
+                "the data was first read: the data changed during the fit."
+            )
+    return index
+
+
+def weight_exponent(total: float, largest: float) -> int:
+    """The power of two ``e`` by which weights summing to ``total`` are divided (``C`` multiplied) so that
+    their sum stays within :data:`SAFE_TOTAL_WEIGHT`; 0 when it already does (see :func:`rescale_sample_weight`)."""
+    if np.isfinite(total) and SAFE_TOTAL_WEIGHT[0] <= total <= SAFE_TOTAL_WEIGHT[1]:
+        return 0
+    if not np.isfinite(largest) or largest <= 0:
+        return 0
+    return int(np.frexp(largest)[1])
+
+
+def check_C(C: float, total_weight: float, given_C: float | None = None) -> None:
+    """Refuse a ``C`` so small that the penalty's strength ``1 / (C S)`` is infinite in float64.
+
+    ``given_C`` is the user's ``C`` when tiny sample weights were rescaled (and ``C`` with them).
+    """
+    if np.isfinite(C):
+        with np.errstate(all="ignore"):
+            strength = 1.0 / (float(C) * float(total_weight))
+        if not np.isfinite(strength) and given_C is not None and given_C != C:
+            raise ValueError(
+                f"the sample weights are so small (C={given_C!r} times their scale is {C:.3g}) that the penalty "
+                "1 / (C * total weight) is infinite in float64, which would force every coefficient to zero: "
+                "scale the weights up (only their ratios and C matter)."
+            )
+        if not np.isfinite(strength):
+            raise ValueError(
+                f"C={C!r} is too small: the penalty 1 / (C * total weight) = 1 / ({C!r} * {total_weight:.3g}) is "
+                "infinite in float64, which would force every coefficient to zero; use C >= 1e-300 or so."
+            )

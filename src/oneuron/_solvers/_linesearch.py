@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from oneuron._validation import NonFiniteError
+
 #: relative change of the objective that float64 cannot tell from rounding
 FLOOR = 8 * np.finfo(float).eps
 #: a step whose largest entry is below this no longer moves the parameters
@@ -29,6 +31,24 @@ def at_floor(f_new: float, f: float) -> bool:
 def stalled(f_last: float, f: float, step: np.ndarray) -> bool:
     """True when the objective no longer changes in float64 and the last step was negligible."""
     return at_floor(f, f_last) and float(np.max(np.abs(step), initial=0.0)) < STEP_FLOOR
+
+
+def require_finite(value: float, gradient: np.ndarray | None = None, where: str = "at the start") -> None:
+    """Raise :class:`~oneuron._validation.NonFiniteError` when the objective or its gradient is NaN or infinite.
+
+    A solver cannot move from such a point (every comparison with NaN is false): without this check a line
+    search would halve its step forever, or a solver would return its start (zeros) as if it had converged.
+    """
+    if not np.isfinite(value):
+        what = f"objective is {value}"
+    elif gradient is not None and not np.all(np.isfinite(gradient)):
+        what = "gradient is " + ("NaN" if np.isnan(gradient).any() else "infinite")
+    else:
+        return
+    raise NonFiniteError(
+        f"the {what} {where}: the data, sample weights or class weights hold NaN or infinite values, or values "
+        "too large for float64 arithmetic (scale the features)."
+    )
 
 
 @dataclass
@@ -85,7 +105,18 @@ def backtrack(
     -------
     Step or None
         None when no step length passed, or when the step no longer moves ``x`` in float64.
+
+    Raises
+    ------
+    NonFiniteError
+        When ``value``, ``slope`` or ``d`` is NaN or infinite: no step can be judged from there.
     """
+    require_finite(value, None, "at the current point")
+    if not (np.isfinite(slope) and np.all(np.isfinite(d))):
+        raise NonFiniteError(
+            "the search direction (or the predicted decrease along it) is NaN or infinite: the gradient or "
+            "curvature overflowed float64; scale the features."
+        )
     for _ in range(max_halvings):
         trial = x + t * d
         if np.array_equal(trial, x):

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from oneuron._solvers._linesearch import backtrack
+from oneuron._solvers._linesearch import backtrack, require_finite
 from oneuron._solvers._result import Result, floor_result, max_iter_result, notify
 
 GROWTH = 1.25
@@ -74,6 +74,7 @@ def solve(
     ev = objective.evaluate(x0)
     x = ev.theta
     cost, grad = ev.loss, ev.gradient
+    require_finite(cost, grad)
     if stop == "gradient" and np.max(np.abs(grad), initial=0.0) <= tol:
         return Result(x, cost, 0, True, "max|gradient| <= tol", ev)
 

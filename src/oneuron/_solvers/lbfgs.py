@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import minimize
 
+from oneuron._solvers._linesearch import require_finite
 from oneuron._solvers._result import Result, notify
 
 
@@ -34,6 +35,7 @@ def solve(objective, x0, *, tol: float = 1e-4, max_iter: int = 1000, callback=No
     Result
     """
     first = objective.evaluate(x0)
+    require_finite(first.loss, first.gradient)
     last = {"ev": first}
 
     def fun(x):

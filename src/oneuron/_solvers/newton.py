@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
-from oneuron._solvers._linesearch import backtrack, stalled
+from oneuron._solvers._linesearch import backtrack, require_finite, stalled
 from oneuron._solvers._result import Result, floor_result, max_iter_result, notify
 
 #: largest number of parameters for which :func:`solve` forms and factorizes the full Hessian.
@@ -100,6 +100,7 @@ def newton_cholesky(objective, x0, *, tol: float = 1e-4, max_iter: int = 100, ca
     Parameters and result as :func:`solve`.
     """
     ev = objective.evaluate(x0, hessian=True)
+    require_finite(ev.loss, ev.gradient)
     x = ev.theta
     t_last, gmax_last = 0.0, np.inf  # the first step is often extrapolated: then a fused Hessian is wasted
     for it in range(1, max_iter + 1):
@@ -144,6 +145,7 @@ def newton_cg(objective, x0, *, tol: float = 1e-4, max_iter: int = 100, callback
     Parameters and result as :func:`solve`.
     """
     ev = objective.evaluate(x0, curvature=True)
+    require_finite(ev.loss, ev.gradient)
     x = ev.theta
     max_cg = max(10, min(200, x.size))
 

@@ -41,7 +41,7 @@ from __future__ import annotations
 import numpy as np
 
 from oneuron._quadratic import working_set_step
-from oneuron._solvers._linesearch import backtrack, stalled
+from oneuron._solvers._linesearch import backtrack, require_finite, stalled
 from oneuron._solvers._result import Result, floor_result, max_iter_result, notify
 
 #: Armijo constant of the line search.
@@ -106,6 +106,7 @@ def solve(objective, x0, *, tol: float = 1e-4, max_iter: int = 200, callback=Non
         return Result(layout.center_intercepts(x), total, n_iter, converged, message, ev)
 
     ev = objective.evaluate(x0, curvature=keep)
+    require_finite(ev.loss, ev.gradient)
     x = ev.theta
     total = ev.loss + l1(x)
     for it in range(1, max_iter + 1):

@@ -7,31 +7,27 @@ worker holding it, and the client adds the partial sums, in partition order. Wit
 tasks run on dask's local scheduler, reading the partitions afresh at each evaluation (nothing is kept in
 memory).
 
-Each task also returns the partition's fingerprint (row count, weight sum, a checksum of a sample of rows),
-checked against the one recorded when the data was first computed: a partition lost with a worker is
-recomputed by the scheduler (same data, same answer); if it cannot be, or comes back different, the fit
-stops with :class:`DataLostError` rather than return a model fitted on part (or a mix) of the data.
+The first computation validates every partition as a fit on arrays would (finite features, class labels,
+finite non-negative weights: :func:`oneuron._validation.check_block`). Each task also returns the
+partition's fingerprint (row count, weight sum, a CRC-32 of every row of X, labels and weights, computed
+on the worker that holds the partition), checked against the one recorded when the data was first
+computed: a partition lost with a worker is recomputed by the scheduler (same data, same answer); if it
+cannot be, or comes back different, the fit stops with :class:`DataLostError` rather than return a model
+fitted on part (or a mix) of the data.
 """
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
 
 import numpy as np
 
 from oneuron import _validation as checks
+from oneuron._validation import DataLostError
 from oneuron.data._memory import MemorySource, Source, add_into
 
-
-class DataLostError(RuntimeError):
-    """A partition of the data could not be evaluated (a worker was lost) or changed during the fit.
-
-    Examples
-    --------
-    >>> import oneuron
-    >>> issubclass(oneuron.DataLostError, RuntimeError)  # raised by fit on dask data, never a wrong model
-    True
-    """
+__all__ = ["DaskSource", "DataLostError", "current_client"]
 
 
 def current_client():
@@ -85,34 +81,39 @@ def _rows_like(v, name: str, rows: tuple):
     return da.from_array(v, chunks=(rows,)) if isinstance(v, np.ndarray) else v.rechunk((rows,))
 
 
-def _make_part(X_b, y_b, s_b, classes, factors, dtype):
-    """One partition as the objective sees it: ``(X, encoded y, weights)``."""
-    index = np.searchsorted(classes, np.asarray(y_b))
+def _make_part(X_b, y_b, s_b, classes, factors, dtype, where="a partition of the dask data", feature_names=None):
+    """One partition as the objective sees it: ``(X, encoded y, weights in float64)``, checked as it is made."""
+    X_b, y_b = np.asarray(X_b), np.asarray(y_b)
+    checks.check_block(X_b, y_b, s_b, where, 0, feature_names, "sample_weight")
+    index = checks.encode_labels(classes, y_b, where)
     y = index.astype(dtype) if len(classes) == 2 else index.astype(np.int32)
     s = np.ones(len(y), dtype=np.float64) if s_b is None else np.asarray(s_b, dtype=np.float64)
     if factors is not None:
         s = s * factors[index]
-    return np.ascontiguousarray(X_b, dtype=dtype), y, s.astype(dtype)
+    return np.ascontiguousarray(X_b, dtype=dtype), y, s
 
 
 def _fingerprint(part) -> tuple:
-    """Row count, weight sum, and a checksum of every 97th row of X and of y: cheap, and changes with the data."""
-    X_b, y_b, s_b = part
-    check = float(np.sum(X_b[::97], dtype=np.float64)) + float(np.sum(y_b, dtype=np.float64))
-    return len(y_b), float(np.sum(s_b, dtype=np.float64)), check
+    """Row count, weight sum, and a CRC-32 of every row of X, y and the weights (computed where the part is)."""
+    crc = 0
+    for a in part:
+        crc = zlib.crc32(memoryview(np.ascontiguousarray(a)).cast("B"), crc)
+    return len(part[1]), float(np.sum(part[2], dtype=np.float64)), crc
 
 
-def _part_reduce(part, block_fn, args):
+def _part_reduce(part, block_fn, args, exponent=0):
     """Partial sums of one partition, with its fingerprint (checked on the client)."""
     X_b, y_b, s_b = part
-    return _fingerprint(part), MemorySource(X_b, y_b, s_b).reduce(block_fn, *args)
+    s = np.ldexp(s_b, -exponent) if exponent else s_b  # extreme weights: times 2^-exponent, exactly
+    return _fingerprint(part), MemorySource(X_b, y_b, s.astype(X_b.dtype, copy=False)).reduce(block_fn, *args)
 
 
 def _part_meta(part):
+    """Fingerprint, largest weight, and the weight sum as ``(mantissa sum, exponent)``: no overflow."""
     s_b = part[2]
-    if not np.all(np.isfinite(s_b)) or np.any(s_b < 0):
-        raise ValueError("sample_weight must hold finite, non-negative numbers.")
-    return _fingerprint(part)
+    largest = float(np.max(s_b, initial=0.0))
+    e = int(np.frexp(largest)[1]) if largest > 0 else 0
+    return _fingerprint(part), largest, float(np.sum(np.ldexp(s_b, -e))), e
 
 
 class DaskSource(Source):
@@ -137,6 +138,9 @@ class DaskSource(Source):
         X, self.feature_names = _as_dask_array(X, "X")
         if X.ndim != 2:
             raise ValueError(f"X: expected a 2-d dask array, got shape {X.shape}.")
+        if X.dtype.kind not in "biuf":
+            what = "complex numbers" if X.dtype.kind == "c" else f"{X.dtype} values"
+            raise ValueError(f"X holds {what}; numbers are needed (complex data is not supported).")
         self.dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.dtype(np.float64)
         X = X.rechunk({1: -1})
         rows = X.chunks[0]
@@ -144,8 +148,12 @@ class DaskSource(Source):
         s = None if sample_weight is None else _rows_like(sample_weight, "sample_weight", rows)
         self.client = current_client() if client == "current" else client
 
+        if y.dtype.kind == "c":
+            raise ValueError(f"y holds complex numbers ({y.dtype}); labels must be real numbers or strings.")
+        if s is not None and s.dtype.kind not in "biuf":
+            raise ValueError(f"sample_weight must hold numbers, got dtype {s.dtype}.")
         classes, counts = dask.compute(*da.unique(y, return_counts=True))
-        checks.require_two_classes(classes)
+        checks.check_labels(classes, "y")
         self.classes, self.class_counts = classes, counts
         self.n_classes = len(classes)
         self.n_features = X.shape[1]
@@ -157,17 +165,29 @@ class DaskSource(Source):
         make = dask.delayed(_make_part, pure=True)
         ys, ss = y.to_delayed(), (s.to_delayed() if s is not None else [None] * len(rows))
         xs = X.to_delayed()[:, 0]
-        parts = [make(x, yb, sb, classes, factors, self.dtype) for x, yb, sb in zip(xs, ys, ss, strict=True)]
+        starts = np.concatenate([[0], np.cumsum(rows)])
+        names = self.feature_names
+        parts = [
+            make(
+                x, yb, sb, classes, factors, self.dtype, f"partition {i} (rows {starts[i]}..{starts[i + 1] - 1})", names
+            )
+            for i, (x, yb, sb) in enumerate(zip(xs, ys, ss, strict=True))
+        ]
         if self.client is not None:
             self._parts = self.client.compute(parts)  # computed once, kept on the workers
             meta = self.client.gather(self.client.map(_part_meta, self._parts, pure=False))
         else:
             self._parts = parts
             meta = dask.compute(*[dask.delayed(_part_meta)(p) for p in parts])
-        self._fingerprints = list(meta)
-        self.n_samples = int(sum(m[0] for m in meta))
-        self.total_weight = float(sum(m[1] for m in meta))
-        if self.total_weight <= 0:
+        self._fingerprints = [m[0] for m in meta]
+        self.n_samples = int(sum(m[0][0] for m in meta))
+        E = max(m[3] for m in meta)
+        scaled = float(np.sum([np.ldexp(m[2], m[3] - E) for m in meta]))  # in units of 2^E
+        with np.errstate(over="ignore"):
+            exponent = checks.weight_exponent(float(np.ldexp(scaled, E)), max(m[1] for m in meta))
+        self._exponent, self.C_scale = exponent, float(np.ldexp(1.0, exponent))
+        self.total_weight = float(np.ldexp(scaled, E - exponent))
+        if not self.total_weight > 0:
             raise ValueError("sample_weight sums to zero: at least one sample needs a positive weight.")
 
     @property
@@ -180,10 +200,14 @@ class DaskSource(Source):
 
         try:
             if self.client is not None:
-                futures = self.client.map(_part_reduce, self._parts, block_fn=block_fn, args=args, pure=False)
+                futures = self.client.map(
+                    _part_reduce, self._parts, block_fn=block_fn, args=args, exponent=self._exponent, pure=False
+                )
                 results = self.client.gather(futures)
             else:
-                results = dask.compute(*[dask.delayed(_part_reduce)(p, block_fn, args) for p in self._parts])
+                results = dask.compute(
+                    *[dask.delayed(_part_reduce)(p, block_fn, args, self._exponent) for p in self._parts]
+                )
         except _lost_errors() as exc:
             raise DataLostError(
                 f"evaluating the objective on the dask partitions failed ({type(exc).__name__}: {exc}); "

@@ -8,9 +8,10 @@ NumPy fallback does not start ``n_jobs x cores`` threads.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from functools import cache, lru_cache
+from functools import lru_cache
 
 import numpy as np
 from threadpoolctl import ThreadpoolController
@@ -36,14 +37,30 @@ def resolve_n_jobs(n_jobs: int | None) -> int:
     return n_jobs if n_jobs > 0 else max(1, cpu_count() + 1 + n_jobs)
 
 
-@cache
-def _pool_of(n_threads: int, pid: int) -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix="oneuron")
+#: the most threads the shared pool ever holds, whatever ``n_jobs`` asks (more would only oversubscribe)
+MAX_THREADS = max(32, 4 * cpu_count())
+
+_POOL: dict = {"pid": None, "size": 0, "pool": None}
+_POOL_LOCK = threading.Lock()
 
 
 def _pool(n_threads: int) -> ThreadPoolExecutor:
-    # one pool per process: a forked child inherits the parent's pool object but not its threads
-    return _pool_of(n_threads, os.getpid())
+    """The one pool of this process, with room for at least ``min(n_threads, MAX_THREADS)`` threads.
+
+    One pool is shared by every ``n_jobs``: a call uses at most its ``n_threads`` of them (see
+    :func:`map_blocks`), so fits with many different ``n_jobs`` do not each leave a pool of idle threads
+    behind. The pool is replaced by a larger one only when a call needs more threads than it has (the old
+    one's threads end once idle), and anew in a forked child, which inherits the pool object but not its
+    threads.
+    """
+    want = min(n_threads, MAX_THREADS)
+    with _POOL_LOCK:
+        if _POOL["pid"] != os.getpid() or _POOL["size"] < want:
+            old = _POOL["pool"] if _POOL["pid"] == os.getpid() else None
+            _POOL.update(pid=os.getpid(), size=want, pool=ThreadPoolExecutor(want, thread_name_prefix="oneuron"))
+            if old is not None:
+                old.shutdown(wait=False)
+        return _POOL["pool"]
 
 
 @lru_cache(maxsize=1)
@@ -63,19 +80,31 @@ def map_blocks(block_fn: Callable, blocks: Sequence[tuple], args: tuple, n_jobs:
     The list is in block order whatever the number of threads, so a sum over it does not depend on
     ``n_jobs``.
     """
-    n_threads = min(n_jobs, len(blocks))
+    n_threads = min(n_jobs, len(blocks), MAX_THREADS)
     if n_threads <= 1:
         return [block_fn(*block, *args) for block in blocks]
 
     errstate = np.geterr()  # numpy's error state is per thread: the caller's (e.g. over="raise") applies here too
-
-    def run(chunk):
-        with np.errstate(**errstate):
-            return [block_fn(*block, *args) for block in chunk]
-
     n_chunks = min(len(blocks), CHUNKS_PER_THREAD * n_threads)
     bounds = [len(blocks) * i // n_chunks for i in range(n_chunks + 1)]
     chunks = [blocks[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    results: list = [None] * n_chunks
+    next_chunk = iter(range(n_chunks))
+    lock = threading.Lock()
+
+    def worker():
+        # n_threads workers take the chunks in turn: at most n_threads threads of the shared pool busy
+        with np.errstate(**errstate):
+            while True:
+                with lock:
+                    i = next(next_chunk, None)
+                if i is None:
+                    return
+                results[i] = [block_fn(*block, *args) for block in chunks[i]]
+
     with blas_single_thread():
-        parts = list(_pool(n_threads).map(run, chunks))
-    return [r for part in parts for r in part]
+        pool = _pool(n_threads)
+        futures = [pool.submit(worker) for _ in range(n_threads)]
+        for f in futures:
+            f.result()
+    return [r for part in results for r in part]
