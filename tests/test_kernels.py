@@ -285,3 +285,21 @@ def test_threads_follow_the_callers_floating_point_error_state():
     source = MemorySource(X, np.zeros(1000), np.ones(1000), block_rows=100, n_jobs=2)
     with np.errstate(over="raise"), pytest.raises(FloatingPointError):
         source.reduce(overflowing)
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+@pytest.mark.parametrize("solver", ["lbfgs", "newton-cg", "newton-cholesky"])
+def test_float32_fits_take_as_many_passes_as_float64(n_classes, solver):
+    # the parameters reach the kernels in float64, so F(theta) on float32 data is as smooth as on float64
+    # data: the line searches and stopping rules see the same function (X rounded to float32 for both)
+    if solver == "newton-cholesky" and n_classes > 2:
+        pytest.skip("Cholesky Newton is for the binary head")
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((20_000, 20)).astype(np.float32)
+    W = rng.normal(size=(n_classes, 20)) / 3
+    y = np.argmax(X @ W.T + rng.gumbel(size=(len(X), n_classes)), axis=1)
+    for tol in (1e-4, 1e-8):
+        fits = [LogisticRegression(solver=solver, tol=tol).fit(X.astype(dt), y) for dt in (np.float64, np.float32)]
+        assert fits[0].n_passes_ == fits[1].n_passes_
+        assert fits[0].n_iter_[0] == fits[1].n_iter_[0]
+        assert fits[1].objective_value_ == pytest.approx(fits[0].objective_value_, rel=1e-12)
