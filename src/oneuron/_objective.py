@@ -82,8 +82,11 @@ def _one_hot(y: np.ndarray, n_classes: int, dtype) -> np.ndarray:
 
 
 def _multi_pass_compiled(X, y, s, W, b, grad, keep_rows, hessian):
-    sums = kernels.multi_loss_grad(X, y, s, W, b, want_grad=grad)
-    return _multi_extras(X, s, W, b, sums, keep_rows, hessian)
+    P = np.empty((X.shape[0], W.shape[0])) if keep_rows else None
+    sums = kernels.multi_loss_grad(X, y, s, W, b, want_grad=grad, probabilities=P)
+    if hessian is not None:
+        sums = (*sums, neuron.multinomial_hessian(X, s, *_in_dtype_of(X, W, b), hessian))
+    return (*sums, P) if keep_rows else sums
 
 
 def _multi_pass_numpy(X, y, s, W, b, grad, keep_rows, hessian):
@@ -99,8 +102,8 @@ def _multi_pass_numpy(X, y, s, W, b, grad, keep_rows, hessian):
 def _multi_extras(X, s, W, b, sums, keep_rows, hessian):
     if hessian is not None:
         sums = (*sums, neuron.multinomial_hessian(X, s, W, b, hessian))
-    if keep_rows:  # each row's class probabilities (rows, K)
-        sums = (*sums, neuron.softmax(neuron.forward_multi(X, W, b)))
+    if keep_rows:  # each row's class probabilities (rows, K), in float64
+        sums = (*sums, neuron.softmax(neuron.forward_multi(X, W, b).astype(np.float64)))
     return sums
 
 
@@ -142,9 +145,16 @@ def _curvature_hessp_numpy(X, y, s, h, v_w, v_b):
 curvature_hessp = _Block(_curvature_hessp_compiled, _curvature_hessp_numpy)
 
 
-def probs_hessp(X, y, s, P, V_W, v_b):
-    """Softmax Hessian-vector product of one block given its rows' probabilities ``P`` (float64)."""
+def _probs_hessp_compiled(X, y, s, P, V_W, v_b):
+    return kernels.probs_hessp(X, s, P, V_W, v_b)
+
+
+def _probs_hessp_numpy(X, y, s, P, V_W, v_b):
     return neuron.multinomial_probs_hessp(X, s.astype(np.float64), P, V_W, v_b)
+
+
+#: softmax Hessian-vector product of one block given its rows' probabilities ``P`` (float64)
+probs_hessp = _Block(_probs_hessp_compiled, _probs_hessp_numpy)
 
 
 def curvature_diagonal(X, y, s, h):
