@@ -18,7 +18,7 @@ from oneuron import _kernels as kernels
 from oneuron import neuron
 from oneuron._layout import Layout
 from oneuron._penalty import Penalty
-from oneuron.data._memory import add_into
+from oneuron.data._memory import MemorySource, add_into
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -209,6 +209,22 @@ class Objective:
     def with_penalty(self, penalty: Penalty) -> Objective:
         """The same data term with another penalty (a regularization path); passes are counted apart."""
         return Objective(self.source, self.n_classes, penalty, self.fit_intercept)
+
+    def subsample(self, n_rows: int, seed: int = 0) -> Objective | None:
+        """The same objective on ``n_rows`` rows drawn without replacement (a copy of them), or None when the
+        source does not hold its rows in memory.
+
+        Its data term is the weighted mean over the drawn rows and its penalty is this one, so its optimum is
+        this objective's up to the sampling error. Passes are counted apart.
+        """
+        rows = self.source.rows()
+        if rows is None:
+            return None
+        X, y, s = rows
+        idx = np.sort(np.random.default_rng(seed).choice(self.source.n_samples, size=n_rows, replace=False))
+        n_jobs = getattr(self.source, "n_jobs", None)
+        source = MemorySource(X[idx], y[idx], s[idx], n_jobs=n_jobs, n_classes=self.n_classes)
+        return Objective(source, self.n_classes, self.penalty, self.fit_intercept)
 
     # -- the layout, for the solvers --------------------------------------------------------------------
     n_classes = property(lambda self: self.layout.n_classes)
