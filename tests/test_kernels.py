@@ -340,3 +340,16 @@ def test_softmax_products_with_kept_probabilities_equal_neuron(monkeypatch, stor
     loss_np, hv_np, _ = products()
     assert loss == pytest.approx(loss_np, rel=rtol)
     np.testing.assert_allclose(hv, hv_np, rtol=rtol, atol=atol)
+
+
+def test_softmax_kernels_are_stable_for_huge_scores():
+    # scores 1e6 apart: the other classes' exponentials vanish, the loss is the score gap
+    X = np.array([[1e6], [-1e6], [0.0], [2.0], [3.0]])
+    W, b = np.array([[1.0], [0.0], [-1.0]]), np.zeros(3)
+    y, s = np.array([1, 0, 2, 0, 0], dtype=np.int32), np.ones(5)
+    P = np.empty((5, 3))
+    loss, G, gb = kernels.multi_loss_grad(X, y, s, W, b, probabilities=P)
+    ref = neuron.multinomial_loss_grad(X, (y[:, None] == np.arange(3)).astype(float), s, W, b)
+    assert loss == pytest.approx(ref[0], rel=1e-14)
+    np.testing.assert_allclose(G, ref[1], rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(P, neuron.softmax(neuron.forward_multi(X, W, b)), rtol=1e-14, atol=1e-300)
