@@ -57,3 +57,14 @@ def test_auto_on_tall_data_fits_the_same_model(monkeypatch, n_classes):
     tall = LogisticRegression(tol=1e-10).fit(X, y)
     assert abs(tall.objective_value_ - plain.objective_value_) <= 1e-10
     np.testing.assert_allclose(tall.coef_, plain.coef_, rtol=1e-6, atol=1e-8)
+
+
+def test_a_subsample_that_does_not_converge_is_not_a_start(monkeypatch):
+    # a subsample fit cut short (a class or a separation of its own would do the same): the full fit is the cold one
+    monkeypatch.setattr(subsample, "SUBSAMPLE_MAX_ITER", 1)
+    obj, cold_obj = problem("binary"), problem("binary")
+    x0 = np.zeros(obj.n_params)
+    warm = subsample.solve(obj, x0, then=SOLVERS["lbfgs"], tol=1e-8, rows=800)
+    cold = SOLVERS["lbfgs"](cold_obj, x0, tol=1e-8)
+    assert warm.converged and warm.n_iter == cold.n_iter and obj.n_passes == cold_obj.n_passes
+    np.testing.assert_array_equal(warm.x, cold.x)

@@ -32,6 +32,8 @@ FRACTION = 10
 ROWS_PER_PARAM = 50
 #: largest number of parameters whose subsample Hessian is formed and reused
 MAX_HESSIAN = 1000
+#: iterations allowed to the subsample's fit
+SUBSAMPLE_MAX_ITER = 200
 
 
 def subsample_rows(objective) -> int | None:
@@ -52,8 +54,9 @@ def solve(objective, x0, *, then, tol: float = 1e-4, max_iter: int = 100, callba
     x0 : ndarray
         Start of the subsample's fit.
     then : callable
-        The solver (``solve(objective, x0, tol=, max_iter=, callback=)``) for the subsample and, unless the
-        reused Hessian converges, for the full data.
+        The solver (``solve(objective, x0, tol=, max_iter=, callback=)``) for the subsample, and on all rows
+        where the reused Hessian stops helping (or from ``x0`` when the subsample's fit does not converge: a
+        class or a separation of its own, say).
     tol, max_iter, callback
         As every solver; ``max_iter`` and ``callback`` apply to the full-data iterations.
     rows : int, optional
@@ -64,7 +67,10 @@ def solve(objective, x0, *, then, tol: float = 1e-4, max_iter: int = 100, callba
     sub = objective.subsample(rows) if rows else None
     if sub is None:
         return then(objective, x0, tol=tol, max_iter=max_iter, callback=callback)
-    start = then(sub, x0, tol=max(tol, 1e-6), max_iter=max_iter).x
+    first = then(sub, x0, tol=max(tol, 1e-6), max_iter=min(max_iter, SUBSAMPLE_MAX_ITER))
+    if not first.converged:
+        return then(objective, x0, tol=tol, max_iter=max_iter, callback=callback)
+    start = first.x
     if objective.is_binary and objective.n_params <= MAX_HESSIAN:
         H = sub.evaluate(start, hessian=True).hessian()
         return _fixed_hessian(objective, start, H, then, tol, max_iter, callback)
