@@ -46,6 +46,7 @@ def test_a_subsample_is_drawn_only_for_tall_in_memory_data(monkeypatch):
     sub = obj.subsample(400)
     assert sub.source.n_samples == 400 and sub.penalty == obj.penalty and sub.n_passes == 0
     assert subsample.strategy(lbfgs, problem("binary").with_penalty(type(obj.penalty)("l1", 1e-3, 1.0))) is lbfgs
+    assert subsample.strategy(lbfgs, problem("softmax")) is lbfgs  # no Hessian to reuse
 
 
 @pytest.mark.parametrize("n_classes", [2, 3])

@@ -79,8 +79,14 @@ def solve(objective, x0, *, then, tol: float = 1e-4, max_iter: int = 100, callba
 
 def strategy(solver, objective):
     """What ``solver="auto"`` runs: ``solver`` itself, or :func:`solve` with it where the data are tall
-    (:func:`subsample_rows`) and the penalty smooth."""
-    if not objective.penalty.is_smooth or subsample_rows(objective) is None:
+    (:func:`subsample_rows`), the penalty smooth and the subsample's Hessian can be reused (binary head, at
+    most :data:`MAX_HESSIAN` parameters).
+
+    For the softmax head the Newton-CG finish took as long as L-BFGS from zero on 200,000 x 50, 10 classes
+    (benchmarks/RESULTS.md), so there ``solver`` runs alone.
+    """
+    reuse = objective.is_binary and objective.n_params <= MAX_HESSIAN
+    if not (reuse and objective.penalty.is_smooth) or subsample_rows(objective) is None:
         return solver
     return functools.partial(solve, then=solver)
 
