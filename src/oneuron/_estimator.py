@@ -93,8 +93,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     solver : {"auto", "gd", "lbfgs", "newton", "prox", "sgd", "adam"}, default="auto"
         ``"gd"`` is the lesson's batch gradient descent; ``"prox"`` is proximal Newton, the only solver for
         l1/elastic net; ``"auto"`` picks the fastest for the problem (on tall binary data, starting from the
-        optimum of a row subsample; the answer is the same optimum). ``"sgd"`` and ``"adam"`` are mini-batch solvers:
-        ``fit`` runs ``max_iter`` epochs of shuffled mini-batches, ``partial_fit`` one update per mini-batch.
+        optimum of a row subsample; the answer is the same optimum). ``"sgd"`` and ``"adam"`` are mini-batch
+        solvers: ``fit`` runs ``max_iter`` epochs of shuffled mini-batches, ``partial_fit`` one update per
+        mini-batch.
     tol : float, default=1e-4
         Stopping tolerance: on ``max|gradient|`` for lbfgs/newton, on the minimum-norm subgradient for prox,
         on the change of the cost for gd.
