@@ -59,9 +59,9 @@ def choose_solver(objective: Objective, sparse: bool) -> str:
       data; for the softmax head Newton-CG took more passes than L-BFGS (17 vs 11 at tol=1e-4).
     - Proximal Newton whenever the penalty has an l1 part (the only solver for it).
 
-    On tall in-memory data (binary head, smooth penalty, at most 1,000 parameters) ``fit`` runs the chosen
-    solver first on a row subsample and finishes on all rows from its optimum with the subsample's Hessian
-    (``_solvers/subsample.py``: :func:`subsample.strategy`).
+    On tall in-memory data with a smooth penalty ``fit`` runs the chosen solver first on a row subsample and
+    finishes on all rows from its optimum with the subsample's Hessian (``_solvers/subsample.py``:
+    :func:`subsample.strategy`).
     """
     if not objective.penalty.is_smooth:
         return "prox"
@@ -92,8 +92,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         Share of l1 in an elastic-net penalty, in [0, 1] (required with ``penalty="elasticnet"``).
     solver : {"auto", "gd", "lbfgs", "newton", "prox", "sgd", "adam"}, default="auto"
         ``"gd"`` is the lesson's batch gradient descent; ``"prox"`` is proximal Newton, the only solver for
-        l1/elastic net; ``"auto"`` picks the fastest for the problem (on tall binary data, starting from the
-        optimum of a row subsample; the answer is the same optimum). ``"sgd"`` and ``"adam"`` are mini-batch
+        l1/elastic net; ``"auto"`` picks the fastest for the problem (on tall data, starting from the optimum
+        of a row subsample; the answer is the same optimum). ``"sgd"`` and ``"adam"`` are mini-batch
         solvers: ``fit`` runs ``max_iter`` epochs of shuffled mini-batches, ``partial_fit`` one update per
         mini-batch.
     tol : float, default=1e-4

@@ -1,18 +1,17 @@
-"""Tall data: start from the optimum of a row subsample, then finish on all rows.
+"""Tall data: start from the optimum of a row subsample, then finish on all rows with its Hessian.
 
 The optimum of the objective on ``m`` rows drawn at random is within the sampling error (relative
 ``~ sqrt(params / m)``) of the full optimum: far closer than the first iterations of a cold start get, for the
 price of passes over ``m`` rows. From there the full problem needs a few passes, under the same stopping rule
 (``max |gradient| <= tol`` on all rows), so the answer is the full objective's optimum as from a cold start.
 
-The subsample is fitted by the chosen solver. On all rows, for the binary head with at most
-:data:`MAX_HESSIAN` parameters (scikit-learn's "newton-cholesky" regime), the subsample's Hessian at its
-optimum is factorized once and reused for every step: ``d = -H_sub^{-1} g`` converges linearly at a rate of
-about the two Hessians' relative difference, each step one pass (the line search's evaluation); if a step does
-not at least halve ``max |gradient|``, the chosen solver takes over from there. Otherwise (softmax head, many
-parameters) Newton-CG finishes: close to the optimum it needs one or two Newton steps, whose Hessian products
-reuse the rows' kept probabilities or curvature, where a quasi-Newton method restarted without its memory
-would take as many iterations as from zero.
+The subsample is fitted by the chosen solver. On all rows every step is ``d = -H_sub^{-1} g`` with one Hessian,
+the subsample's at its optimum, and the full gradient ``g``: this converges linearly at a rate of about the two
+Hessians' relative difference, each step one pass over all rows (the line search's evaluation). ``H_sub`` is
+factorized once for the binary head with at most :data:`MAX_HESSIAN` parameters (scikit-learn's
+"newton-cholesky" regime); otherwise (softmax head, many parameters) each step solves with it by conjugate
+gradients on the subsample's Hessian products, which cost a pass over the subsample each. If a step does not
+at least halve ``max |gradient|``, the chosen solver takes over from there.
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ import numpy as np
 
 from oneuron._solvers._linesearch import backtrack, stalled
 from oneuron._solvers._result import Result, floor_result, notify
-from oneuron._solvers.newton import SIGMA, _cholesky_direction, newton_cg
+from oneuron._solvers.newton import SIGMA, _cholesky_direction
 
 #: fits on more rows than this start from a subsample's optimum
 MIN_ROWS = 200_000
@@ -71,28 +70,63 @@ def solve(objective, x0, *, then, tol: float = 1e-4, max_iter: int = 100, callba
     if not first.converged:
         return then(objective, x0, tol=tol, max_iter=max_iter, callback=callback)
     start = first.x
-    if objective.is_binary and objective.n_params <= MAX_HESSIAN:
-        H = sub.evaluate(start, hessian=True).hessian()
-        return _fixed_hessian(objective, start, H, then, tol, max_iter, callback)
-    return newton_cg(objective, start, tol=tol, max_iter=max_iter, callback=callback)
+    return _fixed_hessian(objective, start, _direction(sub, start), then, tol, max_iter, callback)
+
+
+def _direction(sub, x):
+    """``g -> -H^{-1} g`` with ``H`` the subsample's Hessian at ``x``: factorized (binary head, at most
+    :data:`MAX_HESSIAN` parameters), else solved by conjugate gradients on the subsample's Hessian products
+    (each a pass over the subsample only, with the probabilities kept at ``x``)."""
+    if sub.is_binary and sub.n_params <= MAX_HESSIAN:
+        H = sub.evaluate(x, hessian=True).hessian()
+        return lambda g: _cholesky_direction(H, g)
+    ev = sub.evaluate(x, curvature=True)
+
+    def cg(g):
+        return sub.remove_symmetry(_cg(ev.hessp, g, CG_RTOL, CG_MAX))
+
+    return cg
+
+
+#: conjugate gradients on the subsample's Hessian stop at this residual relative to the gradient (its Hessian is
+#: itself only that close to the full one), or after CG_MAX products
+CG_RTOL = 0.05
+CG_MAX = 50
+
+
+def _cg(hessp, g, rtol, max_products):
+    d = np.zeros_like(g)
+    r = -g.copy()
+    p = r.copy()
+    rr = r @ r
+    stop = rtol * rtol * rr
+    for _ in range(max_products):
+        Hp = hessp(p)
+        curv = p @ Hp
+        if curv <= 1e-16 * (p @ p):
+            break
+        a = rr / curv
+        d += a * p
+        r -= a * Hp
+        rr_new = r @ r
+        if rr_new <= stop:
+            break
+        p = r + (rr_new / rr) * p
+        rr = rr_new
+    return d if d.any() else -g
 
 
 def strategy(solver, objective):
     """What ``solver="auto"`` runs: ``solver`` itself, or :func:`solve` with it where the data are tall
-    (:func:`subsample_rows`), the penalty smooth and the subsample's Hessian can be reused (binary head, at
-    most :data:`MAX_HESSIAN` parameters).
-
-    For the softmax head the Newton-CG finish took as long as L-BFGS from zero on 200,000 x 50, 10 classes
-    (benchmarks/RESULTS.md), so there ``solver`` runs alone.
-    """
-    reuse = objective.is_binary and objective.n_params <= MAX_HESSIAN
-    if not (reuse and objective.penalty.is_smooth) or subsample_rows(objective) is None:
+    (:func:`subsample_rows`) and the penalty smooth."""
+    if not objective.penalty.is_smooth or subsample_rows(objective) is None:
         return solver
     return functools.partial(solve, then=solver)
 
 
-def _fixed_hessian(objective, x0, H, then, tol, max_iter, callback):
-    """Newton steps with one Hessian ``H`` for all of them; ``then`` takes over where they stop helping."""
+def _fixed_hessian(objective, x0, direction, then, tol, max_iter, callback):
+    """Newton steps with one Hessian for all of them (``direction(g) = -H^{-1} g``); ``then`` takes over where
+    they stop helping."""
     ev = objective.evaluate(x0)
     x = ev.theta
     for it in range(1, max_iter + 1):
@@ -100,7 +134,7 @@ def _fixed_hessian(objective, x0, H, then, tol, max_iter, callback):
         gmax = float(np.max(np.abs(g)))
         if gmax <= tol:
             return Result(x, f, it - 1, True, "max|gradient| <= tol", ev)
-        d = _cholesky_direction(H, g)
+        d = direction(g)
         slope = g @ d
         step = None
         if slope < 0:
