@@ -31,8 +31,10 @@ FRACTION = 10
 ROWS_PER_PARAM = 50
 #: largest number of parameters whose subsample Hessian is formed and reused
 MAX_HESSIAN = 1000
-#: iterations allowed to the subsample's fit
+#: iterations allowed to the subsample's fit, and its tolerance (at least ``tol``): its optimum is only
+#: within the sampling error of the full one anyway, so a tighter fit is wasted
 SUBSAMPLE_MAX_ITER = 200
+SUB_TOL = 1e-4
 
 
 def subsample_rows(objective) -> int | None:
@@ -66,7 +68,7 @@ def solve(objective, x0, *, then, tol: float = 1e-4, max_iter: int = 100, callba
     sub = objective.subsample(rows) if rows else None
     if sub is None:
         return then(objective, x0, tol=tol, max_iter=max_iter, callback=callback)
-    first = then(sub, x0, tol=max(tol, 1e-6), max_iter=min(max_iter, SUBSAMPLE_MAX_ITER))
+    first = then(sub, x0, tol=max(tol, SUB_TOL), max_iter=min(max_iter, SUBSAMPLE_MAX_ITER))
     if not first.converged:
         return then(objective, x0, tol=tol, max_iter=max_iter, callback=callback)
     start = first.x
