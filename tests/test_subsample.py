@@ -45,6 +45,10 @@ def test_a_subsample_is_drawn_only_for_tall_in_memory_data(monkeypatch):
     assert subsample.subsample_rows(obj) == max(4000 // subsample.FRACTION, subsample.ROWS_PER_PARAM * 9)
     sub = obj.subsample(400)
     assert sub.source.n_samples == 400 and sub.penalty == obj.penalty and sub.n_passes == 0
+    X, y = noisy_classification(n_samples=4000, n_features=8, seed=11)
+    s = np.zeros(len(y))
+    s[0] = 1.0  # one row with weight: a subsample without it has no objective
+    assert make_objective(X, y, 2, s=s).subsample(400, seed=3) is None
     assert subsample.strategy(lbfgs, problem("binary").with_penalty(type(obj.penalty)("l1", 1e-3, 1.0))) is lbfgs
 
 

@@ -212,7 +212,7 @@ class Objective:
 
     def subsample(self, n_rows: int, seed: int = 0) -> Objective | None:
         """The same objective on ``n_rows`` rows drawn without replacement (a copy of them), or None when the
-        source does not hold its rows in memory.
+        source does not hold its rows in memory (or the drawn rows have no weight).
 
         Its data term is the weighted mean over the drawn rows and its penalty is this one, so its optimum is
         this objective's up to the sampling error. Passes are counted apart.
@@ -222,6 +222,8 @@ class Objective:
             return None
         X, y, s = rows
         idx = np.sort(np.random.default_rng(seed).choice(self.source.n_samples, size=n_rows, replace=False))
+        if not np.sum(s[idx], dtype=np.float64) > 0:  # every drawn row without weight: no objective
+            return None
         n_jobs = getattr(self.source, "n_jobs", None)
         source = MemorySource(X[idx], y[idx], s[idx], n_jobs=n_jobs, n_classes=self.n_classes)
         return Objective(source, self.n_classes, self.penalty, self.fit_intercept)
