@@ -249,6 +249,7 @@ def main():
             [
                 ("sklearn lbfgs", sk(solver="lbfgs", tol=tol, max_iter=1000)),
                 ("oneuron default", ours(tol=tol)),
+                ("oneuron lbfgs", ours(solver="lbfgs", tol=tol)),
                 ("oneuron newton", ours(solver="newton", tol=tol)),
             ],
             repeats,

@@ -58,8 +58,8 @@ def test_binary_kernels_equal_neuron(dtype, sparse, b):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("sparse", [False, True])
-def test_multinomial_kernels_equal_neuron(dtype, sparse):
-    K = 4
+@pytest.mark.parametrize("K", [3, 4])
+def test_multinomial_kernels_equal_neuron(dtype, sparse, K):
     X, y, s = block_data(K, dtype, sparse)
     rng = np.random.default_rng(2)
     W, b, V, vb = rng.normal(size=(K, 12)), rng.normal(size=K), rng.normal(size=(K, 12)), rng.normal(size=K)
@@ -74,6 +74,15 @@ def test_multinomial_kernels_equal_neuron(dtype, sparse):
     ref_h = neuron.multinomial_hessp(X64, s64, W, b, V, vb)
     np.testing.assert_allclose(H, ref_h[0], rtol=1e-11, atol=1e-12)
     np.testing.assert_allclose(hb, ref_h[1], rtol=1e-11, atol=1e-12)
+    # the probabilities kept by the loss pass, and the product given them
+    P = np.full((X.shape[0], K), np.nan)
+    kernels.multi_loss_grad(X, y.astype(np.int32), s, W, b, want_grad=False, probabilities=P)
+    np.testing.assert_allclose(P, neuron.softmax(neuron.forward_multi(X64, W, b)), rtol=1e-13, atol=1e-15)
+    H, hb = kernels.probs_hessp(X, s, P, V, vb)
+    ref_p = neuron.multinomial_probs_hessp(X64, s64, P, V, vb)
+    np.testing.assert_allclose(H, ref_p[0], rtol=1e-11, atol=1e-12)
+    np.testing.assert_allclose(hb, ref_p[1], rtol=1e-11, atol=1e-12)
+    np.testing.assert_allclose(H, ref_h[0], rtol=1e-11, atol=1e-12)
 
 
 def test_kernels_are_stable_for_huge_scores():
@@ -285,3 +294,62 @@ def test_threads_follow_the_callers_floating_point_error_state():
     source = MemorySource(X, np.zeros(1000), np.ones(1000), block_rows=100, n_jobs=2)
     with np.errstate(over="raise"), pytest.raises(FloatingPointError):
         source.reduce(overflowing)
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+@pytest.mark.parametrize("solver", ["lbfgs", "newton-cg", "newton-cholesky"])
+def test_float32_fits_take_as_many_passes_as_float64(n_classes, solver):
+    # the parameters reach the kernels in float64, so F(theta) on float32 data is as smooth as on float64
+    # data: the line searches and stopping rules see the same function (X rounded to float32 for both)
+    if solver == "newton-cholesky" and n_classes > 2:
+        pytest.skip("Cholesky Newton is for the binary head")
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((20_000, 20)).astype(np.float32)
+    W = rng.normal(size=(n_classes, 20)) / 3
+    y = np.argmax(X @ W.T + rng.gumbel(size=(len(X), n_classes)), axis=1)
+    for tol in (1e-4, 1e-8):
+        fits = [LogisticRegression(solver=solver, tol=tol).fit(X.astype(dt), y) for dt in (np.float64, np.float32)]
+        assert fits[0].n_passes_ == fits[1].n_passes_
+        assert fits[0].n_iter_[0] == fits[1].n_iter_[0]
+        assert fits[1].objective_value_ == pytest.approx(fits[0].objective_value_, rel=1e-12)
+
+
+@pytest.mark.parametrize("storage", ["dense", "sparse", "float32"])
+def test_softmax_products_with_kept_probabilities_equal_neuron(monkeypatch, storage):
+    # the loss pass keeps each row's probabilities and the compiled product uses them: the same numbers as the
+    # full Hessian and as neuron.py (no numba), and no pass of its own for the probabilities
+    X, y = noisy_classification(n_samples=403, n_features=7, n_classes=4, seed=6)
+    X = {"dense": X, "sparse": sp.csr_matrix(np.where(np.abs(X) > 0.7, X, 0.0)), "float32": X.astype(np.float32)}[
+        storage
+    ]
+    s = np.random.default_rng(2).uniform(0.2, 2.0, len(y))
+    rng = np.random.default_rng(7)
+    theta, v = rng.normal(size=(2, 4 * 8)) * 0.3
+
+    def products():
+        obj = Objective(MemorySource(X, y.astype(np.int32), s, block_rows=101), 4, Penalty.from_params("l2", 0.5, 1))
+        ev = obj.evaluate(theta, curvature=True)
+        hv = ev.hessp(v)
+        assert obj.n_passes == 2
+        return ev.loss, hv, obj.hessian(theta) @ v
+
+    rtol, atol = (1e-5, 1e-6) if storage == "float32" else (1e-11, 1e-13)  # NumPy computes in X's dtype
+    loss, hv, full = products()
+    np.testing.assert_allclose(hv, full, rtol=rtol, atol=atol)
+    monkeypatch.setattr(kernels, "AVAILABLE", False)
+    loss_np, hv_np, _ = products()
+    assert loss == pytest.approx(loss_np, rel=rtol)
+    np.testing.assert_allclose(hv, hv_np, rtol=rtol, atol=atol)
+
+
+def test_softmax_kernels_are_stable_for_huge_scores():
+    # scores 1e6 apart: the other classes' exponentials vanish, the loss is the score gap
+    X = np.array([[1e6], [-1e6], [0.0], [2.0], [3.0]])
+    W, b = np.array([[1.0], [0.0], [-1.0]]), np.zeros(3)
+    y, s = np.array([1, 0, 2, 0, 0], dtype=np.int32), np.ones(5)
+    P = np.empty((5, 3))
+    loss, G, gb = kernels.multi_loss_grad(X, y, s, W, b, probabilities=P)
+    ref = neuron.multinomial_loss_grad(X, (y[:, None] == np.arange(3)).astype(float), s, W, b)
+    assert loss == pytest.approx(ref[0], rel=1e-14)
+    np.testing.assert_allclose(G, ref[1], rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(P, neuron.softmax(neuron.forward_multi(X, W, b)), rtol=1e-14, atol=1e-300)

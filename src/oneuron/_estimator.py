@@ -21,7 +21,7 @@ from oneuron._params import LR_CONSTRAINTS, resolve, start_point, warn_not_conve
 from oneuron._penalty import Penalty
 from oneuron._progress import FitMonitor
 from oneuron._separation import check_separation
-from oneuron._solvers import SOLVERS
+from oneuron._solvers import SOLVERS, subsample
 from oneuron._solvers.minibatch import OPTIMIZERS
 from oneuron.data import MemorySource
 from oneuron.data._parallel import blas_single_thread
@@ -55,6 +55,10 @@ def choose_solver(objective: Objective, sparse: bool) -> str:
       L-BFGS needs a few one-pass evaluations on well-conditioned data; for the softmax head Newton-CG takes
       more passes than L-BFGS at the default tol.
     - Proximal Newton whenever the penalty has an l1 part (the only solver for it).
+
+    On tall in-memory data with a smooth penalty ``fit`` runs the chosen solver first on a row subsample and
+    finishes on all rows from its optimum with the subsample's Hessian (``_solvers/subsample.py``:
+    :func:`subsample.strategy`).
     """
     if not objective.penalty.is_smooth:
         return "prox"
@@ -297,6 +301,8 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
 
         monitor = FitMonitor(self.verbose, max_iter, description=solver)  # loss_curve_, verbose, progress bar
         solve = start_point if max_iter == 0 else firth_solve if firth else SOLVERS[solver]
+        if self.solver == "auto" and not firth and max_iter != 0:
+            solve = subsample.strategy(solve, objective)  # tall data: start from a row subsample's optimum
         hint = ", or lower learning_rate" if solver == "gd" and self.learning_rate != "auto" else ""
         try:
             # parallelism is over blocks (n_jobs), not inside BLAS

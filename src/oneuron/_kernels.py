@@ -47,11 +47,6 @@ def _jit(fn):
 # Scalar pieces (as neuron.softplus / neuron.sigmoid: exp only ever sees non-positive numbers).
 # ----------------------------------------------------------------------------------------------------------
 @_jit
-def _softplus(z):
-    return max(z, 0.0) + np.log1p(np.exp(-abs(z)))
-
-
-@_jit
 def _sigmoid(z):
     e = np.exp(-abs(z))
     return 1.0 / (1.0 + e) if z >= 0 else e / (1.0 + e)
@@ -61,61 +56,46 @@ def _sigmoid(z):
 # Binary head, dense rows. X (n, d) C-contiguous; y, s (n,); w (d,) float64; b float.
 # ----------------------------------------------------------------------------------------------------------
 @_jit
-def _binary_row(z, y, s):
-    """Loss ``s (softplus(z) - y z)`` and weighted residual ``s (sigmoid(z) - y)`` of one row."""
-    return s * (_softplus(z) - y * z), s * (_sigmoid(z) - y)
+def _binary_terms(z, y, s):
+    """Loss ``s (softplus(z) - y z)``, weighted residual ``s (sigmoid(z) - y)`` and ``p = sigmoid(z)`` of one
+    row, from one exponential."""
+    e = np.exp(-abs(z))
+    p = 1.0 / (1.0 + e) if z >= 0 else e / (1.0 + e)
+    return s * (max(z, 0.0) + np.log1p(e) - y * z), s * (p - y), p
 
 
 @_jit
-def _binary_dense1(X, y, s, w, b, want_grad, h):
-    """One row at a time (used for float64 data, where it beat four rows at a time)."""
+def _binary_dense(X, y, s, w, b, want_grad, h):
+    # Four rows at a time: four independent dot products share each read of w (a single one waits on its
+    # own additions), and the gradient is read and written once for four rows. The last n % 4 rows go one by
+    # one. With ``h`` of length n each row's curvature s p (1 - p) is written too.
     n, d = X.shape
     want_h = h.shape[0] > 0
     g = np.zeros(d if want_grad else 0)
     loss = 0.0
     gb = 0.0
-    for i in range(n):
-        z = b
-        for j in range(d):
-            z += X[i, j] * w[j]
-        li, r = _binary_row(z, y[i], s[i])
-        loss += li
-        if want_h:
-            p = _sigmoid(z)
-            h[i] = s[i] * p * (1.0 - p)
-        if want_grad:
-            gb += r
-            for j in range(d):
-                g[j] += r * X[i, j]
-    return loss, g, gb
-
-
-@_jit
-def _binary_dense4(X, y, s, w, b, want_grad, h):
-    # Four rows at a time: four independent dot products (a single one waits on its own additions), and
-    # one read-modify-write of the gradient for four rows. The remaining n % 4 rows go one by one.
-    n, d = X.shape
-    g = np.zeros(d if want_grad else 0)
-    loss = 0.0
-    gb = 0.0
     n4 = n - n % 4
-    if h.shape[0] > 0:  # the rows' curvature s p (1 - p) is wanted too: one row at a time
-        return _binary_dense1(X, y, s, w, b, want_grad, h)
     for i in range(0, n4, 4):
         z0 = b
         z1 = b
         z2 = b
         z3 = b
         for j in range(d):
-            z0 += X[i, j] * w[j]
-            z1 += X[i + 1, j] * w[j]
-            z2 += X[i + 2, j] * w[j]
-            z3 += X[i + 3, j] * w[j]
-        l0, r0 = _binary_row(z0, y[i], s[i])
-        l1, r1 = _binary_row(z1, y[i + 1], s[i + 1])
-        l2, r2 = _binary_row(z2, y[i + 2], s[i + 2])
-        l3, r3 = _binary_row(z3, y[i + 3], s[i + 3])
+            wj = w[j]
+            z0 += X[i, j] * wj
+            z1 += X[i + 1, j] * wj
+            z2 += X[i + 2, j] * wj
+            z3 += X[i + 3, j] * wj
+        l0, r0, p0 = _binary_terms(z0, y[i], s[i])
+        l1, r1, p1 = _binary_terms(z1, y[i + 1], s[i + 1])
+        l2, r2, p2 = _binary_terms(z2, y[i + 2], s[i + 2])
+        l3, r3, p3 = _binary_terms(z3, y[i + 3], s[i + 3])
         loss += (l0 + l1) + (l2 + l3)
+        if want_h:
+            h[i] = s[i] * p0 * (1.0 - p0)
+            h[i + 1] = s[i + 1] * p1 * (1.0 - p1)
+            h[i + 2] = s[i + 2] * p2 * (1.0 - p2)
+            h[i + 3] = s[i + 3] * p3 * (1.0 - p3)
         if want_grad:
             gb += (r0 + r1) + (r2 + r3)
             for j in range(d):
@@ -124,8 +104,10 @@ def _binary_dense4(X, y, s, w, b, want_grad, h):
         z = b
         for j in range(d):
             z += X[i, j] * w[j]
-        li, r = _binary_row(z, y[i], s[i])
+        li, r, p = _binary_terms(z, y[i], s[i])
         loss += li
+        if want_h:
+            h[i] = s[i] * p * (1.0 - p)
         if want_grad:
             gb += r
             for j in range(d):
@@ -166,12 +148,11 @@ def _binary_csr(data, indices, indptr, y, s, w, b, want_grad, h):
         z = b
         for k in range(indptr[i], indptr[i + 1]):
             z += data[k] * w[indices[k]]
-        loss += s[i] * (_softplus(z) - y[i] * z)
+        li, r, p = _binary_terms(z, y[i], s[i])
+        loss += li
         if want_h:
-            p = _sigmoid(z)
             h[i] = s[i] * p * (1.0 - p)
         if want_grad:
-            r = s[i] * (_sigmoid(z) - y[i])
             gb += r
             for k in range(indptr[i], indptr[i + 1]):
                 g[indices[k]] += r * data[k]
@@ -234,108 +215,223 @@ def _curvature_hessp_csr(data, indices, indptr, h, v, vb):
 
 
 # ----------------------------------------------------------------------------------------------------------
-# Softmax head, dense rows. y (n,) int labels; W (K, d) float64; b (K,) float64.
+# Softmax head, dense rows. y (n,) int labels; W (K, d) float64; b (K,) float64. Rows go four at a time: the
+# scores of four rows share each read of a row of W, and each row of the gradient is read and written once
+# for four rows (a small matrix product per tile, ``Z = X_t W.T`` and ``G += R.T X_t``). Per-tile scratch:
+# Z (4, K).
 # ----------------------------------------------------------------------------------------------------------
 @_jit
-def _log_softmax_row(z, out):
-    """``out = z - logsumexp(z)`` (shifted by the maximum); returns logsumexp(z)."""
-    m = z[0]
-    for k in range(1, z.shape[0]):
-        m = max(m, z[k])
-    acc = 0.0
-    for k in range(z.shape[0]):
-        acc += np.exp(z[k] - m)
-    lse = m + np.log(acc)
-    for k in range(z.shape[0]):
-        out[k] = z[k] - lse
-    return lse
+def _scores(X, i, m, W, b, Z):
+    """``Z[t] = X[i + t] . W.T + b`` for the ``m`` (<= 4) rows of the tile starting at row ``i``."""
+    K, d = W.shape
+    if m == 4:
+        for k in range(K):
+            z0 = b[k]
+            z1 = b[k]
+            z2 = b[k]
+            z3 = b[k]
+            for j in range(d):
+                u = W[k, j]
+                z0 += X[i, j] * u
+                z1 += X[i + 1, j] * u
+                z2 += X[i + 2, j] * u
+                z3 += X[i + 3, j] * u
+            Z[0, k] = z0
+            Z[1, k] = z1
+            Z[2, k] = z2
+            Z[3, k] = z3
+    else:
+        for t in range(m):
+            for k in range(K):
+                z = b[k]
+                for j in range(d):
+                    z += X[i + t, j] * W[k, j]
+                Z[t, k] = z
 
 
 @_jit
-def _multi_dense(X, y, s, W, b, want_grad):
+def _pull_back(X, i, m, R, G, gb):
+    """``G += R[:m].T @ X[i:i + m]`` and ``gb += R[:m].sum(0)`` for the tile of ``m`` (<= 4) rows at ``i``."""
+    K, d = G.shape
+    for k in range(K):
+        if m == 4:
+            r0 = R[0, k]
+            r1 = R[1, k]
+            r2 = R[2, k]
+            r3 = R[3, k]
+            gb[k] += (r0 + r1) + (r2 + r3)
+            for j in range(d):
+                G[k, j] += (r0 * X[i, j] + r1 * X[i + 1, j]) + (r2 * X[i + 2, j] + r3 * X[i + 3, j])
+        else:
+            for t in range(m):
+                r = R[t, k]
+                gb[k] += r
+                for j in range(d):
+                    G[k, j] += r * X[i + t, j]
+
+
+@_jit
+def _softmax_residuals(Z, m, y, s, i, P):
+    """Rows ``t < m`` of the scores ``Z`` become the residuals ``s (p - onehot(y))`` (in place), one exponential
+    per score; their probabilities go to ``P[i + t]`` when ``P`` has rows. Returns the rows' weighted loss."""
+    K = Z.shape[1]
+    keep = P.shape[0] > 0
+    loss = 0.0
+    for t in range(m):
+        mx = Z[t, 0]
+        for k in range(1, K):
+            mx = max(mx, Z[t, k])
+        yi = y[i + t]
+        si = s[i + t]
+        zy = Z[t, yi]
+        acc = 0.0
+        for k in range(K):
+            e = np.exp(Z[t, k] - mx)
+            Z[t, k] = e
+            acc += e
+        loss += si * (mx + np.log(acc) - zy)  # logsumexp(z) - z_y
+        inv = 1.0 / acc
+        for k in range(K):
+            p = Z[t, k] * inv
+            if keep:
+                P[i + t, k] = p
+            Z[t, k] = si * p
+        Z[t, yi] -= si
+    return loss
+
+
+@_jit
+def _multi_dense(X, y, s, W, b, want_grad, P):
     n, d = X.shape
     K = W.shape[0]
     G = np.zeros((K, d) if want_grad else (0, 0))
     gb = np.zeros(K)
-    z = np.empty(K)
-    logp = np.empty(K)
+    Z = np.empty((4, K))
     loss = 0.0
-    for i in range(n):
-        for k in range(K):
-            acc = b[k]
-            for j in range(d):
-                acc += X[i, j] * W[k, j]
-            z[k] = acc
-        lse = _log_softmax_row(z, logp)
-        yi = y[i]
-        loss += s[i] * (lse - z[yi])
+    for i in range(0, n, 4):
+        m = min(4, n - i)
+        _scores(X, i, m, W, b, Z)
+        loss += _softmax_residuals(Z, m, y, s, i, P)
         if want_grad:
-            for k in range(K):
-                r = s[i] * (np.exp(logp[k]) - (1.0 if k == yi else 0.0))  # s (p_k - [k == y])
-                gb[k] += r
-                for j in range(d):
-                    G[k, j] += r * X[i, j]
+            _pull_back(X, i, m, Z, G, gb)
     return loss, G, gb
+
+
+@_jit
+def _probs_hessp_dense(X, s, P, V, vb):
+    # (diag(p) - p p.T) dz for each row, dz = V x + vb: the softmax Hessian product given the probabilities
+    n, d = X.shape
+    K = V.shape[0]
+    H = np.zeros((K, d))
+    hb = np.zeros(K)
+    T = np.empty((4, K))
+    for i in range(0, n, 4):
+        m = min(4, n - i)
+        _scores(X, i, m, V, vb, T)
+        _curvature_times(T, m, s, i, P, i)
+        _pull_back(X, i, m, T, H, hb)
+    return H, hb
+
+
+@_jit
+def _curvature_times(T, m, s, i, P, ip):
+    """Rows ``t < m`` of the score directions ``T`` become ``s p * (dz - p . dz)`` (in place), with the rows'
+    weights ``s[i + t]`` and probabilities ``P[ip + t]``."""
+    K = T.shape[1]
+    for t in range(m):
+        pdz = 0.0
+        for k in range(K):
+            pdz += P[ip + t, k] * T[t, k]
+        for k in range(K):
+            T[t, k] = s[i + t] * P[ip + t, k] * (T[t, k] - pdz)
+
+
+@_jit
+def _softmax_rows(Z, m):
+    """Rows ``t < m`` of the scores ``Z`` become their probabilities (in place)."""
+    K = Z.shape[1]
+    for t in range(m):
+        mx = Z[t, 0]
+        for k in range(1, K):
+            mx = max(mx, Z[t, k])
+        acc = 0.0
+        for k in range(K):
+            e = np.exp(Z[t, k] - mx)
+            Z[t, k] = e
+            acc += e
+        inv = 1.0 / acc
+        for k in range(K):
+            Z[t, k] *= inv
 
 
 @_jit
 def _multi_hessp_dense(X, s, W, b, V, vb):
+    # one read of X: the tile's rows are still in cache for the second product and the pull-back
     n, d = X.shape
     K = W.shape[0]
     H = np.zeros((K, d))
     hb = np.zeros(K)
-    z = np.empty(K)
-    dz = np.empty(K)
-    logp = np.empty(K)
-    for i in range(n):
-        for k in range(K):
-            acc = b[k]
-            dacc = vb[k]
-            for j in range(d):
-                acc += X[i, j] * W[k, j]
-                dacc += X[i, j] * V[k, j]
-            z[k] = acc
-            dz[k] = dacc
-        _log_softmax_row(z, logp)
-        pdz = 0.0
-        for k in range(K):
-            pdz += np.exp(logp[k]) * dz[k]
-        for k in range(K):
-            t = s[i] * np.exp(logp[k]) * (dz[k] - pdz)  # (diag(p) - p p.T) dz
-            hb[k] += t
-            for j in range(d):
-                H[k, j] += t * X[i, j]
+    Z = np.empty((4, K))
+    T = np.empty((4, K))
+    for i in range(0, n, 4):
+        m = min(4, n - i)
+        _scores(X, i, m, W, b, Z)
+        _softmax_rows(Z, m)
+        _scores(X, i, m, V, vb, T)
+        _curvature_times(T, m, s, i, Z, 0)
+        _pull_back(X, i, m, T, H, hb)
     return H, hb
 
 
 # ----------------------------------------------------------------------------------------------------------
-# Softmax head, CSR rows.
+# Softmax head, CSR rows, one row at a time (as a tile of one row).
 # ----------------------------------------------------------------------------------------------------------
 @_jit
-def _multi_csr(data, indices, indptr, y, s, W, b, want_grad):
+def _scores_csr(data, indices, indptr, i, W, b, Z):
+    for k in range(W.shape[0]):
+        z = b[k]
+        for q in range(indptr[i], indptr[i + 1]):
+            z += data[q] * W[k, indices[q]]
+        Z[0, k] = z
+
+
+@_jit
+def _pull_back_csr(data, indices, indptr, i, R, G, gb):
+    for k in range(G.shape[0]):
+        r = R[0, k]
+        gb[k] += r
+        for q in range(indptr[i], indptr[i + 1]):
+            G[k, indices[q]] += r * data[q]
+
+
+@_jit
+def _multi_csr(data, indices, indptr, y, s, W, b, want_grad, P):
     n = indptr.shape[0] - 1
     K, d = W.shape
     G = np.zeros((K, d) if want_grad else (0, 0))
     gb = np.zeros(K)
-    z = np.empty(K)
-    logp = np.empty(K)
+    Z = np.empty((1, K))
     loss = 0.0
     for i in range(n):
-        for k in range(K):
-            acc = b[k]
-            for q in range(indptr[i], indptr[i + 1]):
-                acc += data[q] * W[k, indices[q]]
-            z[k] = acc
-        lse = _log_softmax_row(z, logp)
-        yi = y[i]
-        loss += s[i] * (lse - z[yi])
+        _scores_csr(data, indices, indptr, i, W, b, Z)
+        loss += _softmax_residuals(Z, 1, y, s, i, P)
         if want_grad:
-            for k in range(K):
-                r = s[i] * (np.exp(logp[k]) - (1.0 if k == yi else 0.0))
-                gb[k] += r
-                for q in range(indptr[i], indptr[i + 1]):
-                    G[k, indices[q]] += r * data[q]
+            _pull_back_csr(data, indices, indptr, i, Z, G, gb)
     return loss, G, gb
+
+
+@_jit
+def _probs_hessp_csr(data, indices, indptr, s, P, V, vb):
+    n = indptr.shape[0] - 1
+    K, d = V.shape
+    H = np.zeros((K, d))
+    hb = np.zeros(K)
+    T = np.empty((1, K))
+    for i in range(n):
+        _scores_csr(data, indices, indptr, i, V, vb, T)
+        _curvature_times(T, 1, s, i, P, i)
+        _pull_back_csr(data, indices, indptr, i, T, H, hb)
+    return H, hb
 
 
 @_jit
@@ -344,27 +440,14 @@ def _multi_hessp_csr(data, indices, indptr, s, W, b, V, vb):
     K, d = W.shape
     H = np.zeros((K, d))
     hb = np.zeros(K)
-    z = np.empty(K)
-    dz = np.empty(K)
-    logp = np.empty(K)
+    Z = np.empty((1, K))
+    T = np.empty((1, K))
     for i in range(n):
-        for k in range(K):
-            acc = b[k]
-            dacc = vb[k]
-            for q in range(indptr[i], indptr[i + 1]):
-                acc += data[q] * W[k, indices[q]]
-                dacc += data[q] * V[k, indices[q]]
-            z[k] = acc
-            dz[k] = dacc
-        _log_softmax_row(z, logp)
-        pdz = 0.0
-        for k in range(K):
-            pdz += np.exp(logp[k]) * dz[k]
-        for k in range(K):
-            t = s[i] * np.exp(logp[k]) * (dz[k] - pdz)
-            hb[k] += t
-            for q in range(indptr[i], indptr[i + 1]):
-                H[k, indices[q]] += t * data[q]
+        _scores_csr(data, indices, indptr, i, W, b, Z)
+        _softmax_rows(Z, 1)
+        _scores_csr(data, indices, indptr, i, V, vb, T)
+        _curvature_times(T, 1, s, i, Z, 0)
+        _pull_back_csr(data, indices, indptr, i, T, H, hb)
     return H, hb
 
 
@@ -457,10 +540,7 @@ def binary_loss_grad(X, y, s, w, b, want_grad: bool = True, curvature: np.ndarra
     if curvature is not None and len(h) != len(y):
         raise ValueError(f"curvature holds {len(h)} values for {len(y)} rows.")
     if isinstance(X, np.ndarray):
-        # measured at 100,000 x 100, one thread: four rows at a time is ~15% faster on float32 and ~40% slower
-        # on float64 (benchmarks/RESULTS.md)
-        kernel = _binary_dense4 if X.dtype == np.float32 else _binary_dense1
-        return kernel(np.asarray(X), y, s, w, b, want_grad, h)
+        return _binary_dense(np.asarray(X), y, s, w, b, want_grad, h)
     return _binary_csr(*_csr(X), y, s, w, b, want_grad, h)
 
 
@@ -483,13 +563,20 @@ def _check_multi(X, s, W, b, y=None):
 
 
 @interruptible
-def multi_loss_grad(X, y, s, W, b, want_grad: bool = True):
-    """``(loss, grad_W, grad_b)`` of one block as :func:`oneuron.neuron.multinomial_loss_grad` (y: labels)."""
+def multi_loss_grad(X, y, s, W, b, want_grad: bool = True, probabilities: np.ndarray | None = None):
+    """``(loss, grad_W, grad_b)`` of one block as :func:`oneuron.neuron.multinomial_loss_grad` (y: labels).
+
+    ``probabilities``, a float64 array (rows, K), receives each row's class probabilities (as
+    ``neuron.softmax(neuron.forward_multi(X, W, b))``) in the same read.
+    """
     y, s, W, b = _labels(y), _f64(s), _f64(W), _f64(b)
     _check_multi(X, s, W, b, y)
+    P = np.empty((0, W.shape[0])) if probabilities is None else probabilities
+    if probabilities is not None and probabilities.shape != (len(y), W.shape[0]):
+        raise ValueError(f"probabilities has shape {probabilities.shape} for {len(y)} rows and {W.shape[0]} classes.")
     if isinstance(X, np.ndarray):
-        return _multi_dense(np.asarray(X), y, s, W, b, want_grad)
-    return _multi_csr(*_csr(X), y, s, W, b, want_grad)
+        return _multi_dense(np.asarray(X), y, s, W, b, want_grad, P)
+    return _multi_csr(*_csr(X), y, s, W, b, want_grad, P)
 
 
 @interruptible
@@ -501,6 +588,19 @@ def multi_hessp(X, s, W, b, V_W, v_b):
     if isinstance(X, np.ndarray):
         return _multi_hessp_dense(np.asarray(X), s, *args)
     return _multi_hessp_csr(*_csr(X), s, *args)
+
+
+@interruptible
+def probs_hessp(X, s, P, V_W, v_b):
+    """``(HV_W, Hv_b)`` of one block given its rows' probabilities ``P``, as
+    :func:`oneuron.neuron.multinomial_probs_hessp`."""
+    s, P, V_W, v_b = _f64(s), _f64(P), _f64(V_W), _f64(v_b)
+    check_block(X, s, V_W.shape[1])
+    if P.shape != (len(s), V_W.shape[0]):
+        raise ValueError(f"probabilities has shape {P.shape} for {len(s)} rows and {V_W.shape[0]} classes.")
+    if isinstance(X, np.ndarray):
+        return _probs_hessp_dense(np.asarray(X), s, P, V_W, v_b)
+    return _probs_hessp_csr(*_csr(X), s, P, V_W, v_b)
 
 
 @interruptible

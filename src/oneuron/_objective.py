@@ -18,7 +18,7 @@ from oneuron import _kernels as kernels
 from oneuron import neuron
 from oneuron._layout import Layout
 from oneuron._penalty import Penalty
-from oneuron.data._memory import add_into
+from oneuron.data._memory import MemorySource, add_into
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -85,8 +85,11 @@ def _one_hot(y: np.ndarray, n_classes: int, dtype) -> np.ndarray:
 
 
 def _multi_pass_compiled(X, y, s, W, b, grad, keep_rows, hessian):
-    sums = kernels.multi_loss_grad(X, y, s, W, b, want_grad=grad)
-    return _multi_extras(X, s, W, b, sums, keep_rows, hessian)
+    P = np.empty((X.shape[0], W.shape[0])) if keep_rows else None
+    sums = kernels.multi_loss_grad(X, y, s, W, b, want_grad=grad, probabilities=P)
+    if hessian is not None:
+        sums = (*sums, neuron.multinomial_hessian(X, s, *_in_dtype_of(X, W, b), hessian))
+    return (*sums, P) if keep_rows else sums
 
 
 def _multi_pass_numpy(X, y, s, W, b, grad, keep_rows, hessian):
@@ -102,8 +105,8 @@ def _multi_pass_numpy(X, y, s, W, b, grad, keep_rows, hessian):
 def _multi_extras(X, s, W, b, sums, keep_rows, hessian):
     if hessian is not None:
         sums = (*sums, neuron.multinomial_hessian(X, s, W, b, hessian))
-    if keep_rows:  # each row's class probabilities (rows, K)
-        sums = (*sums, neuron.softmax(neuron.forward_multi(X, W, b)))
+    if keep_rows:  # each row's class probabilities (rows, K), in float64
+        sums = (*sums, neuron.softmax(neuron.forward_multi(X, W, b).astype(np.float64)))
     return sums
 
 
@@ -145,9 +148,16 @@ def _curvature_hessp_numpy(X, y, s, h, v_w, v_b):
 curvature_hessp = _Block(_curvature_hessp_compiled, _curvature_hessp_numpy)
 
 
-def probs_hessp(X, y, s, P, V_W, v_b):
-    """Softmax Hessian-vector product of one block given its rows' probabilities ``P`` (float64)."""
+def _probs_hessp_compiled(X, y, s, P, V_W, v_b):
+    return kernels.probs_hessp(X, s, P, V_W, v_b)
+
+
+def _probs_hessp_numpy(X, y, s, P, V_W, v_b):
     return neuron.multinomial_probs_hessp(X, s.astype(np.float64), P, V_W, v_b)
+
+
+#: softmax Hessian-vector product of one block given its rows' probabilities ``P`` (float64)
+probs_hessp = _Block(_probs_hessp_compiled, _probs_hessp_numpy)
 
 
 def curvature_diagonal(X, y, s, h):
@@ -202,6 +212,24 @@ class Objective:
     def with_penalty(self, penalty: Penalty) -> Objective:
         """The same data term with another penalty (a regularization path); passes are counted apart."""
         return Objective(self.source, self.n_classes, penalty, self.fit_intercept)
+
+    def subsample(self, n_rows: int, seed: int = 0) -> Objective | None:
+        """The same objective on ``n_rows`` rows drawn without replacement (a copy of them), or None when the
+        source does not hold its rows in memory (or the drawn rows have no weight).
+
+        Its data term is the weighted mean over the drawn rows and its penalty is this one, so its optimum is
+        this objective's up to the sampling error. Passes are counted apart.
+        """
+        rows = self.source.rows()
+        if rows is None:
+            return None
+        X, y, s = rows
+        idx = np.sort(np.random.default_rng(seed).choice(self.source.n_samples, size=n_rows, replace=False))
+        if not np.sum(s[idx], dtype=np.float64) > 0:  # every drawn row without weight: no objective
+            return None
+        n_jobs = getattr(self.source, "n_jobs", None)
+        source = MemorySource(X[idx], y[idx], s[idx], n_jobs=n_jobs, n_classes=self.n_classes)
+        return Objective(source, self.n_classes, self.penalty, self.fit_intercept)
 
     # -- the layout, for the solvers --------------------------------------------------------------------
     n_classes = property(lambda self: self.layout.n_classes)

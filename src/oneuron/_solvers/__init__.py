@@ -4,7 +4,7 @@ A solver never touches data: it sees only the objective and its evaluations. Eac
 ``callback(iteration, loss, grad_norm)``; a callback that returns True stops the solver (early stopping).
 """
 
-from oneuron._solvers import gd, lbfgs, newton, prox
+from oneuron._solvers import gd, lbfgs, newton, prox, subsample
 from oneuron._solvers._result import Result
 
 SOLVERS = {
@@ -16,7 +16,7 @@ SOLVERS = {
     "prox": prox.solve,
 }
 
-__all__ = ["Result", "SOLVERS", "gd", "lbfgs", "newton", "prox"]
+__all__ = ["Result", "SOLVERS", "gd", "lbfgs", "newton", "prox", "subsample"]
 
 #: solvers that handle a penalty with an l1 part
 NONSMOOTH_SOLVERS = ("prox",)

@@ -1,0 +1,125 @@
+"""Passes and fits against the memory-bandwidth floor, one ``X.sum()`` (numpy, one read of X, one thread).
+
+1. One evaluation (``Objective.evaluate``: loss and gradient, all cores, the compiled kernels) and one
+   Hessian-vector product with kept curvature/probabilities, over ``X.sum()`` on the same array, for float64
+   and float32, the binary head and the softmax head (``--classes``).
+2. A default ``LogisticRegression().fit`` (binary, labels from a logistic model) over ``X.sum()``, at tol=1e-4
+   and tol=1e-8, float64 and float32, with its passes over all rows, and float32 fit / float64 fit.
+
+Every time is the best of ``--repeats``, the contenders called in turn (a load on the machine hits them alike).
+
+    python benchmarks/bench_floor.py              # 1,000,000 x 100
+    python benchmarks/bench_floor.py --quick      # 100,000 x 100
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import time
+
+import numpy as np
+
+from oneuron import LogisticRegression
+from oneuron._objective import Objective
+from oneuron._penalty import Penalty
+from oneuron.data import MemorySource
+
+
+def interleaved(fns: dict, repeats: int) -> dict:
+    """Best time of each function, the functions called in turn ``repeats`` times (load hits them alike)."""
+    best = dict.fromkeys(fns, np.inf)
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            gc.collect()
+            t = time.perf_counter()
+            fn()
+            best[name] = min(best[name], time.perf_counter() - t)
+    return best
+
+
+def case(X, n_classes, repeats, rng):
+    y = rng.integers(0, n_classes, len(X))
+    y = y.astype(X.dtype) if n_classes == 2 else y.astype(np.int32)
+    source = MemorySource(X, y, np.ones(len(X), dtype=X.dtype), n_classes=n_classes)
+    obj = Objective(source, n_classes, Penalty.from_params("l2", 1.0, source.total_weight), True)
+    theta = rng.normal(size=obj.n_params) * 0.1
+    ev = obj.evaluate(theta, curvature=True)  # warm-up (compiled kernels), and kept state for the products
+    v = rng.normal(size=obj.n_params)
+    ev.hessp(v)
+    points = iter(theta + 1e-9 * k for k in range(1, 10 * repeats))
+    t = interleaved(
+        {
+            "sum": lambda: X.sum(),
+            "pass": lambda: obj.evaluate(next(points)),
+            "hessp": lambda: ev.hessp(v),
+        },
+        repeats,
+    )
+    head = "binary" if n_classes == 2 else f"softmax K={n_classes}"
+    print(
+        f"{head:14s} {X.dtype!s:8s} X.sum() {t['sum'] * 1e3:7.1f} ms | loss+gradient {t['pass'] * 1e3:7.1f} ms "
+        f"= {t['pass'] / t['sum']:5.2f} x | Hessian product (kept state) {t['hessp'] * 1e3:7.1f} ms "
+        f"= {t['hessp'] / t['sum']:5.2f} x",
+        flush=True,
+    )
+
+
+def fits(X64, repeats, rng):
+    n, d = X64.shape
+    w = rng.normal(size=d) * (2 / np.sqrt(d))
+    y = (rng.random(n) < 1 / (1 + np.exp(-(X64 @ w)))).astype(np.int64)
+    X32 = X64.astype(np.float32)
+    for X in (X64[:2000], X32[:2000]):
+        LogisticRegression().fit(X, y[:2000])  # warm-up: compiled kernels loaded
+    models = {}
+
+    def fit(X, tol):
+        def run():
+            models[X.dtype, tol] = LogisticRegression(tol=tol).fit(X, y)
+
+        return run
+
+    for tol in (1e-4, 1e-8):
+        t = interleaved(
+            {"sum64": lambda: X64.sum(), "fit64": fit(X64, tol), "sum32": lambda: X32.sum(), "fit32": fit(X32, tol)},
+            repeats,
+        )
+        for dt, fs, ss in ((np.float64, "fit64", "sum64"), (np.float32, "fit32", "sum32")):
+            m = models[np.dtype(dt), tol]
+            print(
+                f"fit tol={tol:g} {np.dtype(dt)!s:8s} {t[fs]:7.3f} s = {t[fs] / t[ss]:5.1f} x X.sum() "
+                f"({t[ss] * 1e3:.1f} ms; goal <= {8 if tol == 1e-4 else 15}); {m.n_passes_} passes over all rows, "
+                f"{m.n_iter_[0]} iterations, solver {m.solver_}",
+                flush=True,
+            )
+        print(f"fit tol={tol:g} float32 / float64: {t['fit32'] / t['fit64']:.2f} (goal <= 0.6)", flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--rows", type=int, default=None)
+    parser.add_argument("--features", type=int, default=100)
+    parser.add_argument("--classes", type=int, nargs="+", default=[2, 10])
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--fit-repeats", type=int, default=3)
+    parser.add_argument("--parts", nargs="+", default=["pass", "fit"], choices=["pass", "fit"])
+    args = parser.parse_args()
+    n = args.rows or (100_000 if args.quick else 1_000_000)
+    rng = np.random.default_rng(0)
+    X64 = rng.standard_normal((n, args.features))
+    if "pass" in args.parts:
+        print(f"one pass / X.sum(), {n:,} x {args.features}, best of {args.repeats} interleaved (goal: <= 1.3 x)")
+        for dtype in (np.float64, np.float32):
+            X = X64 if dtype == np.float64 else X64.astype(np.float32)
+            for k in args.classes:
+                case(X, k, args.repeats, rng)
+            del X
+    if "fit" in args.parts:
+        print(f"\ndefault fit / X.sum(), binary {n:,} x {args.features}, best of {args.fit_repeats} interleaved")
+        fits(X64, args.fit_repeats, rng)
+
+
+if __name__ == "__main__":
+    main()
