@@ -94,6 +94,7 @@ class StreamSource(Source):
         A power of two: weights whose sum would overflow (or underflow) float64 are divided by it, and the
         estimator multiplies ``C`` by it, which leaves the optimum unchanged.
     feature_names : ndarray of str or None
+
     Examples
     --------
     >>> import os, tempfile
@@ -412,6 +413,7 @@ class ParquetSource(_TableSource):
 
     Memory holds one batch of ``batch_rows`` rows (of the selected columns) plus what pyarrow needs to decode
     one row group; write files with row groups of at most a few hundred MB.
+
     Examples
     --------
     >>> import os, tempfile
@@ -460,6 +462,7 @@ class CSVSource(_TableSource):
 
     Feature columns are read as float64; the target keeps the type pyarrow infers from the first block
     (give ``target_type``, e.g. ``pyarrow.string()``, when the first block is not representative).
+
     Examples
     --------
     >>> import os, tempfile
@@ -530,6 +533,7 @@ class CSVSource(_TableSource):
 
 class NpySource(StreamSource):
     """Row batches of ``.npy`` files opened with ``np.load(mmap_mode="r")``: nothing is read until used.
+
     Examples
     --------
     >>> import os, tempfile
@@ -609,6 +613,7 @@ def parquet(
     Returns
     -------
     ParquetSource
+
     Examples
     --------
     >>> import os, tempfile
@@ -644,6 +649,7 @@ def csv(
     Returns
     -------
     CSVSource
+
     Examples
     --------
     >>> import os, tempfile
@@ -670,6 +676,7 @@ def npy(X_path, y_path, sample_weight_path=None, batch_rows: int | None = None) 
     Returns
     -------
     NpySource
+
     Examples
     --------
     >>> import os, tempfile
