@@ -254,8 +254,10 @@ class Objective:
 
     @property
     def has_sparse_columns(self) -> bool:
-        """Whether the source offers its sparse columns (an in-memory sparse matrix), for coordinate descent."""
-        return self.source.sparse_columns() is not None
+        """Whether the source offers its sparse columns (an in-memory sparse matrix), for coordinate descent.
+
+        Answered without making them: a fit that never needs them never pays for the column copy."""
+        return self.source.has_sparse_columns
 
     # -- passes -------------------------------------------------------------------------------------------
     def reduce(self, block_fn, theta: np.ndarray, *args) -> list:

@@ -14,7 +14,8 @@ minimizes it by coordinate descent (``_cd_kernels.py``) in the cheapest form the
   curvature ``h`` (``H = [A 1].T diag(h / S) [A 1]``), never forming ``H``;
 - sparse in-memory data, softmax head: the same with each row's class probabilities (``H`` would be
   K m x K m, and grows with the square of the non-zero weights);
-- otherwise: the working-set Hessian, formed in one pass.
+- otherwise: the working-set Hessian, formed in one pass (sparse in-memory data, binary head: from the
+  working set's sparse columns and the kept curvature, without a pass).
 """
 
 from __future__ import annotations
@@ -71,11 +72,25 @@ def hessian_columns(evaluation: Evaluation, columns: np.ndarray | None = None) -
         columns = np.asarray(columns, dtype=np.intp)
     block = _binary_hessian_columns if obj.is_binary else _multi_hessian_columns
     (H,) = obj.reduce(block, evaluation.theta, columns, obj.fit_intercept)
-    H = H / obj.source.total_weight
     m = (obj.n_features if columns is None else len(columns)) + obj.fit_intercept
+    return _penalized(obj, H, m)
+
+
+def _penalized(obj, H, m):
+    """The data term's summed Hessian ``H`` over the total weight, plus the l2 part on the weights."""
+    H = H / obj.source.total_weight
     diag = np.tile(np.r_[np.ones(m - int(obj.fit_intercept)), np.zeros(int(obj.fit_intercept))], obj.n_rows)
     H[np.diag_indices_from(H)] += obj.penalty.l2_strength * diag
     return H
+
+
+def _binary_hessian_sparse_columns(evaluation: Evaluation, csc, columns: np.ndarray) -> np.ndarray:
+    """:func:`hessian_columns` of the binary head from the sparse columns and the curvature the evaluation
+    kept (no pass over the data)."""
+    obj = evaluation.objective
+    h = np.concatenate(evaluation.rows).astype(np.float64)
+    H = neuron.weighted_gram(csc[:, columns], h, obj.fit_intercept)
+    return _penalized(obj, H, len(columns) + obj.fit_intercept)
 
 
 def _row_weights(X, y, s):
@@ -118,5 +133,8 @@ def working_set_step(evaluation: Evaluation, columns: np.ndarray, lam: np.ndarra
         weights = np.concatenate(obj.source.map(_row_weights)) / S
         args = (indptr, indices, A.data, P, weights, l2, obj.fit_intercept, g, x, lam, MAX_SWEEPS, inner_tol)
         return cd.cd_sparse_softmax(*args)[0]
-    H = hessian_columns(evaluation, columns)
+    if csc is not None and obj.is_binary and evaluation.rows is not None:
+        H = _binary_hessian_sparse_columns(evaluation, csc, columns)
+    else:
+        H = hessian_columns(evaluation, columns)
     return cd.cd_dense(H, g, x, lam, MAX_SWEEPS, max(INNER_RATIO * opt_max, 0.1 * tol))[0]

@@ -52,6 +52,8 @@ class Source:
     total_weight: float
     #: whether :meth:`map` is available
     keeps_blocks: bool = False
+    #: whether :meth:`sparse_columns` returns a matrix (known without making it)
+    has_sparse_columns: bool = False
 
     def reduce(self, block_fn: Callable, *args) -> list:
         """Return ``sum over blocks of block_fn(X_b, y_b, s_b, *args)`` (a list, summed elementwise)."""
@@ -151,6 +153,7 @@ class MemorySource(Source):
         self._ranges = [(a, min(a + self.block_rows, self.n_samples)) for a in starts]
         self._blocks = None
         self._csc = None
+        self.has_sparse_columns = sp.issparse(X)
 
     keeps_blocks = True
 
