@@ -47,7 +47,8 @@ class _Block:
 
 
 def _in_dtype_of(X, *arrays):
-    """NumPy and BLAS compute in X's dtype: parameters cast to it, so that X is never copied to float64."""
+    """Parameters in X's dtype, for NumPy/BLAS products on a block the kernels read (a float32 block stays
+    float32: no float64 copy of it)."""
     return [np.asarray(a, dtype=X.dtype) for a in arrays]
 
 
@@ -64,8 +65,8 @@ def _binary_pass_compiled(X, y, s, w, b, grad, keep_rows, hessian):
     return _extras(X, sums, h, keep_rows, hessian)
 
 
+# The NumPy side of each block function gets a float64 block (see _Block) and float64 parameters.
 def _binary_pass_numpy(X, y, s, w, b, grad, keep_rows, hessian):
-    w, b = _in_dtype_of(X, w, b)
     if grad:
         sums = neuron.binary_loss_grad(X, y, s, w, b)
     else:
@@ -93,7 +94,6 @@ def _multi_pass_compiled(X, y, s, W, b, grad, keep_rows, hessian):
 
 
 def _multi_pass_numpy(X, y, s, W, b, grad, keep_rows, hessian):
-    W, b = _in_dtype_of(X, W, b)
     if grad:
         sums = neuron.multinomial_loss_grad(X, _one_hot(y, W.shape[0], W.dtype), s, W, b)
     else:
@@ -106,7 +106,7 @@ def _multi_extras(X, s, W, b, sums, keep_rows, hessian):
     if hessian is not None:
         sums = (*sums, neuron.multinomial_hessian(X, s, W, b, hessian))
     if keep_rows:  # each row's class probabilities (rows, K), in float64
-        sums = (*sums, neuron.softmax(neuron.forward_multi(X, W, b).astype(np.float64)))
+        sums = (*sums, neuron.softmax(neuron.forward_multi(X, W, b)))
     return sums
 
 
@@ -115,7 +115,7 @@ multi_pass = _Block(_multi_pass_compiled, _multi_pass_numpy)
 
 
 def _binary_hessp_numpy(X, y, s, w, b, v_w, v_b):
-    return neuron.binary_hessp(X, s, *_in_dtype_of(X, w, b, v_w, v_b))
+    return neuron.binary_hessp(X, s, w, b, v_w, v_b)
 
 
 def _binary_hessp_compiled(X, y, s, w, b, v_w, v_b):
@@ -123,7 +123,7 @@ def _binary_hessp_compiled(X, y, s, w, b, v_w, v_b):
 
 
 def _multi_hessp_numpy(X, y, s, W, b, V_W, v_b):
-    return neuron.multinomial_hessp(X, s, *_in_dtype_of(X, W, b, V_W, v_b))
+    return neuron.multinomial_hessp(X, s, W, b, V_W, v_b)
 
 
 def _multi_hessp_compiled(X, y, s, W, b, V_W, v_b):
@@ -142,7 +142,7 @@ def _curvature_hessp_compiled(X, y, s, h, v_w, v_b):
 
 
 def _curvature_hessp_numpy(X, y, s, h, v_w, v_b):
-    return neuron.curvature_hessp(X, h, *_in_dtype_of(X, v_w, v_b))
+    return neuron.curvature_hessp(X, h, v_w, v_b)
 
 
 curvature_hessp = _Block(_curvature_hessp_compiled, _curvature_hessp_numpy)
