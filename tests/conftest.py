@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import numpy as np
 import pytest
@@ -77,3 +78,9 @@ settings.register_profile(
     suppress_health_check=list(HealthCheck),
 )
 settings.load_profile(os.environ.get("ONEURON_HYPOTHESIS_PROFILE", "default"))
+
+
+def timeless(text: str) -> str:
+    """A printed summary without its date and time (they change between two prints, as statsmodels')."""
+    text = re.sub(r"\d\d:\d\d:\d\d", "HH:MM:SS", text)
+    return re.sub(r"[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4}", "DATE", text)
