@@ -63,8 +63,9 @@ print("best C:", search.best_params_, f"accuracy {search.best_score_:.3f}")
 
 # %%
 # :class:`oneuron.LogisticRegressionCV` chooses ``C`` (and ``l1_ratio``) by cross-validation like
-# :class:`sklearn.linear_model.LogisticRegressionCV`, with the same folds for the same ``cv``:
-cv_model = LogisticRegressionCV(Cs=8, cv=5).fit(X, y)
+# :class:`sklearn.linear_model.LogisticRegressionCV`, with the same folds for the same ``cv``, and
+# scikit-learn 1.9's attribute layouts (the legacy one, per class, is still the default there):
+cv_model = LogisticRegressionCV(Cs=8, cv=5, use_legacy_attributes=False).fit(X, y)
 print(f"C_ = {cv_model.C_:.4g}, scores_ shape {np.shape(cv_model.scores_)}")
 
 # %%

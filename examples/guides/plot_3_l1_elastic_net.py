@@ -62,7 +62,11 @@ print(data.feature_names[strong.coef_[0] != 0].tolist())
 # :class:`oneuron.LogisticRegressionCV` fits one warm-started path per fold and picks ``C`` (and
 # ``l1_ratio``, given several) with the best mean score:
 cv = LogisticRegressionCV(
-    Cs=10, cv=5, penalty="elasticnet", l1_ratios=[0.2, 0.8], scoring="neg_log_loss"
+    Cs=10,
+    cv=5,
+    l1_ratios=[0.2, 0.8],
+    scoring="neg_log_loss",
+    use_legacy_attributes=False,
 ).fit(X, y)
 print(
     f"C_ = {cv.C_:.4g}, l1_ratio_ = {cv.l1_ratio_}, "

@@ -73,8 +73,8 @@ def _merge(size: int, *parts) -> np.ndarray:
 class StreamSource(Source):
     """Base of the file sources: a first pass to learn sizes and classes, then one pass per evaluation.
 
-    Subclasses set :attr:`paths` (the files read, for the fingerprint), :attr:`n_features` and :attr:`dtype`
-    before calling ``StreamSource.__init__``, and implement :meth:`_raw_batches`, yielding
+    Subclasses set ``paths`` (the files read, for the fingerprint), ``n_features`` and ``dtype``
+    before calling ``StreamSource.__init__``, and implement ``_raw_batches``, yielding
     ``(path, X_b, y_b, s_b)`` with raw (not encoded) labels and ``s_b`` None when there is no weight column.
 
     Attributes
