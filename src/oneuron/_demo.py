@@ -91,9 +91,9 @@ def main(output_dir: str | os.PathLike | None = None, animate: bool = False) -> 
     if any(r.separated for r in runs):
         print(
             "\nnote: the 1,000 training images are linearly separable (oneuron checked), so without a penalty the"
-            "\n  best weights are infinitely large and the cost can only approach 0: the unpenalized runs stop by"
-            "\n  the lesson's rule |J - J_last| < tol, and their weights depend on where they stopped. A penalty"
-            "\n  (the default C=1) or penalty='firth' gives a finite optimum."
+            "\n  best weights are infinitely large and the cost can only approach 0: the unpenalized runs stop where"
+            "\n  the cost has flattened (the lesson's |J - J_last| < tol, or max|gradient| < tol), and their weights"
+            "\n  depend on where they stopped. A penalty (the default C=1) or penalty='firth' gives a finite optimum."
         )
     if output_dir is not None:
         try:
