@@ -47,6 +47,8 @@ from typing import Any
 
 import numpy as np
 
+from oneuron._paths import umask
+
 MAGIC = b"oneuron-model\n"
 CHECKSUM_PREFIX = b"sha256:"
 FORMAT_VERSION = 1
@@ -381,25 +383,11 @@ def _temporary(directory: Path, name: str) -> tuple[int, str]:
     return tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
 
 
-def _umask() -> int:
-    """The process's umask, read without changing it where the system says (Linux), else set and restored."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except OSError:
-        pass
-    mask = os.umask(0o022)  # pragma: no cover - not Linux
-    os.umask(mask)  # pragma: no cover
-    return mask  # pragma: no cover
-
-
 def _take_mode_and_owner(fd: int, previous) -> None:
     """The new file gets the mode (and, where permitted, the owner) of the file it replaces, or the mode the
     umask gives a new file (``0o666 & ~umask``, as ``open()`` would)."""
     if previous is None:
-        os.fchmod(fd, 0o666 & ~_umask())
+        os.fchmod(fd, 0o666 & ~umask())
         return
     os.fchmod(fd, stat.S_IMODE(previous.st_mode))
     if hasattr(os, "fchown"):
