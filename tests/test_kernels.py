@@ -353,3 +353,41 @@ def test_softmax_kernels_are_stable_for_huge_scores():
     assert loss == pytest.approx(ref[0], rel=1e-14)
     np.testing.assert_allclose(G, ref[1], rtol=1e-12, atol=1e-9)
     np.testing.assert_allclose(P, neuron.softmax(neuron.forward_multi(X, W, b)), rtol=1e-14, atol=1e-300)
+
+
+def test_fastmath_exp_and_log1p_agree_with_the_library_to_an_ulp_or_two():
+    from oneuron import _fastmath
+
+    rng = np.random.default_rng(0)
+    x = -np.concatenate([rng.exponential(3.0, 20_000), rng.uniform(0, 745, 20_000), [0.0, 1e-300, 708.4, 745.1]])
+    got = np.array([_fastmath.exp(v) for v in x])
+    ref = np.exp(x)
+    normal = ref > np.finfo(float).tiny
+    assert np.max(np.abs(got[normal] - ref[normal]) / ref[normal]) <= 2 * np.finfo(float).eps
+    assert np.max(np.abs(got[~normal] - ref[~normal])) <= 2 * np.nextafter(0, 1)  # subnormal results
+    assert _fastmath.exp(-746.0) == 0.0 and _fastmath.exp(-np.inf) == 0.0 and np.isnan(_fastmath.exp(np.nan))
+    e = np.concatenate([rng.random(20_000), np.exp(-rng.uniform(0, 700, 20_000)), [0.0, 1.0]])
+    got = np.array([_fastmath.log1p(v) for v in e])
+    ref = np.log1p(e)
+    positive = ref > 0
+    assert np.max(np.abs(got[positive] - ref[positive]) / ref[positive]) <= 3 * np.finfo(float).eps
+    assert _fastmath.log1p(0.0) == 0.0 and np.isnan(_fastmath.log1p(np.nan))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("scale", [1.0, 30.0, 300.0])
+def test_binary_kernel_equals_neuron_at_large_scores(dtype, scale):
+    # scores far into both tails (exp(-|z|) down to subnormal and zero); rows 16 at a time and the remainder
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(1_000 + 13, 7)).astype(dtype)
+    w = rng.normal(size=7) * scale
+    y = (rng.random(len(X)) < 0.5).astype(np.float64)
+    s = rng.uniform(0.0, 2.0, len(X))
+    X64 = X.astype(np.float64)
+    h = np.empty(len(X))
+    loss, g, gb = kernels.binary_loss_grad(X, y, s, w, 0.3, curvature=h)
+    ref = neuron.binary_loss_grad(X64, y, s, w, 0.3)
+    assert loss == pytest.approx(ref[0], rel=1e-12)
+    np.testing.assert_allclose(g, ref[1], rtol=1e-12, atol=1e-12 * np.abs(ref[1]).max())
+    assert gb == pytest.approx(ref[2], rel=1e-12, abs=1e-12)
+    np.testing.assert_allclose(h, neuron.binary_curvature(X64, s, w, 0.3), rtol=1e-12, atol=1e-300)

@@ -16,6 +16,7 @@ LAYERS = {
     "_version": 0,
     "neuron": 1,
     "_penalty": 1,
+    "_fastmath": 1,
     "_kernels": 1,
     "_cd_kernels": 1,
     "data": 2,
