@@ -229,3 +229,24 @@ def test_failed_fit_leaves_a_fitted_model_untouched():
         model.fit(X[:, :2], np.zeros(100))
     np.testing.assert_array_equal(model.coef_, coef)
     assert model.n_features_in_ == 3
+
+
+@pytest.mark.parametrize(
+    "y",
+    [
+        np.array([3, 1, 3, 2, 1], dtype=np.int64),
+        np.array([-128, 127, 0, -128], dtype=np.int8),
+        np.array([2**40, 5, 2**40], dtype=np.int64),  # a range wider than the labels: sorted
+        np.array([7, 7, 9], dtype=np.uint16),
+        np.array(["b", "a", "b"]),
+        np.array([0.5, -1.0, 0.5]),
+    ],
+)
+def test_unique_labels_is_numpys_unique(y):
+    from oneuron._validation import unique_labels
+
+    classes, index = unique_labels(y)
+    ref_classes, ref_index = np.unique(y, return_inverse=True)
+    assert classes.dtype == ref_classes.dtype
+    np.testing.assert_array_equal(classes, ref_classes)
+    np.testing.assert_array_equal(index, ref_index)

@@ -330,7 +330,7 @@ class LogisticRegressionCV(LogisticRegression):
         Cs = self._grid_Cs()
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32])
         check_classification_targets(y)
-        classes, y_encoded = np.unique(y, return_inverse=True)
+        classes, y_encoded = checks.unique_labels(y)
         checks.require_two_classes(classes)
         check_classes(self.solver, len(classes))
         n_classes = len(classes)

@@ -390,7 +390,7 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32], y_numeric=False)
         if not (y.ndim == 1 and y.dtype.kind in "biu"):  # 1-d integer labels always are (type_of_target is slow)
             check_classification_targets(y)
-        classes, y_index = np.unique(y, return_inverse=True)
+        classes, y_index = checks.unique_labels(y)
         checks.require_two_classes(classes)
         sample_weight = self._sample_weight(X, y, classes, sample_weight)
         y_encoded = y_index.astype(X.dtype) if len(classes) == 2 else y_index.astype(np.int32)
