@@ -57,9 +57,11 @@ _E13, _E12, _E11, _E10, _E9, _E8, _E7, _E6, _E5, _E4, _E3, _E2, _E1, _E0 = (
 
 
 def _jit(fn):
+    # fused multiply-adds, but no ``reassoc``: the reduction ``(x - k ln2_hi) - k ln2_lo`` must keep its order
+    # (the instructions keep these flags when inlined into a kernel compiled with ``reassoc``)
     if numba is None:  # pragma: no cover
         return fn
-    return numba.njit(nogil=True, cache=True, fastmath={"reassoc", "contract"}, error_model="numpy")(fn)
+    return numba.njit(nogil=True, cache=True, fastmath={"contract"}, error_model="numpy")(fn)
 
 
 if numba is not None:
