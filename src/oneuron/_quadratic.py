@@ -15,7 +15,7 @@ minimizes it by coordinate descent (``_cd_kernels.py``) in the cheapest form the
 - sparse in-memory data, softmax head: the same with each row's class probabilities (``H`` would be
   K m x K m, and grows with the square of the non-zero weights);
 - otherwise: the working-set Hessian, formed in one pass (sparse in-memory data, binary head: from the
-  working set's sparse columns and the kept curvature, without a pass).
+  kept curvature in one scan of the CSR rows, without a pass of the objective or a copy of the columns).
 """
 
 from __future__ import annotations
@@ -84,12 +84,13 @@ def _penalized(obj, H, m):
     return H
 
 
-def _binary_hessian_sparse_columns(evaluation: Evaluation, csc, columns: np.ndarray) -> np.ndarray:
-    """:func:`hessian_columns` of the binary head from the sparse columns and the curvature the evaluation
-    kept (no pass over the data)."""
+def _binary_hessian_sparse_columns(evaluation: Evaluation, columns: np.ndarray) -> np.ndarray:
+    """:func:`hessian_columns` of the binary head on in-memory sparse rows, from the curvature the evaluation
+    kept: one scan of the CSR matrix, no pass of the objective and no column copy."""
     obj = evaluation.objective
+    X = obj.source.rows()[0]
     h = np.concatenate(evaluation.rows).astype(np.float64)
-    H = neuron.weighted_gram(csc[:, columns], h, obj.fit_intercept)
+    H = cd.column_gram(X, h, columns, obj.fit_intercept)
     return _penalized(obj, H, len(columns) + obj.fit_intercept)
 
 
@@ -117,12 +118,12 @@ def working_set_step(evaluation: Evaluation, columns: np.ndarray, lam: np.ndarra
     idx = obj.layout.column_indices(columns)
     g, x, lam = evaluation.gradient[idx], evaluation.theta[idx], lam[idx]
     l2 = obj.penalty.l2_strength
-    csc = obj.source.sparse_columns()
+    sparse = obj.source.has_sparse_columns
     small = obj.source.n_samples * len(idx) ** 2 <= DENSE_MODEL_MAX_WORK
-    rows = evaluation.rows if csc is not None and not small else None
+    rows = evaluation.rows if sparse and not small else None
     S = obj.source.total_weight
     if rows is not None:
-        A = csc[:, columns]
+        A = obj.source.sparse_columns()[:, columns]
         indptr, indices = unsigned_index(A.indptr), unsigned_index(A.indices)
         inner_tol = max(INNER_RATIO_SPARSE * opt_max, 0.1 * tol)
         if obj.is_binary:
@@ -133,8 +134,8 @@ def working_set_step(evaluation: Evaluation, columns: np.ndarray, lam: np.ndarra
         weights = np.concatenate(obj.source.map(_row_weights)) / S
         args = (indptr, indices, A.data, P, weights, l2, obj.fit_intercept, g, x, lam, MAX_SWEEPS, inner_tol)
         return cd.cd_sparse_softmax(*args)[0]
-    if csc is not None and obj.is_binary and evaluation.rows is not None:
-        H = _binary_hessian_sparse_columns(evaluation, csc, columns)
+    if sparse and obj.is_binary and obj.source.rows() is not None and evaluation.rows is not None:
+        H = _binary_hessian_sparse_columns(evaluation, columns)
     else:
         H = hessian_columns(evaluation, columns)
     return cd.cd_dense(H, g, x, lam, MAX_SWEEPS, max(INNER_RATIO * opt_max, 0.1 * tol))[0]
