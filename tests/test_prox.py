@@ -6,6 +6,7 @@ import scipy.sparse as sp
 from scipy.optimize import minimize
 
 from oneuron import _cd_kernels as cd
+from oneuron import _quadratic as quadratic
 from oneuron._kernels import unsigned_index
 from oneuron._objective import Objective
 from oneuron._penalty import Penalty
@@ -207,3 +208,45 @@ def test_small_working_sets_on_sparse_rows_make_no_column_copy():
     assert obj.source._csc is None
     dense = objective_for(X.toarray(), y, 2, 0.2, 1.0, fit_intercept=True)
     np.testing.assert_allclose(result.x, prox.solve(dense, np.zeros(dense.n_params), tol=1e-10).x, atol=1e-10)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_warm_started_sparse_path_reaches_the_optimum_of_the_dense_model(fit_intercept, rng):
+    # a path of warm starts through sparse columns (first model solved loosely, the next ones to 0.1 of the
+    # optimality) ends at the optimum that cold starts on the same rows stored densely reach
+    X, y = noisy_classification(n_samples=1500, n_features=60, n_classes=2, seed=8)
+    X = sp.csr_matrix(np.where(np.abs(X) > 0.5, X, 0.0))
+    weights = rng.uniform(0.5, 2.0, 1500)
+    x, sparse_models = None, []
+    for strength in (0.02, 0.005, 0.001):
+        obj = objective_for(X, y, 2, strength, 1.0, fit_intercept, weights=weights)
+        result = prox.solve(obj, np.zeros(obj.n_params) if x is None else x, tol=1e-11)
+        x = result.x
+        assert result.converged
+        sparse_models.append(obj.source._csc is not None)  # the inner solver went through sparse columns
+        dense = objective_for(X.toarray(), y, 2, strength, 1.0, fit_intercept, weights=weights)
+        reference = prox.solve(dense, np.zeros(dense.n_params), tol=1e-11)
+        np.testing.assert_allclose(x, reference.x, atol=1e-10)
+        np.testing.assert_array_equal(x == 0, reference.x == 0)
+    assert sparse_models[-1]
+
+
+def test_first_sparse_model_is_solved_to_the_optimality_not_a_tenth_of_it(monkeypatch):
+    X, y = noisy_classification(n_samples=1500, n_features=60, n_classes=2, seed=8)
+    X = sp.csr_matrix(np.where(np.abs(X) > 0.5, X, 0.0))
+    obj = objective_for(X, y, 2, 0.01, 1.0)
+    ev = obj.evaluate(np.zeros(obj.n_params), curvature=True)
+    lam = np.where(obj.layout.penalized, obj.penalty.l1_strength, 0.0)
+    opt = prox.optimality(ev.theta, ev.gradient, lam)
+    cols = prox._working_columns(obj.layout, ev.theta, ev.gradient, obj.penalty.l1_strength)
+    calls = []
+    real = cd.cd_sparse
+
+    def spy(*args):
+        calls.append(args[-1])
+        return real(*args)
+
+    monkeypatch.setattr(cd, "cd_sparse", spy)
+    quadratic.working_set_step(ev, cols, lam, opt.max(), 1e-8, first=True)
+    quadratic.working_set_step(ev, cols, lam, opt.max(), 1e-8)
+    assert calls == [quadratic.FIRST_INNER_RATIO_SPARSE * opt.max(), quadratic.INNER_RATIO_SPARSE * opt.max()]

@@ -32,6 +32,10 @@ from oneuron._objective import Evaluation, _in_dtype_of
 #: L1 paths of benchmarks/bench_l1_path.py, see benchmarks/RESULTS.md)
 INNER_RATIO = 1e-2
 INNER_RATIO_SPARSE = 0.1
+#: the same for the first model of a solve through sparse columns (binary head): at a warm start on a
+#: regularization path the optimality measure is only the change of ``lam`` (``|lam_new - lam_old|`` on the
+#: non-zero weights), not the model's error over the step, which at large C is ten times larger
+FIRST_INNER_RATIO_SPARSE = 1.0
 #: cap on coordinate-descent sweeps of one inner solve
 MAX_SWEEPS = 1000
 #: up to this many rows x working-set parameters^2, sparse data takes the dense working-set Hessian too: the
@@ -98,7 +102,9 @@ def _row_weights(X, y, s):
     return np.asarray(s, dtype=np.float64)
 
 
-def working_set_step(evaluation: Evaluation, columns: np.ndarray, lam: np.ndarray, opt_max: float, tol: float):
+def working_set_step(
+    evaluation: Evaluation, columns: np.ndarray, lam: np.ndarray, opt_max: float, tol: float, first: bool = False
+) -> np.ndarray:
     """Minimize the model over the working set ``columns``; returns the step on its parameters.
 
     Parameters
@@ -113,6 +119,9 @@ def working_set_step(evaluation: Evaluation, columns: np.ndarray, lam: np.ndarra
         The current optimality measure: the inner solve stops at a fraction of it.
     tol : float
         The outer tolerance (a floor for the inner one).
+    first : bool
+        The first model of a solve (through sparse columns, binary head: solved only to ``opt_max``, see
+        :data:`FIRST_INNER_RATIO_SPARSE`).
     """
     obj = evaluation.objective
     idx = obj.layout.column_indices(columns)
@@ -127,6 +136,8 @@ def working_set_step(evaluation: Evaluation, columns: np.ndarray, lam: np.ndarra
         indptr, indices = unsigned_index(A.indptr), unsigned_index(A.indices)
         inner_tol = max(INNER_RATIO_SPARSE * opt_max, 0.1 * tol)
         if obj.is_binary:
+            if first:
+                inner_tol = max(FIRST_INNER_RATIO_SPARSE * opt_max, 0.1 * tol)
             h = np.concatenate(rows).astype(np.float64) / S
             args = (indptr, indices, A.data, h, l2, obj.fit_intercept, g, x, lam, MAX_SWEEPS, inner_tol)
             return cd.cd_sparse(*args)[0]
