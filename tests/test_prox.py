@@ -210,28 +210,35 @@ def test_small_working_sets_on_sparse_rows_make_no_column_copy():
     np.testing.assert_allclose(result.x, prox.solve(dense, np.zeros(dense.n_params), tol=1e-10).x, atol=1e-10)
 
 
+@pytest.mark.parametrize("through_columns", [True, False])
 @pytest.mark.parametrize("fit_intercept", [True, False])
-def test_warm_started_sparse_path_reaches_the_optimum_of_the_dense_model(fit_intercept, rng):
-    # a path of warm starts through sparse columns (first model solved loosely, the next ones to 0.1 of the
-    # optimality) ends at the optimum that cold starts on the same rows stored densely reach
+def test_warm_started_sparse_path_reaches_the_optimum_of_the_dense_model(
+    through_columns, fit_intercept, rng, monkeypatch
+):
+    # a path of warm starts on sparse rows ends at the optimum that cold starts on the same rows stored densely
+    # reach: with coordinate descent through sparse columns (first model solved loosely, the next ones to 0.1 of
+    # the optimality), and with the dense working-set model taken from the CSR rows (no CSC copy)
+    if through_columns:
+        monkeypatch.setattr(quadratic, "SPARSE_DENSE_MODEL_MAX_WORK", 0.0)
     X, y = noisy_classification(n_samples=1500, n_features=60, n_classes=2, seed=8)
     X = sp.csr_matrix(np.where(np.abs(X) > 0.5, X, 0.0))
     weights = rng.uniform(0.5, 2.0, 1500)
-    x, sparse_models = None, []
+    x, column_copies = None, []
     for strength in (0.02, 0.005, 0.001):
         obj = objective_for(X, y, 2, strength, 1.0, fit_intercept, weights=weights)
         result = prox.solve(obj, np.zeros(obj.n_params) if x is None else x, tol=1e-11)
         x = result.x
         assert result.converged
-        sparse_models.append(obj.source._csc is not None)  # the inner solver went through sparse columns
+        column_copies.append(obj.source._csc is not None)
         dense = objective_for(X.toarray(), y, 2, strength, 1.0, fit_intercept, weights=weights)
         reference = prox.solve(dense, np.zeros(dense.n_params), tol=1e-11)
         np.testing.assert_allclose(x, reference.x, atol=1e-10)
         np.testing.assert_array_equal(x == 0, reference.x == 0)
-    assert sparse_models[-1]
+    assert column_copies[-1] == through_columns  # the last working sets exceed n m^2 <= DENSE_MODEL_MAX_WORK
 
 
 def test_first_sparse_model_is_solved_to_the_optimality_not_a_tenth_of_it(monkeypatch):
+    monkeypatch.setattr(quadratic, "SPARSE_DENSE_MODEL_MAX_WORK", 0.0)  # coordinate descent through columns
     X, y = noisy_classification(n_samples=1500, n_features=60, n_classes=2, seed=8)
     X = sp.csr_matrix(np.where(np.abs(X) > 0.5, X, 0.0))
     obj = objective_for(X, y, 2, 0.01, 1.0)

@@ -9,9 +9,8 @@ At an evaluation with gradient ``g`` and Hessian ``H`` the model of the l1-penal
 restricted to the weights of a working set of columns (and the intercepts). :func:`working_set_step`
 minimizes it by coordinate descent (``_cd_kernels.py``) in the cheapest form the data allows:
 
-- sparse in-memory data (beyond a small working set), binary head: through the working set's sparse columns
-  ``A`` and each row's
-  curvature ``h`` (``H = [A 1].T diag(h / S) [A 1]``), never forming ``H``;
+- sparse in-memory data beyond a few dozen working-set columns, binary head: through their sparse columns
+  ``A`` and each row's curvature ``h`` (``H = [A 1].T diag(h / S) [A 1]``), never forming ``H``;
 - sparse in-memory data, softmax head: the same with each row's class probabilities (``H`` would be
   K m x K m, and grows with the square of the non-zero weights);
 - otherwise: the working-set Hessian, formed in one pass (sparse in-memory data, binary head: from the
@@ -42,6 +41,10 @@ MAX_SWEEPS = 1000
 #: same model as for the same rows stored densely, so that sparse and dense inputs give the same fit (where
 #: the optimum is not unique, as with duplicate columns under l1, the same one)
 DENSE_MODEL_MAX_WORK = 1e6
+#: binary head on sparse in-memory rows: the dense working-set model also up to this many stored entries of X
+#: times working-set columns (a bound on the products of :func:`_cd_kernels.column_gram`'s one scan): a few
+#: dozen columns of a large matrix, where coordinate descent through sparse columns needs the CSC copy of X
+SPARSE_DENSE_MODEL_MAX_WORK = 4e7
 
 
 def _take_columns(X, columns):
@@ -88,11 +91,16 @@ def _penalized(obj, H, m):
     return H
 
 
-def _binary_hessian_sparse_columns(evaluation: Evaluation, columns: np.ndarray) -> np.ndarray:
-    """:func:`hessian_columns` of the binary head on in-memory sparse rows, from the curvature the evaluation
-    kept: one scan of the CSR matrix, no pass of the objective and no column copy."""
+def _sparse_rows(obj):
+    """The source's in-memory sparse (CSR) matrix, or None."""
+    rows = obj.source.rows() if obj.source.has_sparse_columns else None
+    return None if rows is None else rows[0]
+
+
+def _binary_hessian_sparse_columns(evaluation: Evaluation, X, columns: np.ndarray) -> np.ndarray:
+    """:func:`hessian_columns` of the binary head on in-memory sparse rows ``X``, from the curvature the
+    evaluation kept: one scan of the CSR matrix, no pass of the objective and no column copy."""
     obj = evaluation.objective
-    X = obj.source.rows()[0]
     h = np.concatenate(evaluation.rows).astype(np.float64)
     H = cd.column_gram(X, h, columns, obj.fit_intercept)
     return _penalized(obj, H, len(columns) + obj.fit_intercept)
@@ -129,6 +137,9 @@ def working_set_step(
     l2 = obj.penalty.l2_strength
     sparse = obj.source.has_sparse_columns
     small = obj.source.n_samples * len(idx) ** 2 <= DENSE_MODEL_MAX_WORK
+    X = _sparse_rows(obj) if obj.is_binary else None
+    if X is not None and not small and evaluation.rows is not None:
+        small = X.nnz * len(columns) <= SPARSE_DENSE_MODEL_MAX_WORK
     rows = evaluation.rows if sparse and not small else None
     S = obj.source.total_weight
     if rows is not None:
@@ -145,8 +156,8 @@ def working_set_step(
         weights = np.concatenate(obj.source.map(_row_weights)) / S
         args = (indptr, indices, A.data, P, weights, l2, obj.fit_intercept, g, x, lam, MAX_SWEEPS, inner_tol)
         return cd.cd_sparse_softmax(*args)[0]
-    if sparse and obj.is_binary and obj.source.rows() is not None and evaluation.rows is not None:
-        H = _binary_hessian_sparse_columns(evaluation, columns)
+    if X is not None and evaluation.rows is not None:
+        H = _binary_hessian_sparse_columns(evaluation, X, columns)
     else:
         H = hessian_columns(evaluation, columns)
     return cd.cd_dense(H, g, x, lam, MAX_SWEEPS, max(INNER_RATIO * opt_max, 0.1 * tol))[0]
