@@ -18,7 +18,9 @@ they keep ``r = [A 1] d`` through the sparse columns ``A`` of the working set, s
 non-zeros. Through sparse columns each sweep is followed by a conjugate-gradient Newton step on the support
 found so far, projected onto its orthant: coordinate descent identifies the support fast but converges slowly
 on ill-conditioned data (text: rare and frequent words), conjugate gradients converge fast once the support is
-right. The loops are compiled with numba when it is installed; without it the same Python code runs.
+right. :func:`column_gram` forms ``[A 1].T diag(h) [A 1]`` for a few columns ``A`` of CSR rows in one scan
+(the dense model's ``H`` on sparse data, without a CSC copy). The loops are compiled with numba when it is
+installed; without it the same Python code runs (and ``column_gram`` takes scipy's column slice instead).
 """
 
 from __future__ import annotations
