@@ -6,6 +6,7 @@ import scipy.sparse as sp
 from scipy.optimize import minimize
 
 from oneuron import _cd_kernels as cd
+from oneuron import _quadratic as quadratic
 from oneuron._kernels import unsigned_index
 from oneuron._objective import Objective
 from oneuron._penalty import Penalty
@@ -172,3 +173,87 @@ def test_softmax_coordinate_descent_through_sparse_columns_equals_the_dense_hess
         d = kernel(indptr, indices, A.data, P, weights, l2, fit_intercept, g, x, lam, 10_000, 1e-14)[0]
         np.testing.assert_allclose(d, reference, atol=1e-9)
         np.testing.assert_array_equal(x + d == 0, x + reference == 0)
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("with_ones", [True, False])
+def test_column_gram_of_csr_rows_equals_the_gram_of_the_sliced_columns(compiled, dtype, with_ones, rng, monkeypatch):
+    X = sp.random(300, 40, density=0.15, format="csr", random_state=1, dtype=dtype)
+    # a duplicate entry of column 7 in row 0 (non-canonical CSR): products with X sum it, so must the Gram
+    start = X.indptr[1]
+    data, indices = np.insert(X.data, start, dtype(0.5)), np.insert(X.indices, start, 7)
+    X = sp.csr_matrix((data, indices, np.r_[0, X.indptr[1:] + 1]), shape=X.shape)
+    assert not X.has_canonical_format
+    h = rng.random(300)
+    cols = np.array([7, 0, 31, 12])
+    monkeypatch.setattr(cd, "COMPILED", compiled and cd.COMPILED)
+    dense = X.astype(np.float64).toarray()[:, cols]  # duplicates summed in float64
+    expected = neuron_gram(dense, h, with_ones)
+    np.testing.assert_allclose(cd.column_gram(X, h, cols, with_ones), expected, rtol=1e-12, atol=1e-14)
+
+
+def neuron_gram(A, h, with_ones):
+    B = np.column_stack([A, np.ones(len(A))]) if with_ones else A
+    return B.T @ (h[:, None] * B)
+
+
+def test_small_working_sets_on_sparse_rows_make_no_column_copy():
+    # a fit whose working sets all stay small takes their Hessian from the CSR rows: no CSC copy of X
+    X, y = noisy_classification(n_samples=400, n_features=30, n_classes=2, seed=4)
+    X = sp.csr_matrix(np.where(np.abs(X) > 0.8, X, 0.0))
+    obj = objective_for(X, y, 2, 0.2, 1.0, fit_intercept=True)
+    result = prox.solve(obj, np.zeros(obj.n_params), tol=1e-10)
+    assert result.converged and 0 < np.count_nonzero(obj.weights(result.x)) <= 3
+    assert obj.source._csc is None
+    dense = objective_for(X.toarray(), y, 2, 0.2, 1.0, fit_intercept=True)
+    np.testing.assert_allclose(result.x, prox.solve(dense, np.zeros(dense.n_params), tol=1e-10).x, atol=1e-10)
+
+
+@pytest.mark.parametrize("through_columns", [True, False])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_warm_started_sparse_path_reaches_the_optimum_of_the_dense_model(
+    through_columns, fit_intercept, rng, monkeypatch
+):
+    # a path of warm starts on sparse rows ends at the optimum that cold starts on the same rows stored densely
+    # reach: with coordinate descent through sparse columns (first model solved loosely, the next ones to 0.1 of
+    # the optimality), and with the dense working-set model taken from the CSR rows (no CSC copy)
+    if through_columns:
+        monkeypatch.setattr(quadratic, "SPARSE_DENSE_MODEL_MAX_WORK", 0.0)
+    X, y = noisy_classification(n_samples=1500, n_features=60, n_classes=2, seed=8)
+    X = sp.csr_matrix(np.where(np.abs(X) > 0.5, X, 0.0))
+    weights = rng.uniform(0.5, 2.0, 1500)
+    x, column_copies = None, []
+    for strength in (0.02, 0.005, 0.001):
+        obj = objective_for(X, y, 2, strength, 1.0, fit_intercept, weights=weights)
+        result = prox.solve(obj, np.zeros(obj.n_params) if x is None else x, tol=1e-11)
+        x = result.x
+        assert result.converged
+        column_copies.append(obj.source._csc is not None)
+        dense = objective_for(X.toarray(), y, 2, strength, 1.0, fit_intercept, weights=weights)
+        reference = prox.solve(dense, np.zeros(dense.n_params), tol=1e-11)
+        np.testing.assert_allclose(x, reference.x, atol=1e-10)
+        np.testing.assert_array_equal(x == 0, reference.x == 0)
+    assert column_copies[-1] == through_columns  # the last working sets exceed n m^2 <= DENSE_MODEL_MAX_WORK
+
+
+def test_first_sparse_model_is_solved_to_the_optimality_not_a_tenth_of_it(monkeypatch):
+    monkeypatch.setattr(quadratic, "SPARSE_DENSE_MODEL_MAX_WORK", 0.0)  # coordinate descent through columns
+    X, y = noisy_classification(n_samples=1500, n_features=60, n_classes=2, seed=8)
+    X = sp.csr_matrix(np.where(np.abs(X) > 0.5, X, 0.0))
+    obj = objective_for(X, y, 2, 0.01, 1.0)
+    ev = obj.evaluate(np.zeros(obj.n_params), curvature=True)
+    lam = np.where(obj.layout.penalized, obj.penalty.l1_strength, 0.0)
+    opt = prox.optimality(ev.theta, ev.gradient, lam)
+    cols = prox._working_columns(obj.layout, ev.theta, ev.gradient, obj.penalty.l1_strength)
+    calls = []
+    real = cd.cd_sparse
+
+    def spy(*args):
+        calls.append(args[-1])
+        return real(*args)
+
+    monkeypatch.setattr(cd, "cd_sparse", spy)
+    quadratic.working_set_step(ev, cols, lam, opt.max(), 1e-8, first=True)
+    quadratic.working_set_step(ev, cols, lam, opt.max(), 1e-8)
+    assert calls == [quadratic.FIRST_INNER_RATIO_SPARSE * opt.max(), quadratic.INNER_RATIO_SPARSE * opt.max()]

@@ -18,12 +18,17 @@ they keep ``r = [A 1] d`` through the sparse columns ``A`` of the working set, s
 non-zeros. Through sparse columns each sweep is followed by a conjugate-gradient Newton step on the support
 found so far, projected onto its orthant: coordinate descent identifies the support fast but converges slowly
 on ill-conditioned data (text: rare and frequent words), conjugate gradients converge fast once the support is
-right. The loops are compiled with numba when it is installed; without it the same Python code runs.
+right. :func:`column_gram` forms ``[A 1].T diag(h) [A 1]`` for a few columns ``A`` of CSR rows in one scan
+(the dense model's ``H`` on sparse data, without a CSC copy). The loops are compiled with numba when it is
+installed; without it the same Python code runs (and ``column_gram`` takes scipy's column slice instead).
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from oneuron import neuron
+from oneuron._kernels import unsigned_index
 
 #: sparse inner solver: coordinate-descent sweeps between two conjugate-gradient steps on the support, the
 #: residual those steps aim at relative to the last sweep's largest step, and their cap on products with H
@@ -330,9 +335,73 @@ def _cd_sparse_softmax_sweeps(  # pragma: no cover - compiled by numba when avai
     return d, sweeps
 
 
+def _csr_column_gram(indptr, indices, data, h, slot, m, width):  # pragma: no cover - compiled by numba
+    """``(A.T diag(h) A, A.T h)`` for the columns ``A`` of a CSR matrix that ``slot`` selects, in one scan of it.
+
+    ``slot[j]`` is column ``j``'s place in ``A`` (-1: not selected), ``m`` the number selected and ``width`` the
+    most entries of a row. Row ``i`` adds ``h_i a_i a_i.T`` over its selected entries ``a_i`` (duplicate entries
+    of a column included, as a product with X sums them): for a few columns this reads X once, where their CSC
+    copy reads and writes it several times.
+    """
+    n = indptr.shape[0] - 1
+    G = np.zeros((m, m))
+    border = np.zeros(m)
+    where = np.empty(width, dtype=np.int64)
+    value = np.empty(width)
+    for i in range(n):
+        c = 0
+        for k in range(indptr[i], indptr[i + 1]):
+            s = slot[indices[k]]
+            if s >= 0:
+                where[c] = s
+                value[c] = data[k]
+                c += 1
+        hi = h[i]
+        for a in range(c):
+            va = hi * value[a]
+            border[where[a]] += va
+            for b in range(c):
+                G[where[a], where[b]] += va * value[b]
+    return G, border
+
+
+def column_gram(X, h: np.ndarray, columns: np.ndarray, with_ones: bool) -> np.ndarray:
+    """``neuron.weighted_gram(X[:, columns], h, with_ones)`` for a CSR matrix ``X``, without copying its columns.
+
+    Parameters
+    ----------
+    X : scipy.sparse CSR matrix (n, d)
+    h : ndarray (n,)
+        Per-row weights (the rows' curvature).
+    columns : ndarray of int
+        The selected columns, without repeats.
+    with_ones : bool
+        Border the Gram matrix with the column of ones (the intercept).
+
+    Returns
+    -------
+    ndarray (m + with_ones, m + with_ones)
+    """
+    h = np.asarray(h, dtype=np.float64)
+    if not COMPILED:  # the scan in Python would be slow: scipy's column slice and product instead
+        return neuron.weighted_gram(X[:, columns], h, with_ones)
+    slot = np.full(X.shape[1], -1, dtype=np.int64)
+    slot[columns] = np.arange(len(columns))
+    width = int(np.diff(X.indptr).max(initial=0))
+    indptr, indices = unsigned_index(X.indptr), unsigned_index(X.indices)
+    G, border = _column_gram(indptr, indices, X.data, h, slot, len(columns), width)
+    if not with_ones:
+        return G
+    m = len(columns)
+    H = np.empty((m + 1, m + 1))
+    H[:m, :m], H[:m, m], H[m, :m], H[m, m] = G, border, border, h.sum()
+    return H
+
+
 try:  # compiled inner loops when numba is there; the Python loops above are the same code
     import numba
 
+    COMPILED = True
     # compiled first: the sweeps below look it up as a global when numba compiles them
     _coordinate_minimizer = numba.njit(cache=True, nogil=True)(_coordinate_minimizer)
     _sparse_hcolumn = numba.njit(cache=True, nogil=True)(_sparse_hcolumn)
@@ -343,7 +412,10 @@ try:  # compiled inner loops when numba is there; the Python loops above are the
     cd_dense = numba.njit(cache=True, nogil=True)(_cd_sweeps)
     cd_sparse = numba.njit(cache=True, nogil=True)(_cd_sparse_sweeps)
     cd_sparse_softmax = numba.njit(cache=True, nogil=True)(_cd_sparse_softmax_sweeps)
+    _column_gram = numba.njit(cache=True, nogil=True)(_csr_column_gram)
 except ImportError:  # pragma: no cover
+    COMPILED = False
+    _column_gram = _csr_column_gram
     cd_dense = _cd_sweeps
     cd_sparse = _cd_sparse_sweeps
     cd_sparse_softmax = _cd_sparse_softmax_sweeps

@@ -9,13 +9,12 @@ At an evaluation with gradient ``g`` and Hessian ``H`` the model of the l1-penal
 restricted to the weights of a working set of columns (and the intercepts). :func:`working_set_step`
 minimizes it by coordinate descent (``_cd_kernels.py``) in the cheapest form the data allows:
 
-- sparse in-memory data (beyond a small working set), binary head: through the working set's sparse columns
-  ``A`` and each row's
-  curvature ``h`` (``H = [A 1].T diag(h / S) [A 1]``), never forming ``H``;
+- sparse in-memory data beyond a few dozen working-set columns, binary head: through their sparse columns
+  ``A`` and each row's curvature ``h`` (``H = [A 1].T diag(h / S) [A 1]``), never forming ``H``;
 - sparse in-memory data, softmax head: the same with each row's class probabilities (``H`` would be
   K m x K m, and grows with the square of the non-zero weights);
 - otherwise: the working-set Hessian, formed in one pass (sparse in-memory data, binary head: from the
-  working set's sparse columns and the kept curvature, without a pass).
+  kept curvature in one scan of the CSR rows, without a pass of the objective or a copy of the columns).
 """
 
 from __future__ import annotations
@@ -32,12 +31,20 @@ from oneuron._objective import Evaluation, _in_dtype_of
 #: L1 paths of benchmarks/bench_l1_path.py, see benchmarks/RESULTS.md)
 INNER_RATIO = 1e-2
 INNER_RATIO_SPARSE = 0.1
+#: the same for the first model of a solve through sparse columns (binary head): at a warm start on a
+#: regularization path the optimality measure is only the change of ``lam`` (``|lam_new - lam_old|`` on the
+#: non-zero weights), not the model's error over the step, which at large C is ten times larger
+FIRST_INNER_RATIO_SPARSE = 1.0
 #: cap on coordinate-descent sweeps of one inner solve
 MAX_SWEEPS = 1000
 #: up to this many rows x working-set parameters^2, sparse data takes the dense working-set Hessian too: the
 #: same model as for the same rows stored densely, so that sparse and dense inputs give the same fit (where
 #: the optimum is not unique, as with duplicate columns under l1, the same one)
 DENSE_MODEL_MAX_WORK = 1e6
+#: binary head on sparse in-memory rows: the dense working-set model also up to this many stored entries of X
+#: times working-set columns (a bound on the products of :func:`_cd_kernels.column_gram`'s one scan): a few
+#: dozen columns of a large matrix, where coordinate descent through sparse columns needs the CSC copy of X
+SPARSE_DENSE_MODEL_MAX_WORK = 4e7
 
 
 def _take_columns(X, columns):
@@ -84,12 +91,18 @@ def _penalized(obj, H, m):
     return H
 
 
-def _binary_hessian_sparse_columns(evaluation: Evaluation, csc, columns: np.ndarray) -> np.ndarray:
-    """:func:`hessian_columns` of the binary head from the sparse columns and the curvature the evaluation
-    kept (no pass over the data)."""
+def _sparse_rows(obj):
+    """The source's in-memory sparse (CSR) matrix, or None."""
+    rows = obj.source.rows() if obj.source.has_sparse_columns else None
+    return None if rows is None else rows[0]
+
+
+def _binary_hessian_sparse_columns(evaluation: Evaluation, X, columns: np.ndarray) -> np.ndarray:
+    """:func:`hessian_columns` of the binary head on in-memory sparse rows ``X``, from the curvature the
+    evaluation kept: one scan of the CSR matrix, no pass of the objective and no column copy."""
     obj = evaluation.objective
     h = np.concatenate(evaluation.rows).astype(np.float64)
-    H = neuron.weighted_gram(csc[:, columns], h, obj.fit_intercept)
+    H = cd.column_gram(X, h, columns, obj.fit_intercept)
     return _penalized(obj, H, len(columns) + obj.fit_intercept)
 
 
@@ -97,7 +110,9 @@ def _row_weights(X, y, s):
     return np.asarray(s, dtype=np.float64)
 
 
-def working_set_step(evaluation: Evaluation, columns: np.ndarray, lam: np.ndarray, opt_max: float, tol: float):
+def working_set_step(
+    evaluation: Evaluation, columns: np.ndarray, lam: np.ndarray, opt_max: float, tol: float, first: bool = False
+) -> np.ndarray:
     """Minimize the model over the working set ``columns``; returns the step on its parameters.
 
     Parameters
@@ -112,20 +127,28 @@ def working_set_step(evaluation: Evaluation, columns: np.ndarray, lam: np.ndarra
         The current optimality measure: the inner solve stops at a fraction of it.
     tol : float
         The outer tolerance (a floor for the inner one).
+    first : bool
+        The first model of a solve (through sparse columns, binary head: solved only to ``opt_max``, see
+        :data:`FIRST_INNER_RATIO_SPARSE`).
     """
     obj = evaluation.objective
     idx = obj.layout.column_indices(columns)
     g, x, lam = evaluation.gradient[idx], evaluation.theta[idx], lam[idx]
     l2 = obj.penalty.l2_strength
-    csc = obj.source.sparse_columns()
+    sparse = obj.source.has_sparse_columns
     small = obj.source.n_samples * len(idx) ** 2 <= DENSE_MODEL_MAX_WORK
-    rows = evaluation.rows if csc is not None and not small else None
+    X = _sparse_rows(obj) if obj.is_binary else None
+    if X is not None and not small and evaluation.rows is not None:
+        small = X.nnz * len(columns) <= SPARSE_DENSE_MODEL_MAX_WORK
+    rows = evaluation.rows if sparse and not small else None
     S = obj.source.total_weight
     if rows is not None:
-        A = csc[:, columns]
+        A = obj.source.sparse_columns()[:, columns]
         indptr, indices = unsigned_index(A.indptr), unsigned_index(A.indices)
         inner_tol = max(INNER_RATIO_SPARSE * opt_max, 0.1 * tol)
         if obj.is_binary:
+            if first:
+                inner_tol = max(FIRST_INNER_RATIO_SPARSE * opt_max, 0.1 * tol)
             h = np.concatenate(rows).astype(np.float64) / S
             args = (indptr, indices, A.data, h, l2, obj.fit_intercept, g, x, lam, MAX_SWEEPS, inner_tol)
             return cd.cd_sparse(*args)[0]
@@ -133,8 +156,8 @@ def working_set_step(evaluation: Evaluation, columns: np.ndarray, lam: np.ndarra
         weights = np.concatenate(obj.source.map(_row_weights)) / S
         args = (indptr, indices, A.data, P, weights, l2, obj.fit_intercept, g, x, lam, MAX_SWEEPS, inner_tol)
         return cd.cd_sparse_softmax(*args)[0]
-    if csc is not None and obj.is_binary and evaluation.rows is not None:
-        H = _binary_hessian_sparse_columns(evaluation, csc, columns)
+    if X is not None and evaluation.rows is not None:
+        H = _binary_hessian_sparse_columns(evaluation, X, columns)
     else:
         H = hessian_columns(evaluation, columns)
     return cd.cd_dense(H, g, x, lam, MAX_SWEEPS, max(INNER_RATIO * opt_max, 0.1 * tol))[0]

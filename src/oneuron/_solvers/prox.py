@@ -118,7 +118,7 @@ def solve(objective, x0, *, tol: float = 1e-4, max_iter: int = 200, callback=Non
         cols = _working_columns(layout, x, ev.gradient, lam_value)
         # 3. the Newton direction: the quadratic model minimized on the working set by coordinate descent
         d = np.zeros_like(x)
-        d[layout.column_indices(cols)] = working_set_step(ev, cols, lam, opt_max, tol)
+        d[layout.column_indices(cols)] = working_set_step(ev, cols, lam, opt_max, tol, first=it == 1)
         # 4. the predicted decrease; the l1 change is summed entry by entry so that it does not cancel in rounding
         delta = float(ev.gradient @ d) + float(lam @ (np.abs(x + d) - np.abs(x)))
         if not delta < 0:  # no descent left in float64: the model cannot improve on x

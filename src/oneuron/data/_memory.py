@@ -162,7 +162,8 @@ class MemorySource(Source):
         if not sp.issparse(self.X):
             return None
         if self._csc is None:
-            self._csc = sp.csc_matrix(self.X, dtype=np.float64)
+            X = self.X if self.X.dtype == np.float64 else self.X.astype(np.float64)
+            self._csc = X.tocsc()  # (csc_matrix(X, dtype=...) converts, then copies once more)
         return self._csc
 
     def rows(self):
