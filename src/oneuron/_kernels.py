@@ -384,10 +384,25 @@ if numba is not None:
 
         return sig, codegen
 
+    @numba.extending.intrinsic
+    def _in_place(typingctx, arr):
+        """True (a constant of the compiled code) when the tiles read ``arr``'s rows where they are: float64
+        rows; float32 rows are widened into a float64 tile first."""
+        sig = numba.types.boolean(arr)
+        answer = arr.dtype == numba.types.float64
+
+        def codegen(context, builder, signature, args):
+            return context.get_constant(numba.types.boolean, answer)
+
+        return sig, codegen
+
 else:  # pragma: no cover
 
     def _prefetch(arr, offset):
         pass
+
+    def _in_place(arr):
+        return arr.dtype == np.float64
 
 
 @_jit_inline
@@ -417,9 +432,9 @@ def _load_tile(X, i, m, Xt):
 
 
 @_jit_inline
-def _tile_scores(Xt, W, b, Z):
-    """``Z = Xt @ W.T + b`` for one tile (eight rows), two classes at a time: sixteen independent sums, and
-    each vector of eight rows' features read once for two classes."""
+def _tile_scores(A, a, W, b, Z):
+    """``Z = A[a:a + 8] @ W.T + b`` for one tile, two classes at a time: sixteen independent sums, and each
+    vector of eight rows' features read once for two classes."""
     K, d = W.shape
     for k in range(0, K - 1, 2):
         z0 = 0.0
@@ -441,14 +456,14 @@ def _tile_scores(Xt, W, b, Z):
         for j in range(d):
             u = W[k, j]
             v = W[k + 1, j]
-            x0 = Xt[0, j]
-            x1 = Xt[1, j]
-            x2 = Xt[2, j]
-            x3 = Xt[3, j]
-            x4 = Xt[4, j]
-            x5 = Xt[5, j]
-            x6 = Xt[6, j]
-            x7 = Xt[7, j]
+            x0 = A[a + 0, j]
+            x1 = A[a + 1, j]
+            x2 = A[a + 2, j]
+            x3 = A[a + 3, j]
+            x4 = A[a + 4, j]
+            x5 = A[a + 5, j]
+            x6 = A[a + 6, j]
+            x7 = A[a + 7, j]
             z0 += x0 * u
             z1 += x1 * u
             z2 += x2 * u
@@ -495,14 +510,14 @@ def _tile_scores(Xt, W, b, Z):
         z7 = 0.0
         for j in range(d):
             u = W[k, j]
-            z0 += Xt[0, j] * u
-            z1 += Xt[1, j] * u
-            z2 += Xt[2, j] * u
-            z3 += Xt[3, j] * u
-            z4 += Xt[4, j] * u
-            z5 += Xt[5, j] * u
-            z6 += Xt[6, j] * u
-            z7 += Xt[7, j] * u
+            z0 += A[a + 0, j] * u
+            z1 += A[a + 1, j] * u
+            z2 += A[a + 2, j] * u
+            z3 += A[a + 3, j] * u
+            z4 += A[a + 4, j] * u
+            z5 += A[a + 5, j] * u
+            z6 += A[a + 6, j] * u
+            z7 += A[a + 7, j] * u
         bk = b[k]
         Z[0, k] = z0 + bk
         Z[1, k] = z1 + bk
@@ -515,9 +530,9 @@ def _tile_scores(Xt, W, b, Z):
 
 
 @_jit_inline
-def _tile_pull_back(Xt, R, G, gb):
-    """``G += R.T @ Xt`` and ``gb += R.sum(0)`` for one tile (eight rows), two classes at a time (each vector
-    of eight rows' features read once for two rows of G)."""
+def _tile_pull_back(A, a, R, G, gb):
+    """``G += R.T @ A[a:a + 8]`` and ``gb += R.sum(0)`` for one tile, two classes at a time (each vector of
+    eight rows' features read once for two rows of G)."""
     K, d = G.shape
     for k in range(0, K - 1, 2):
         r0 = R[0, k]
@@ -539,14 +554,14 @@ def _tile_pull_back(Xt, R, G, gb):
         t7 = R[7, k + 1]
         gb[k + 1] += ((t0 + t1) + (t2 + t3)) + ((t4 + t5) + (t6 + t7))
         for j in range(d):
-            x0 = Xt[0, j]
-            x1 = Xt[1, j]
-            x2 = Xt[2, j]
-            x3 = Xt[3, j]
-            x4 = Xt[4, j]
-            x5 = Xt[5, j]
-            x6 = Xt[6, j]
-            x7 = Xt[7, j]
+            x0 = A[a + 0, j]
+            x1 = A[a + 1, j]
+            x2 = A[a + 2, j]
+            x3 = A[a + 3, j]
+            x4 = A[a + 4, j]
+            x5 = A[a + 5, j]
+            x6 = A[a + 6, j]
+            x7 = A[a + 7, j]
             G[k, j] += ((r0 * x0 + r1 * x1) + (r2 * x2 + r3 * x3)) + ((r4 * x4 + r5 * x5) + (r6 * x6 + r7 * x7))
             G[k + 1, j] += ((t0 * x0 + t1 * x1) + (t2 * x2 + t3 * x3)) + ((t4 * x4 + t5 * x5) + (t6 * x6 + t7 * x7))
     if K % 2:
@@ -561,8 +576,8 @@ def _tile_pull_back(Xt, R, G, gb):
         r7 = R[7, k]
         gb[k] += ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
         for j in range(d):
-            G[k, j] += ((r0 * Xt[0, j] + r1 * Xt[1, j]) + (r2 * Xt[2, j] + r3 * Xt[3, j])) + (
-                (r4 * Xt[4, j] + r5 * Xt[5, j]) + (r6 * Xt[6, j] + r7 * Xt[7, j])
+            G[k, j] += ((r0 * A[a + 0, j] + r1 * A[a + 1, j]) + (r2 * A[a + 2, j] + r3 * A[a + 3, j])) + (
+                (r4 * A[a + 4, j] + r5 * A[a + 5, j]) + (r6 * A[a + 6, j] + r7 * A[a + 7, j])
             )
 
 
@@ -596,11 +611,12 @@ def _tile_residuals(Z, m, y, s, i, P, E, hi, lo, mx):
         si = s[i + t]
         loss += si * (mx[t] + np.log(acc) - Z[t, yi])  # logsumexp(z) - z_y
         inv = 1.0 / acc
+        if keep:
+            for k in range(K):
+                P[i + t, k] = E[t, k] * inv
+        c = si * inv  # loops that store to one array each: SIMD loops
         for k in range(K):
-            p = E[t, k] * inv
-            if keep:
-                P[i + t, k] = p
-            Z[t, k] = si * p
+            Z[t, k] = E[t, k] * c
         Z[t, yi] -= si
     for t in range(m, TILE):
         for k in range(K):
@@ -648,12 +664,21 @@ def _multi_dense(X, y, s, W, b, want_grad, P):
     loss = 0.0
     for i in range(0, n, TILE):
         m = min(TILE, n - i)
-        _prefetch_rows(X, i + PREFETCH, i + PREFETCH + TILE)
-        _load_tile(X, i, m, Xt)
-        _tile_scores(Xt, W, b, Z)
+        ahead = i + PREFETCH  # the rows of a later tile, asked for a few at a time between the steps
+        _prefetch_rows(X, ahead, ahead + 3)
+        if _in_place(X) and m == TILE:
+            _tile_scores(X, i, W, b, Z)
+        else:
+            _load_tile(X, i, m, Xt)
+            _tile_scores(Xt, 0, W, b, Z)
+        _prefetch_rows(X, ahead + 3, ahead + 5)
         loss += _tile_residuals(Z, m, y, s, i, P, E, hi, lo, mx)
+        _prefetch_rows(X, ahead + 5, ahead + TILE)
         if want_grad:
-            _tile_pull_back(Xt, Z, G, gb)
+            if _in_place(X) and m == TILE:
+                _tile_pull_back(X, i, Z, G, gb)
+            else:
+                _tile_pull_back(Xt, 0, Z, G, gb)
     return loss, G, gb
 
 
@@ -668,11 +693,19 @@ def _probs_hessp_dense(X, s, P, V, vb):
     T = np.empty((TILE, K))
     for i in range(0, n, TILE):
         m = min(TILE, n - i)
-        _prefetch_rows(X, i + PREFETCH, i + PREFETCH + TILE)
-        _load_tile(X, i, m, Xt)
-        _tile_scores(Xt, V, vb, T)
+        ahead = i + PREFETCH
+        _prefetch_rows(X, ahead, ahead + 4)
+        if _in_place(X) and m == TILE:
+            _tile_scores(X, i, V, vb, T)
+        else:
+            _load_tile(X, i, m, Xt)
+            _tile_scores(Xt, 0, V, vb, T)
         _tile_curvature_times(T, m, s, i, P, i)
-        _tile_pull_back(Xt, T, H, hb)
+        _prefetch_rows(X, ahead + 4, ahead + TILE)
+        if _in_place(X) and m == TILE:
+            _tile_pull_back(X, i, T, H, hb)
+        else:
+            _tile_pull_back(Xt, 0, T, H, hb)
     return H, hb
 
 
@@ -692,13 +725,25 @@ def _multi_hessp_dense(X, s, W, b, V, vb):
     mx = np.empty(TILE)
     for i in range(0, n, TILE):
         m = min(TILE, n - i)
-        _prefetch_rows(X, i + PREFETCH, i + PREFETCH + TILE)
-        _load_tile(X, i, m, Xt)
-        _tile_scores(Xt, W, b, Z)
+        ahead = i + PREFETCH
+        _prefetch_rows(X, ahead, ahead + 3)
+        if _in_place(X) and m == TILE:
+            _tile_scores(X, i, W, b, Z)
+        else:
+            _load_tile(X, i, m, Xt)
+            _tile_scores(Xt, 0, W, b, Z)
         _tile_probabilities(Z, E, hi, lo, mx)
-        _tile_scores(Xt, V, vb, T)
+        _prefetch_rows(X, ahead + 3, ahead + 5)
+        if _in_place(X) and m == TILE:
+            _tile_scores(X, i, V, vb, T)
+        else:
+            _tile_scores(Xt, 0, V, vb, T)
         _tile_curvature_times(T, m, s, i, Z, 0)
-        _tile_pull_back(Xt, T, H, hb)
+        _prefetch_rows(X, ahead + 5, ahead + TILE)
+        if _in_place(X) and m == TILE:
+            _tile_pull_back(X, i, T, H, hb)
+        else:
+            _tile_pull_back(Xt, 0, T, H, hb)
     return H, hb
 
 
