@@ -332,7 +332,7 @@ def _exp_nonpositive(a, hi, lo):
     c = _EXP_COEFS
     n = a.shape[0]
     for q in range(n):
-        a[q] = max(a[q], -746.0)  # exp(-746) is 0 in float64
+        a[q] = -746.0 if a[q] < -746.0 else a[q]  # exp(-746) is 0 in float64; a NaN stays NaN
     for q in range(n):
         hi[q] = np.int64(np.floor(a[q] * _LOG2E + 0.5))  # n, an integer in -1077..0
     for q in range(n):
