@@ -320,24 +320,19 @@ def _jit_exact(fn):
 
 
 @_jit_exact
-def _exp_nonpositive(a, hi, lo):
+def _exp_nonpositive(a):
     """``a[q] = exp(a[q])`` in place for every ``a[q] <= 0`` (scores minus their row's max), to within a unit
-    or two in the last place; ``hi`` and ``lo`` are int64 scratch of ``a``'s length.
+    or two in the last place.
 
-    Written as loops over arrays that each store to one array and do not branch, so that LLVM makes each a
-    SIMD loop. ``2^n`` is built from exponent bits as ``2^(n - n // 2) 2^(n // 2)``, both factors normal for
-    n >= -1077, so that results below 2^-1022 come out subnormal and those below 2^-1075 as 0, as from
-    ``np.exp``.
+    One loop without branches, so that LLVM makes it a SIMD loop. ``2^n`` is built from exponent bits as
+    ``2^(n - n // 2) 2^(n // 2)``, both factors normal for n >= -1077, so that results below 2^-1022 come out
+    subnormal and those below 2^-1075 as 0, as from ``np.exp``.
     """
     c = _EXP_COEFS
-    n = a.shape[0]
-    for q in range(n):
-        a[q] = -746.0 if a[q] < -746.0 else a[q]  # exp(-746) is 0 in float64; a NaN stays NaN
-    for q in range(n):
-        hi[q] = np.int64(np.floor(a[q] * _LOG2E + 0.5))  # n, an integer in -1077..0
-    for q in range(n):
-        m = np.float64(hi[q])
-        r = (a[q] - m * _LN2_HI) - m * _LN2_LO
+    for q in range(a.shape[0]):
+        x = -746.0 if a[q] < -746.0 else a[q]  # exp(-746) is 0 in float64; a NaN stays NaN
+        m = np.floor(x * _LOG2E + 0.5)  # n, an integer in -1077..0
+        r = (x - m * _LN2_HI) - m * _LN2_LO
         p = c[13]
         p = p * r + c[12]
         p = p * r + c[11]
@@ -351,15 +346,10 @@ def _exp_nonpositive(a, hi, lo):
         p = p * r + c[3]
         p = p * r + c[2]
         p = p * r + c[1]
-        a[q] = p * r + 1.0
-    for q in range(n):
-        lo[q] = (hi[q] - (hi[q] >> 1) + 1023) << 52  # exponent bits of 2^(n - n // 2)
-    for q in range(n):
-        hi[q] = ((hi[q] >> 1) + 1023) << 52  # of 2^(n // 2)
-    f_hi = hi.view(np.float64)
-    f_lo = lo.view(np.float64)
-    for q in range(n):
-        a[q] = a[q] * f_hi[q] * f_lo[q]
+        p = p * r + 1.0
+        e = np.int64(m)
+        half = e >> 1
+        a[q] = p * _as_float((half + 1023) << 52) * _as_float((e - half + 1023) << 52)
 
 
 if numba is not None:
@@ -396,10 +386,23 @@ if numba is not None:
 
         return sig, codegen
 
+    @numba.extending.intrinsic
+    def _as_float(typingctx, bits):
+        """The float64 whose IEEE 754 bits are the int64 ``bits`` (a reinterpretation: no instruction)."""
+        sig = numba.types.float64(numba.types.int64)
+
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(args[0], _ir.DoubleType())
+
+        return sig, codegen
+
 else:  # pragma: no cover
 
     def _prefetch(arr, offset):
         pass
+
+    def _as_float(bits):
+        return np.array(bits, dtype=np.int64).view(np.float64)[()]
 
     def _in_place(arr):
         return arr.dtype == np.float64
@@ -582,7 +585,7 @@ def _tile_pull_back(A, a, R, G, gb):
 
 
 @_jit_inline
-def _tile_exps(Z, E, hi, lo, mx):
+def _tile_exps(Z, E, mx):
     """``E[t, k] = exp(Z[t, k] - mx[t])`` with ``mx[t]`` the row's largest score."""
     K = Z.shape[1]
     for t in range(TILE):
@@ -592,16 +595,16 @@ def _tile_exps(Z, E, hi, lo, mx):
         mx[t] = top
         for k in range(K):
             E[t, k] = Z[t, k] - top
-    _exp_nonpositive(E.reshape(TILE * K), hi, lo)
+    _exp_nonpositive(E.reshape(TILE * K))
 
 
 @_jit_inline
-def _tile_residuals(Z, m, y, s, i, P, E, hi, lo, mx):
+def _tile_residuals(Z, m, y, s, i, P, E, mx):
     """The tile's scores ``Z`` become the residuals ``s (p - onehot(y))`` (in place; rows ``t >= m``, past the
     block's end, zeros); probabilities to ``P[i + t]`` when ``P`` has rows. Returns the rows' weighted loss."""
     K = Z.shape[1]
     keep = P.shape[0] > 0
-    _tile_exps(Z, E, hi, lo, mx)
+    _tile_exps(Z, E, mx)
     loss = 0.0
     for t in range(m):
         acc = 0.0
@@ -625,10 +628,10 @@ def _tile_residuals(Z, m, y, s, i, P, E, hi, lo, mx):
 
 
 @_jit_inline
-def _tile_probabilities(Z, E, hi, lo, mx):
+def _tile_probabilities(Z, E, mx):
     """The tile's scores ``Z`` become their probabilities (in place)."""
     K = Z.shape[1]
-    _tile_exps(Z, E, hi, lo, mx)
+    _tile_exps(Z, E, mx)
     for t in range(TILE):
         acc = 0.0
         for k in range(K):
@@ -658,8 +661,6 @@ def _multi_dense(X, y, s, W, b, want_grad, P):
     Xt = np.empty((TILE, d))
     Z = np.empty((TILE, K))
     E = np.empty((TILE, K))
-    hi = np.empty(TILE * K, dtype=np.int64)
-    lo = np.empty(TILE * K, dtype=np.int64)
     mx = np.empty(TILE)
     loss = 0.0
     for i in range(0, n, TILE):
@@ -672,7 +673,7 @@ def _multi_dense(X, y, s, W, b, want_grad, P):
             _load_tile(X, i, m, Xt)
             _tile_scores(Xt, 0, W, b, Z)
         _prefetch_rows(X, ahead + 3, ahead + 5)
-        loss += _tile_residuals(Z, m, y, s, i, P, E, hi, lo, mx)
+        loss += _tile_residuals(Z, m, y, s, i, P, E, mx)
         _prefetch_rows(X, ahead + 5, ahead + TILE)
         if want_grad:
             if _in_place(X) and m == TILE:
@@ -720,8 +721,6 @@ def _multi_hessp_dense(X, s, W, b, V, vb):
     Z = np.empty((TILE, K))
     T = np.empty((TILE, K))
     E = np.empty((TILE, K))
-    hi = np.empty(TILE * K, dtype=np.int64)
-    lo = np.empty(TILE * K, dtype=np.int64)
     mx = np.empty(TILE)
     for i in range(0, n, TILE):
         m = min(TILE, n - i)
@@ -732,7 +731,7 @@ def _multi_hessp_dense(X, s, W, b, V, vb):
         else:
             _load_tile(X, i, m, Xt)
             _tile_scores(Xt, 0, W, b, Z)
-        _tile_probabilities(Z, E, hi, lo, mx)
+        _tile_probabilities(Z, E, mx)
         _prefetch_rows(X, ahead + 3, ahead + 5)
         if _in_place(X) and m == TILE:
             _tile_scores(X, i, V, vb, T)
