@@ -21,7 +21,11 @@ import argparse
 import contextlib
 import gc
 import importlib.util
+import shutil
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -45,9 +49,13 @@ def interleaved(fns: dict, repeats: int) -> dict:
 
 
 def load_kernels(path):
-    """The kernels module of another version (its ``_kernels.py``), loaded under another name."""
-    spec = importlib.util.spec_from_file_location("kernels_before", path)
+    """The kernels module of another version (its ``_kernels.py``), loaded under another name from a copy in a
+    fresh directory: numba's cache of the copy is its own (compiled anew each run), never that of the file."""
+    copy = Path(tempfile.mkdtemp(prefix="kernels_before_")) / "kernels_before.py"
+    shutil.copyfile(path, copy)
+    spec = importlib.util.spec_from_file_location("kernels_before", copy)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
 
