@@ -356,11 +356,11 @@ def test_softmax_kernels_are_stable_for_huge_scores():
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("K", [3, 10, 37])
+@pytest.mark.parametrize("K", [2, 3, 5, 10, 37])
 @pytest.mark.parametrize("n", [1, 7, 8, 9, 203])
 def test_softmax_tiles_equal_neuron(dtype, K, n):
     # the dense softmax kernels take rows eight at a time: blocks shorter than a tile, a multiple of it and
-    # with a remainder; an even and an odd number of classes (classes go two at a time); weighted rows
+    # with a remainder; classes two at a time, the last three at once when K is odd (5, 37), or three alone; weights
     rng = np.random.default_rng(n + K)
     X = rng.normal(size=(n, 13)).astype(dtype)
     X64 = X.astype(np.float64)

@@ -435,153 +435,349 @@ def _load_tile(X, i, m, Xt):
 
 
 @_jit_inline
+def _scores_one(A, a, W, b, Z, k):
+    """``Z[:, k:k + 1] = A[a:a + 8] @ W[k:k + 1].T + b[k:k + 1]``: 8 independent sums (each waits on its own
+    additions: the more of them, the more FMAs in flight), each vector of eight rows' features read once."""
+    d = W.shape[1]
+    z0 = 0.0
+    z1 = 0.0
+    z2 = 0.0
+    z3 = 0.0
+    z4 = 0.0
+    z5 = 0.0
+    z6 = 0.0
+    z7 = 0.0
+    for j in range(d):
+        u = W[k, j]
+        x0 = A[a, j]
+        x1 = A[a + 1, j]
+        x2 = A[a + 2, j]
+        x3 = A[a + 3, j]
+        x4 = A[a + 4, j]
+        x5 = A[a + 5, j]
+        x6 = A[a + 6, j]
+        x7 = A[a + 7, j]
+        z0 += x0 * u
+        z1 += x1 * u
+        z2 += x2 * u
+        z3 += x3 * u
+        z4 += x4 * u
+        z5 += x5 * u
+        z6 += x6 * u
+        z7 += x7 * u
+    bk = b[k]
+    Z[0, k] = z0 + bk
+    Z[1, k] = z1 + bk
+    Z[2, k] = z2 + bk
+    Z[3, k] = z3 + bk
+    Z[4, k] = z4 + bk
+    Z[5, k] = z5 + bk
+    Z[6, k] = z6 + bk
+    Z[7, k] = z7 + bk
+
+
+@_jit_inline
+def _scores_two(A, a, W, b, Z, k):
+    """``Z[:, k:k + 2] = A[a:a + 8] @ W[k:k + 2].T + b[k:k + 2]``: 16 independent sums (each waits on its own
+    additions: the more of them, the more FMAs in flight), each vector of eight rows' features read once."""
+    d = W.shape[1]
+    z0 = 0.0
+    z1 = 0.0
+    z2 = 0.0
+    z3 = 0.0
+    z4 = 0.0
+    z5 = 0.0
+    z6 = 0.0
+    z7 = 0.0
+    q0 = 0.0
+    q1 = 0.0
+    q2 = 0.0
+    q3 = 0.0
+    q4 = 0.0
+    q5 = 0.0
+    q6 = 0.0
+    q7 = 0.0
+    for j in range(d):
+        u = W[k, j]
+        v = W[k + 1, j]
+        x0 = A[a, j]
+        x1 = A[a + 1, j]
+        x2 = A[a + 2, j]
+        x3 = A[a + 3, j]
+        x4 = A[a + 4, j]
+        x5 = A[a + 5, j]
+        x6 = A[a + 6, j]
+        x7 = A[a + 7, j]
+        z0 += x0 * u
+        z1 += x1 * u
+        z2 += x2 * u
+        z3 += x3 * u
+        z4 += x4 * u
+        z5 += x5 * u
+        z6 += x6 * u
+        z7 += x7 * u
+        q0 += x0 * v
+        q1 += x1 * v
+        q2 += x2 * v
+        q3 += x3 * v
+        q4 += x4 * v
+        q5 += x5 * v
+        q6 += x6 * v
+        q7 += x7 * v
+    bk = b[k]
+    Z[0, k] = z0 + bk
+    Z[1, k] = z1 + bk
+    Z[2, k] = z2 + bk
+    Z[3, k] = z3 + bk
+    Z[4, k] = z4 + bk
+    Z[5, k] = z5 + bk
+    Z[6, k] = z6 + bk
+    Z[7, k] = z7 + bk
+    bk = b[k + 1]
+    Z[0, k + 1] = q0 + bk
+    Z[1, k + 1] = q1 + bk
+    Z[2, k + 1] = q2 + bk
+    Z[3, k + 1] = q3 + bk
+    Z[4, k + 1] = q4 + bk
+    Z[5, k + 1] = q5 + bk
+    Z[6, k + 1] = q6 + bk
+    Z[7, k + 1] = q7 + bk
+
+
+@_jit_inline
+def _scores_three(A, a, W, b, Z, k):
+    """``Z[:, k:k + 3] = A[a:a + 8] @ W[k:k + 3].T + b[k:k + 3]``: 24 independent sums (each waits on its own
+    additions: the more of them, the more FMAs in flight), each vector of eight rows' features read once."""
+    d = W.shape[1]
+    z0 = 0.0
+    z1 = 0.0
+    z2 = 0.0
+    z3 = 0.0
+    z4 = 0.0
+    z5 = 0.0
+    z6 = 0.0
+    z7 = 0.0
+    q0 = 0.0
+    q1 = 0.0
+    q2 = 0.0
+    q3 = 0.0
+    q4 = 0.0
+    q5 = 0.0
+    q6 = 0.0
+    q7 = 0.0
+    w0 = 0.0
+    w1 = 0.0
+    w2 = 0.0
+    w3 = 0.0
+    w4 = 0.0
+    w5 = 0.0
+    w6 = 0.0
+    w7 = 0.0
+    for j in range(d):
+        u = W[k, j]
+        v = W[k + 1, j]
+        c = W[k + 2, j]
+        x0 = A[a, j]
+        x1 = A[a + 1, j]
+        x2 = A[a + 2, j]
+        x3 = A[a + 3, j]
+        x4 = A[a + 4, j]
+        x5 = A[a + 5, j]
+        x6 = A[a + 6, j]
+        x7 = A[a + 7, j]
+        z0 += x0 * u
+        z1 += x1 * u
+        z2 += x2 * u
+        z3 += x3 * u
+        z4 += x4 * u
+        z5 += x5 * u
+        z6 += x6 * u
+        z7 += x7 * u
+        q0 += x0 * v
+        q1 += x1 * v
+        q2 += x2 * v
+        q3 += x3 * v
+        q4 += x4 * v
+        q5 += x5 * v
+        q6 += x6 * v
+        q7 += x7 * v
+        w0 += x0 * c
+        w1 += x1 * c
+        w2 += x2 * c
+        w3 += x3 * c
+        w4 += x4 * c
+        w5 += x5 * c
+        w6 += x6 * c
+        w7 += x7 * c
+    bk = b[k]
+    Z[0, k] = z0 + bk
+    Z[1, k] = z1 + bk
+    Z[2, k] = z2 + bk
+    Z[3, k] = z3 + bk
+    Z[4, k] = z4 + bk
+    Z[5, k] = z5 + bk
+    Z[6, k] = z6 + bk
+    Z[7, k] = z7 + bk
+    bk = b[k + 1]
+    Z[0, k + 1] = q0 + bk
+    Z[1, k + 1] = q1 + bk
+    Z[2, k + 1] = q2 + bk
+    Z[3, k + 1] = q3 + bk
+    Z[4, k + 1] = q4 + bk
+    Z[5, k + 1] = q5 + bk
+    Z[6, k + 1] = q6 + bk
+    Z[7, k + 1] = q7 + bk
+    bk = b[k + 2]
+    Z[0, k + 2] = w0 + bk
+    Z[1, k + 2] = w1 + bk
+    Z[2, k + 2] = w2 + bk
+    Z[3, k + 2] = w3 + bk
+    Z[4, k + 2] = w4 + bk
+    Z[5, k + 2] = w5 + bk
+    Z[6, k + 2] = w6 + bk
+    Z[7, k + 2] = w7 + bk
+
+
+@_jit_inline
+def _pull_back_one(A, a, R, G, gb, k):
+    """``G[k:k + 1] += R[:, k:k + 1].T @ A[a:a + 8]`` and ``gb[k:k + 1] += R[:, k:k + 1].sum(0)``: each vector
+    of eight rows' features read once for 1 row of G."""
+    d = G.shape[1]
+    r0 = R[0, k]
+    r1 = R[1, k]
+    r2 = R[2, k]
+    r3 = R[3, k]
+    r4 = R[4, k]
+    r5 = R[5, k]
+    r6 = R[6, k]
+    r7 = R[7, k]
+    gb[k] += ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    for j in range(d):
+        x0 = A[a, j]
+        x1 = A[a + 1, j]
+        x2 = A[a + 2, j]
+        x3 = A[a + 3, j]
+        x4 = A[a + 4, j]
+        x5 = A[a + 5, j]
+        x6 = A[a + 6, j]
+        x7 = A[a + 7, j]
+        G[k, j] += ((r0 * x0 + r1 * x1) + (r2 * x2 + r3 * x3)) + ((r4 * x4 + r5 * x5) + (r6 * x6 + r7 * x7))
+
+
+@_jit_inline
+def _pull_back_two(A, a, R, G, gb, k):
+    """``G[k:k + 2] += R[:, k:k + 2].T @ A[a:a + 8]`` and ``gb[k:k + 2] += R[:, k:k + 2].sum(0)``: each vector
+    of eight rows' features read once for 2 rows of G."""
+    d = G.shape[1]
+    r0 = R[0, k]
+    r1 = R[1, k]
+    r2 = R[2, k]
+    r3 = R[3, k]
+    r4 = R[4, k]
+    r5 = R[5, k]
+    r6 = R[6, k]
+    r7 = R[7, k]
+    gb[k] += ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    t0 = R[0, k + 1]
+    t1 = R[1, k + 1]
+    t2 = R[2, k + 1]
+    t3 = R[3, k + 1]
+    t4 = R[4, k + 1]
+    t5 = R[5, k + 1]
+    t6 = R[6, k + 1]
+    t7 = R[7, k + 1]
+    gb[k + 1] += ((t0 + t1) + (t2 + t3)) + ((t4 + t5) + (t6 + t7))
+    for j in range(d):
+        x0 = A[a, j]
+        x1 = A[a + 1, j]
+        x2 = A[a + 2, j]
+        x3 = A[a + 3, j]
+        x4 = A[a + 4, j]
+        x5 = A[a + 5, j]
+        x6 = A[a + 6, j]
+        x7 = A[a + 7, j]
+        G[k, j] += ((r0 * x0 + r1 * x1) + (r2 * x2 + r3 * x3)) + ((r4 * x4 + r5 * x5) + (r6 * x6 + r7 * x7))
+        G[k + 1, j] += ((t0 * x0 + t1 * x1) + (t2 * x2 + t3 * x3)) + ((t4 * x4 + t5 * x5) + (t6 * x6 + t7 * x7))
+
+
+@_jit_inline
+def _pull_back_three(A, a, R, G, gb, k):
+    """``G[k:k + 3] += R[:, k:k + 3].T @ A[a:a + 8]`` and ``gb[k:k + 3] += R[:, k:k + 3].sum(0)``: each vector
+    of eight rows' features read once for 3 rows of G."""
+    d = G.shape[1]
+    r0 = R[0, k]
+    r1 = R[1, k]
+    r2 = R[2, k]
+    r3 = R[3, k]
+    r4 = R[4, k]
+    r5 = R[5, k]
+    r6 = R[6, k]
+    r7 = R[7, k]
+    gb[k] += ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    t0 = R[0, k + 1]
+    t1 = R[1, k + 1]
+    t2 = R[2, k + 1]
+    t3 = R[3, k + 1]
+    t4 = R[4, k + 1]
+    t5 = R[5, k + 1]
+    t6 = R[6, k + 1]
+    t7 = R[7, k + 1]
+    gb[k + 1] += ((t0 + t1) + (t2 + t3)) + ((t4 + t5) + (t6 + t7))
+    e0 = R[0, k + 2]
+    e1 = R[1, k + 2]
+    e2 = R[2, k + 2]
+    e3 = R[3, k + 2]
+    e4 = R[4, k + 2]
+    e5 = R[5, k + 2]
+    e6 = R[6, k + 2]
+    e7 = R[7, k + 2]
+    gb[k + 2] += ((e0 + e1) + (e2 + e3)) + ((e4 + e5) + (e6 + e7))
+    for j in range(d):
+        x0 = A[a, j]
+        x1 = A[a + 1, j]
+        x2 = A[a + 2, j]
+        x3 = A[a + 3, j]
+        x4 = A[a + 4, j]
+        x5 = A[a + 5, j]
+        x6 = A[a + 6, j]
+        x7 = A[a + 7, j]
+        G[k, j] += ((r0 * x0 + r1 * x1) + (r2 * x2 + r3 * x3)) + ((r4 * x4 + r5 * x5) + (r6 * x6 + r7 * x7))
+        G[k + 1, j] += ((t0 * x0 + t1 * x1) + (t2 * x2 + t3 * x3)) + ((t4 * x4 + t5 * x5) + (t6 * x6 + t7 * x7))
+        G[k + 2, j] += ((e0 * x0 + e1 * x1) + (e2 * x2 + e3 * x3)) + ((e4 * x4 + e5 * x5) + (e6 * x6 + e7 * x7))
+
+
+@_jit_inline
+def _pairs_end(K):
+    """Classes ``0:_pairs_end(K)`` go two at a time, the rest (K odd: the last three, or the only one) at once."""
+    return K - 3 if K % 2 == 1 and K >= 3 else K - K % 2
+
+
+@_jit_inline
 def _tile_scores(A, a, W, b, Z):
-    """``Z = A[a:a + 8] @ W.T + b`` for one tile, two classes at a time: sixteen independent sums, and each
-    vector of eight rows' features read once for two classes."""
-    K, d = W.shape
-    for k in range(0, K - 1, 2):
-        z0 = 0.0
-        z1 = 0.0
-        z2 = 0.0
-        z3 = 0.0
-        z4 = 0.0
-        z5 = 0.0
-        z6 = 0.0
-        z7 = 0.0
-        q0 = 0.0
-        q1 = 0.0
-        q2 = 0.0
-        q3 = 0.0
-        q4 = 0.0
-        q5 = 0.0
-        q6 = 0.0
-        q7 = 0.0
-        for j in range(d):
-            u = W[k, j]
-            v = W[k + 1, j]
-            x0 = A[a + 0, j]
-            x1 = A[a + 1, j]
-            x2 = A[a + 2, j]
-            x3 = A[a + 3, j]
-            x4 = A[a + 4, j]
-            x5 = A[a + 5, j]
-            x6 = A[a + 6, j]
-            x7 = A[a + 7, j]
-            z0 += x0 * u
-            z1 += x1 * u
-            z2 += x2 * u
-            z3 += x3 * u
-            z4 += x4 * u
-            z5 += x5 * u
-            z6 += x6 * u
-            z7 += x7 * u
-            q0 += x0 * v
-            q1 += x1 * v
-            q2 += x2 * v
-            q3 += x3 * v
-            q4 += x4 * v
-            q5 += x5 * v
-            q6 += x6 * v
-            q7 += x7 * v
-        bk = b[k]
-        Z[0, k] = z0 + bk
-        Z[1, k] = z1 + bk
-        Z[2, k] = z2 + bk
-        Z[3, k] = z3 + bk
-        Z[4, k] = z4 + bk
-        Z[5, k] = z5 + bk
-        Z[6, k] = z6 + bk
-        Z[7, k] = z7 + bk
-        bk = b[k + 1]
-        Z[0, k + 1] = q0 + bk
-        Z[1, k + 1] = q1 + bk
-        Z[2, k + 1] = q2 + bk
-        Z[3, k + 1] = q3 + bk
-        Z[4, k + 1] = q4 + bk
-        Z[5, k + 1] = q5 + bk
-        Z[6, k + 1] = q6 + bk
-        Z[7, k + 1] = q7 + bk
-    if K % 2:
-        k = K - 1
-        z0 = 0.0
-        z1 = 0.0
-        z2 = 0.0
-        z3 = 0.0
-        z4 = 0.0
-        z5 = 0.0
-        z6 = 0.0
-        z7 = 0.0
-        for j in range(d):
-            u = W[k, j]
-            z0 += A[a + 0, j] * u
-            z1 += A[a + 1, j] * u
-            z2 += A[a + 2, j] * u
-            z3 += A[a + 3, j] * u
-            z4 += A[a + 4, j] * u
-            z5 += A[a + 5, j] * u
-            z6 += A[a + 6, j] * u
-            z7 += A[a + 7, j] * u
-        bk = b[k]
-        Z[0, k] = z0 + bk
-        Z[1, k] = z1 + bk
-        Z[2, k] = z2 + bk
-        Z[3, k] = z3 + bk
-        Z[4, k] = z4 + bk
-        Z[5, k] = z5 + bk
-        Z[6, k] = z6 + bk
-        Z[7, k] = z7 + bk
+    """``Z = A[a:a + 8] @ W.T + b`` for one tile: two classes at a time (three for the last ones when K is
+    odd: a class alone has too few independent sums to keep the FMA units busy)."""
+    K = W.shape[0]
+    e = _pairs_end(K)
+    for k in range(0, e, 2):
+        _scores_two(A, a, W, b, Z, k)
+    if K - e == 3:
+        _scores_three(A, a, W, b, Z, e)
+    elif K - e == 1:
+        _scores_one(A, a, W, b, Z, e)
 
 
 @_jit_inline
 def _tile_pull_back(A, a, R, G, gb):
-    """``G += R.T @ A[a:a + 8]`` and ``gb += R.sum(0)`` for one tile, two classes at a time (each vector of
-    eight rows' features read once for two rows of G)."""
-    K, d = G.shape
-    for k in range(0, K - 1, 2):
-        r0 = R[0, k]
-        r1 = R[1, k]
-        r2 = R[2, k]
-        r3 = R[3, k]
-        r4 = R[4, k]
-        r5 = R[5, k]
-        r6 = R[6, k]
-        r7 = R[7, k]
-        gb[k] += ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-        t0 = R[0, k + 1]
-        t1 = R[1, k + 1]
-        t2 = R[2, k + 1]
-        t3 = R[3, k + 1]
-        t4 = R[4, k + 1]
-        t5 = R[5, k + 1]
-        t6 = R[6, k + 1]
-        t7 = R[7, k + 1]
-        gb[k + 1] += ((t0 + t1) + (t2 + t3)) + ((t4 + t5) + (t6 + t7))
-        for j in range(d):
-            x0 = A[a + 0, j]
-            x1 = A[a + 1, j]
-            x2 = A[a + 2, j]
-            x3 = A[a + 3, j]
-            x4 = A[a + 4, j]
-            x5 = A[a + 5, j]
-            x6 = A[a + 6, j]
-            x7 = A[a + 7, j]
-            G[k, j] += ((r0 * x0 + r1 * x1) + (r2 * x2 + r3 * x3)) + ((r4 * x4 + r5 * x5) + (r6 * x6 + r7 * x7))
-            G[k + 1, j] += ((t0 * x0 + t1 * x1) + (t2 * x2 + t3 * x3)) + ((t4 * x4 + t5 * x5) + (t6 * x6 + t7 * x7))
-    if K % 2:
-        k = K - 1
-        r0 = R[0, k]
-        r1 = R[1, k]
-        r2 = R[2, k]
-        r3 = R[3, k]
-        r4 = R[4, k]
-        r5 = R[5, k]
-        r6 = R[6, k]
-        r7 = R[7, k]
-        gb[k] += ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-        for j in range(d):
-            G[k, j] += ((r0 * A[a + 0, j] + r1 * A[a + 1, j]) + (r2 * A[a + 2, j] + r3 * A[a + 3, j])) + (
-                (r4 * A[a + 4, j] + r5 * A[a + 5, j]) + (r6 * A[a + 6, j] + r7 * A[a + 7, j])
-            )
+    """``G += R.T @ A[a:a + 8]`` and ``gb += R.sum(0)`` for one tile, classes grouped as in
+    :func:`_tile_scores`."""
+    K = G.shape[0]
+    e = _pairs_end(K)
+    for k in range(0, e, 2):
+        _pull_back_two(A, a, R, G, gb, k)
+    if K - e == 3:
+        _pull_back_three(A, a, R, G, gb, e)
+    elif K - e == 1:
+        _pull_back_one(A, a, R, G, gb, e)
 
 
 @_jit_inline
