@@ -8,7 +8,8 @@ the rows once: for row ``x_i``::
     r_i = s_i (sigmoid(z_i) - y_i)
     grad += r_i x_i                                     (x_i is still in L1 cache)
 
-and the softmax head does the same with K dot products per row. All arithmetic is float64 whatever the
+and the softmax head does the same with K dot products per row, on tiles of eight rows (a small matrix
+product per tile; see the section on the softmax head's dense rows). All arithmetic is float64 whatever the
 dtype of X (a float32 row is widened as it is read), so float32 data loses nothing but its own rounding.
 Kernels release the GIL (``nogil``), so blocks run in parallel on threads.
 
@@ -17,8 +18,9 @@ with numba when it is installed (the ``fast`` extra); without numba :data:`AVAIL
 objective uses ``neuron.py`` everywhere.
 
 Compilation flags: ``reassoc`` and ``contract`` only (no ``nnan``/``ninf``), so that the dot products can
-use SIMD lanes and fused multiply-adds. The order of the sums depends only on the block, never on the
-thread that runs it: results are the same for any number of threads.
+use SIMD lanes and fused multiply-adds; the softmax tiles' exponential, whose range reduction must keep its
+order, has ``contract`` only. The order of the sums depends only on the block, never on the thread that runs
+it: results are the same for any number of threads.
 """
 
 from __future__ import annotations
@@ -280,16 +282,21 @@ def _softmax_rows(Z, m):
 
 # ----------------------------------------------------------------------------------------------------------
 # Softmax head, dense rows. y (n,) int labels; W (K, d) float64; b (K,) float64. Rows go in tiles of TILE = 8,
-# each tile a small matrix product ``Z = X_t W.T + b`` and ``G += R.T X_t``:
+# each tile a small matrix product ``Z = X_t W.T + b`` and ``G += R.T X_t`` (R: the residuals):
 #
-# - the tile is first copied into a float64 buffer ``Xt`` (TILE, d) (a float32 row is widened there once,
-#   not once per class), rows past the block's end as zeros, so every tile takes the same path;
-# - each read of a row of W (or G) serves eight rows, and the eight dot products per class are eight
-#   independent sums (a single one would wait on its own additions);
+# - float64 rows are read where they are; a float32 tile is first widened into a float64 buffer ``Xt``
+#   (TILE, d), once rather than once per class, and so is the block's last, partial tile, its missing rows
+#   zeros with weight 0 (residuals 0: they add nothing to the sums), so that every tile takes one path;
+# - classes go two at a time (the last three together when K is odd): 16 (24) independent sums per pass
+#   over the tile's features, where one class alone would have 8, too few to keep the FMA units busy, and
+#   each vector of eight rows' features is read once for two (three) classes; each read of a row of W or G
+#   serves eight rows;
 # - the tile's TILE x K exponentials are one loop over a contiguous array (``_exp_nonpositive``: a
-#   polynomial that LLVM turns into SIMD, where ``np.exp`` is one library call per score).
+#   polynomial that LLVM turns into SIMD, where ``np.exp`` is one library call per score);
+# - the rows two tiles ahead are prefetched, a few at a time between the tile's steps.
 #
-# Rows past the end get weight 0 (residuals 0), so they add nothing to the sums.
+# The helpers are inlined by numba (``_jit_inline``): no call and no reference counting per tile. The order of
+# every sum depends on the block only.
 # ----------------------------------------------------------------------------------------------------------
 TILE = 8
 PREFETCH = 2 * TILE  # rows ahead of the tile being computed whose cache lines are asked for
