@@ -356,7 +356,7 @@ def test_softmax_kernels_are_stable_for_huge_scores():
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("K", [2, 3, 5, 10, 37])
+@pytest.mark.parametrize("K", [2, 3, 5, 10, 37, 300])
 @pytest.mark.parametrize("n", [1, 7, 8, 9, 203])
 def test_softmax_tiles_equal_neuron(dtype, K, n):
     # the dense softmax kernels take rows eight at a time: blocks shorter than a tile, a multiple of it and
