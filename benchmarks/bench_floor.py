@@ -8,21 +8,31 @@
    and tol=1e-8, float64 and float32, with its passes over all rows, and float32 fit / float64 fit.
 
 Every time is the best of ``--repeats``, the contenders called in turn (a load on the machine hits them alike).
+With ``--before FILE`` (another version's ``_kernels.py``, e.g. from a worktree of main) the passes also run on
+that file's kernels, called in turn with these, so that the before/after ratios come from the same run.
 
     python benchmarks/bench_floor.py              # 1,000,000 x 100
     python benchmarks/bench_floor.py --quick      # 100,000 x 100
+    python benchmarks/bench_floor.py --parts pass --before ../main/src/oneuron/_kernels.py
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
+import importlib.util
 import os
+import shutil
+import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 
+import oneuron._objective
 from oneuron import LogisticRegression
 from oneuron._objective import Objective
 from oneuron._penalty import Penalty
@@ -41,39 +51,69 @@ def interleaved(fns: dict, repeats: int) -> dict:
     return best
 
 
+def load_kernels(path):
+    """The kernels module of another version (its ``_kernels.py``), loaded under another name from a copy in a
+    fresh directory: numba's cache of the copy is its own (compiled anew each run), never that of the file."""
+    copy = Path(tempfile.mkdtemp(prefix="kernels_before_")) / "kernels_before.py"
+    shutil.copyfile(path, copy)
+    spec = importlib.util.spec_from_file_location("kernels_before", copy)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@contextlib.contextmanager
+def kernels_of(module):
+    """The objective's block functions call ``module``'s kernels meanwhile (None: this version's)."""
+    mine = oneuron._objective.kernels
+    oneuron._objective.kernels = module or mine
+    try:
+        yield
+    finally:
+        oneuron._objective.kernels = mine
+
+
 def read_on_all_cores(X, pool):
     """``X.sum()`` in row chunks, one thread per core (numpy releases the GIL in the sums)."""
     edges = np.linspace(0, len(X), 8 * pool._max_workers + 1).astype(int)
     return sum(pool.map(lambda i: X[edges[i] : edges[i + 1]].sum(), range(len(edges) - 1)))
 
 
-def case(X, n_classes, repeats, rng, pool):
+def case(X, n_classes, repeats, rng, pool, before=None):
     y = rng.integers(0, n_classes, len(X))
     y = y.astype(X.dtype) if n_classes == 2 else y.astype(np.int32)
     source = MemorySource(X, y, np.ones(len(X), dtype=X.dtype), n_classes=n_classes)
     obj = Objective(source, n_classes, Penalty.from_params("l2", 1.0, source.total_weight), True)
     theta = rng.normal(size=obj.n_params) * 0.1
-    ev = obj.evaluate(theta, curvature=True)  # warm-up (compiled kernels), and kept state for the products
     v = rng.normal(size=obj.n_params)
-    ev.hessp(v)
-    points = iter(theta + 1e-9 * k for k in range(1, 10 * repeats))
-    t = interleaved(
-        {
-            "sum": lambda: X.sum(),
-            "read": lambda: read_on_all_cores(X, pool),
-            "pass": lambda: obj.evaluate(next(points)),
-            "hessp": lambda: ev.hessp(v),
-        },
-        repeats,
-    )
+    points = iter(theta + 1e-9 * k for k in range(1, 30 * repeats))
+    fns = {"sum": lambda: X.sum(), "read": lambda: read_on_all_cores(X, pool)}
+    for label, module in [("", None)] + ([(" before", before)] if before is not None else []):
+        with kernels_of(module):  # warm-up (compiled kernels), and kept state for the products
+            ev = obj.evaluate(theta, curvature=True)
+            ev.hessp(v)
+
+        def run_pass(module=module):
+            with kernels_of(module):
+                obj.evaluate(next(points))
+
+        def run_hessp(module=module, ev=ev):
+            with kernels_of(module):
+                ev.hessp(v)
+
+        fns["pass" + label], fns["hessp" + label] = run_pass, run_hessp
+    t = interleaved(fns, repeats)
     head = "binary" if n_classes == 2 else f"softmax K={n_classes}"
-    print(
-        f"{head:14s} {X.dtype!s:8s} X.sum() {t['sum'] * 1e3:7.1f} ms | loss+gradient {t['pass'] * 1e3:7.1f} ms "
-        f"= {t['pass'] / t['sum']:5.2f} x | Hessian product (kept state) {t['hessp'] * 1e3:7.1f} ms "
-        f"= {t['hessp'] / t['sum']:5.2f} x | read on {pool._max_workers} cores {t['read'] * 1e3:7.1f} ms: "
-        f"pass {t['pass'] / t['read']:5.2f} x, product {t['hessp'] / t['read']:5.2f} x",
-        flush=True,
-    )
+    for label in [""] + ([" before"] if before is not None else []):
+        p, h = t["pass" + label], t["hessp" + label]
+        print(
+            f"{head:14s} {X.dtype!s:8s} X.sum() {t['sum'] * 1e3:7.1f} ms | loss+gradient {p * 1e3:7.1f} ms "
+            f"= {p / t['sum']:5.2f} x | Hessian product (kept state) {h * 1e3:7.1f} ms = {h / t['sum']:5.2f} x | "
+            f"read on {pool._max_workers} cores {t['read'] * 1e3:7.1f} ms: pass {p / t['read']:5.2f} x, product "
+            f"{h / t['read']:5.2f} x{label}",
+            flush=True,
+        )
 
 
 def fits(X64, repeats, rng):
@@ -116,7 +156,9 @@ def main():
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--fit-repeats", type=int, default=3)
     parser.add_argument("--parts", nargs="+", default=["pass", "fit"], choices=["pass", "fit"])
+    parser.add_argument("--before", default=None, help="another version's _kernels.py, timed in turn with these")
     args = parser.parse_args()
+    before = load_kernels(args.before) if args.before else None
     n = args.rows or (100_000 if args.quick else 1_000_000)
     rng = np.random.default_rng(0)
     X64 = rng.standard_normal((n, args.features))
@@ -126,7 +168,7 @@ def main():
         for dtype in (np.float64, np.float32):
             X = X64 if dtype == np.float64 else X64.astype(np.float32)
             for k in args.classes:
-                case(X, k, args.repeats, rng, pool)
+                case(X, k, args.repeats, rng, pool, before)
             del X
         pool.shutdown()
     if "fit" in args.parts:

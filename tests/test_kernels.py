@@ -391,3 +391,46 @@ def test_binary_kernel_equals_neuron_at_large_scores(dtype, scale):
     np.testing.assert_allclose(g, ref[1], rtol=1e-12, atol=1e-12 * np.abs(ref[1]).max())
     assert gb == pytest.approx(ref[2], rel=1e-12, abs=1e-12)
     np.testing.assert_allclose(h, neuron.binary_curvature(X64, s, w, 0.3), rtol=1e-12, atol=1e-300)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("K", [2, 3, 5, 10, 37, 300])
+@pytest.mark.parametrize("n", [1, 7, 8, 9, 203])
+def test_softmax_tiles_equal_neuron(dtype, K, n):
+    # the dense softmax kernels take rows eight at a time: blocks shorter than a tile, a multiple of it and
+    # with a remainder; classes two at a time, the last three at once when K is odd (5, 37), or three alone; weights
+    rng = np.random.default_rng(n + K)
+    X = rng.normal(size=(n, 13)).astype(dtype)
+    X64 = X.astype(np.float64)
+    y = rng.integers(0, K, n)
+    s = rng.uniform(0.2, 2.0, n)
+    W, b, V, vb = rng.normal(size=(K, 13)), rng.normal(size=K), rng.normal(size=(K, 13)), rng.normal(size=K)
+    P = np.full((n, K), np.nan)
+    loss, G, gb = kernels.multi_loss_grad(X, y, s, W, b, probabilities=P)
+    ref = neuron.multinomial_loss_grad(X64, (y[:, None] == np.arange(K)).astype(float), s, W, b)
+    assert loss == pytest.approx(ref[0], rel=1e-12)
+    np.testing.assert_allclose(G, ref[1], rtol=1e-11, atol=1e-12)
+    np.testing.assert_allclose(gb, ref[2], rtol=1e-11, atol=1e-12)
+    np.testing.assert_allclose(P, neuron.softmax(neuron.forward_multi(X64, W, b)), rtol=1e-13, atol=1e-15)
+    assert kernels.multi_loss_grad(X, y, s, W, b, want_grad=False)[0] == pytest.approx(ref[0], rel=1e-12)
+    ref_h = neuron.multinomial_hessp(X64, s, W, b, V, vb)
+    for H, hb in (kernels.multi_hessp(X, s, W, b, V, vb), kernels.probs_hessp(X, s, P, V, vb)):
+        np.testing.assert_allclose(H, ref_h[0], rtol=1e-10, atol=1e-11)
+        np.testing.assert_allclose(hb, ref_h[1], rtol=1e-10, atol=1e-11)
+
+
+def test_tile_exponential_equals_numpy():
+    # the polynomial exp of the softmax tiles, over the whole range it sees (scores minus their row's max):
+    # normal results to a couple of units in the last place, subnormal ones and zeros as np.exp gives them
+    rng = np.random.default_rng(0)
+    edges = [0.0, -0.0, -1e-300, -0.5 * np.log(2), -709.0, -745.0, -745.2, -746.0, -1e4, -np.inf]
+    x = np.concatenate([edges, -rng.exponential(5.0, 5000), -rng.uniform(700.0, 760.0, 2000)])
+    a = x.copy()
+    kernels._exp_nonpositive(a)
+    ref = np.exp(x)
+    normal = ref >= np.finfo(np.float64).tiny
+    np.testing.assert_allclose(a[normal], ref[normal], rtol=5e-16, atol=0)
+    np.testing.assert_allclose(a[~normal], ref[~normal], rtol=0, atol=4 * np.finfo(np.float64).smallest_subnormal)
+    a = np.array([np.nan, -1.0])
+    kernels._exp_nonpositive(a)
+    assert np.isnan(a[0]) and a[1] == pytest.approx(np.exp(-1.0), rel=1e-15)

@@ -8,7 +8,8 @@ the rows once: for row ``x_i``::
     r_i = s_i (sigmoid(z_i) - y_i)
     grad += r_i x_i                                     (x_i is still in L1 cache)
 
-and the softmax head does the same with K dot products per row. All arithmetic is float64 whatever the
+and the softmax head does the same with K dot products per row, on tiles of eight rows (a small matrix
+product per tile; see the section on the softmax head's dense rows). All arithmetic is float64 whatever the
 dtype of X (a float32 row is widened as it is read), so float32 data loses nothing but its own rounding.
 Kernels release the GIL (``nogil``), so blocks run in parallel on threads.
 
@@ -17,8 +18,9 @@ with numba when it is installed (the ``fast`` extra); without numba :data:`AVAIL
 objective uses ``neuron.py`` everywhere.
 
 Compilation flags: ``reassoc`` and ``contract`` only (no ``nnan``/``ninf``), so that the dot products can
-use SIMD lanes and fused multiply-adds. The order of the sums depends only on the block, never on the
-thread that runs it: results are the same for any number of threads.
+use SIMD lanes and fused multiply-adds; the softmax tiles' exponential, whose range reduction must keep its
+order, has ``contract`` only. The order of the sums depends only on the block, never on the thread that runs
+it: results are the same for any number of threads.
 """
 
 from __future__ import annotations
@@ -242,61 +244,8 @@ def _curvature_hessp_csr(data, indices, indptr, h, v, vb):
 
 
 # ----------------------------------------------------------------------------------------------------------
-# Softmax head, dense rows. y (n,) int labels; W (K, d) float64; b (K,) float64. Rows go four at a time: the
-# scores of four rows share each read of a row of W, and each row of the gradient is read and written once
-# for four rows (a small matrix product per tile, ``Z = X_t W.T`` and ``G += R.T X_t``). Per-tile scratch:
-# Z (4, K).
+# Softmax head, per-row pieces (the CSR kernels take one row at a time, as a tile of one row). Z (rows, K).
 # ----------------------------------------------------------------------------------------------------------
-@_jit
-def _scores(X, i, m, W, b, Z):
-    """``Z[t] = X[i + t] . W.T + b`` for the ``m`` (<= 4) rows of the tile starting at row ``i``."""
-    K, d = W.shape
-    if m == 4:
-        for k in range(K):
-            z0 = b[k]
-            z1 = b[k]
-            z2 = b[k]
-            z3 = b[k]
-            for j in range(d):
-                u = W[k, j]
-                z0 += X[i, j] * u
-                z1 += X[i + 1, j] * u
-                z2 += X[i + 2, j] * u
-                z3 += X[i + 3, j] * u
-            Z[0, k] = z0
-            Z[1, k] = z1
-            Z[2, k] = z2
-            Z[3, k] = z3
-    else:
-        for t in range(m):
-            for k in range(K):
-                z = b[k]
-                for j in range(d):
-                    z += X[i + t, j] * W[k, j]
-                Z[t, k] = z
-
-
-@_jit
-def _pull_back(X, i, m, R, G, gb):
-    """``G += R[:m].T @ X[i:i + m]`` and ``gb += R[:m].sum(0)`` for the tile of ``m`` (<= 4) rows at ``i``."""
-    K, d = G.shape
-    for k in range(K):
-        if m == 4:
-            r0 = R[0, k]
-            r1 = R[1, k]
-            r2 = R[2, k]
-            r3 = R[3, k]
-            gb[k] += (r0 + r1) + (r2 + r3)
-            for j in range(d):
-                G[k, j] += (r0 * X[i, j] + r1 * X[i + 1, j]) + (r2 * X[i + 2, j] + r3 * X[i + 3, j])
-        else:
-            for t in range(m):
-                r = R[t, k]
-                gb[k] += r
-                for j in range(d):
-                    G[k, j] += r * X[i + t, j]
-
-
 @_jit
 def _softmax_residuals(Z, m, y, s, i, P):
     """Rows ``t < m`` of the scores ``Z`` become the residuals ``s (p - onehot(y))`` (in place), one exponential
@@ -325,39 +274,6 @@ def _softmax_residuals(Z, m, y, s, i, P):
             Z[t, k] = si * p
         Z[t, yi] -= si
     return loss
-
-
-@_jit
-def _multi_dense(X, y, s, W, b, want_grad, P):
-    n, d = X.shape
-    K = W.shape[0]
-    G = np.zeros((K, d) if want_grad else (0, 0))
-    gb = np.zeros(K)
-    Z = np.empty((4, K))
-    loss = 0.0
-    for i in range(0, n, 4):
-        m = min(4, n - i)
-        _scores(X, i, m, W, b, Z)
-        loss += _softmax_residuals(Z, m, y, s, i, P)
-        if want_grad:
-            _pull_back(X, i, m, Z, G, gb)
-    return loss, G, gb
-
-
-@_jit
-def _probs_hessp_dense(X, s, P, V, vb):
-    # (diag(p) - p p.T) dz for each row, dz = V x + vb: the softmax Hessian product given the probabilities
-    n, d = X.shape
-    K = V.shape[0]
-    H = np.zeros((K, d))
-    hb = np.zeros(K)
-    T = np.empty((4, K))
-    for i in range(0, n, 4):
-        m = min(4, n - i)
-        _scores(X, i, m, V, vb, T)
-        _curvature_times(T, m, s, i, P, i)
-        _pull_back(X, i, m, T, H, hb)
-    return H, hb
 
 
 @_jit
@@ -391,6 +307,639 @@ def _softmax_rows(Z, m):
             Z[t, k] *= inv
 
 
+# ----------------------------------------------------------------------------------------------------------
+# Softmax head, dense rows. y (n,) int labels; W (K, d) float64; b (K,) float64. Rows go in tiles of TILE = 8,
+# each tile a small matrix product ``Z = X_t W.T + b`` and ``G += R.T X_t`` (R: the residuals):
+#
+# - float64 rows are read where they are; a float32 tile is first widened into a float64 buffer ``Xt``
+#   (TILE, d), once rather than once per class, and so is the block's last, partial tile, its missing rows
+#   zeros with weight 0 (residuals 0: they add nothing to the sums), so that every tile takes one path;
+# - classes go two at a time (the last three together when K is odd): 16 (24) independent sums per pass
+#   over the tile's features, where one class alone would have 8, too few to keep the FMA units busy, and
+#   each vector of eight rows' features is read once for two (three) classes; each read of a row of W or G
+#   serves eight rows;
+# - the tile's TILE x K exponentials are one loop over a contiguous array (``_exp_nonpositive``: a
+#   polynomial that LLVM turns into SIMD, where ``np.exp`` is one library call per score);
+# - the rows two tiles ahead are prefetched, a few at a time between the tile's steps.
+#
+# The helpers are inlined by numba (``_jit_inline``): no call and no reference counting per tile. The order of
+# every sum depends on the block only.
+# ----------------------------------------------------------------------------------------------------------
+TILE = 8
+PREFETCH = 2 * TILE  # rows ahead of the tile being computed whose cache lines are asked for
+
+# exp(x) = 2^n e^r with n = round(x / ln 2) and r = x - n ln 2 in [-ln(2)/2, ln(2)/2]; ln 2 in two parts
+# (fdlibm's: ``n * _LN2_HI`` is exact for |n| < 2^11), and e^r by its Taylor polynomial of degree 13
+# (remainder |r|^14 / 14! < 5e-18, below the rounding of the result).
+_LOG2E = 1.4426950408889634
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
+_EXP_COEFS = tuple(1.0 / float(np.prod(np.arange(1, q + 1, dtype=np.float64))) for q in range(14))
+
+
+def _jit_inline(fn):
+    # inlined into the caller by numba: no call, and no reference counting of the array arguments per tile
+    if numba is None:  # pragma: no cover
+        return fn
+    return numba.njit(nogil=True, cache=True, fastmath={"reassoc", "contract"}, error_model="numpy", inline="always")(
+        fn
+    )
+
+
+def _jit_exact(fn):
+    # no ``reassoc``: the two-part reduction ``(x - n ln2_hi) - n ln2_lo`` must keep its order
+    if numba is None:  # pragma: no cover
+        return fn
+    return numba.njit(nogil=True, cache=True, fastmath={"contract"}, error_model="numpy")(fn)
+
+
+@_jit_exact
+def _exp_nonpositive(a):
+    """``a[q] = exp(a[q])`` in place for every ``a[q] <= 0`` (scores minus their row's max), to within a unit
+    or two in the last place.
+
+    One loop without branches, so that LLVM makes it a SIMD loop. ``2^n`` is built from exponent bits as
+    ``2^(n - n // 2) 2^(n // 2)``, both factors normal for n >= -1077, so that results below 2^-1022 come out
+    subnormal and those below 2^-1075 as 0, as from ``np.exp``.
+    """
+    c = _EXP_COEFS
+    for q in range(a.shape[0]):
+        x = -746.0 if a[q] < -746.0 else a[q]  # exp(-746) is 0 in float64; a NaN stays NaN
+        m = np.floor(x * _LOG2E + 0.5)  # n, an integer in -1077..0
+        r = (x - m * _LN2_HI) - m * _LN2_LO
+        p = c[13]
+        p = p * r + c[12]
+        p = p * r + c[11]
+        p = p * r + c[10]
+        p = p * r + c[9]
+        p = p * r + c[8]
+        p = p * r + c[7]
+        p = p * r + c[6]
+        p = p * r + c[5]
+        p = p * r + c[4]
+        p = p * r + c[3]
+        p = p * r + c[2]
+        p = p * r + c[1]
+        p = p * r + 1.0
+        e = np.int64(m)
+        half = e >> 1
+        a[q] = p * _as_float((half + 1023) << 52) * _as_float((e - half + 1023) << 52)
+
+
+if numba is not None:
+    from llvmlite import ir as _ir
+    from numba.core import cgutils as _cgutils
+
+    @numba.extending.intrinsic
+    def _prefetch(typingctx, arr, offset):
+        """Hint the CPU to fetch the cache line at byte ``offset`` of ``arr``'s data (``llvm.prefetch``: a
+        hint, it never faults, whatever the address)."""
+        sig = numba.types.void(arr, numba.types.intp)
+
+        def codegen(context, builder, signature, args):
+            ary = context.make_array(signature.args[0])(context, builder, args[0])
+            i8p = _ir.IntType(8).as_pointer()
+            i32 = _ir.IntType(32)
+            ptr = builder.gep(builder.bitcast(ary.data, i8p), [args[1]])
+            fn_type = _ir.FunctionType(_ir.VoidType(), [i8p, i32, i32, i32])
+            fn = _cgutils.get_or_insert_function(builder.module, fn_type, "llvm.prefetch.p0")
+            builder.call(fn, [ptr, i32(0), i32(3), i32(1)])  # read, keep in all cache levels, data
+            return context.get_dummy_value()
+
+        return sig, codegen
+
+    @numba.extending.intrinsic
+    def _in_place(typingctx, arr):
+        """True (a constant of the compiled code) when the tiles read ``arr``'s rows where they are: float64
+        rows; float32 rows are widened into a float64 tile first."""
+        sig = numba.types.boolean(arr)
+        answer = arr.dtype == numba.types.float64
+
+        def codegen(context, builder, signature, args):
+            return context.get_constant(numba.types.boolean, answer)
+
+        return sig, codegen
+
+    @numba.extending.intrinsic
+    def _as_float(typingctx, bits):
+        """The float64 whose IEEE 754 bits are the int64 ``bits`` (a reinterpretation: no instruction)."""
+        sig = numba.types.float64(numba.types.int64)
+
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(args[0], _ir.DoubleType())
+
+        return sig, codegen
+
+else:  # pragma: no cover
+
+    def _prefetch(arr, offset):
+        pass
+
+    def _as_float(bits):
+        return np.array(bits, dtype=np.int64).view(np.float64)[()]
+
+    def _in_place(arr):
+        return arr.dtype == np.float64
+
+
+@_jit_inline
+def _prefetch_rows(X, a, b):
+    """Ask for rows ``a:b`` of ``X`` (clipped to its rows) to be brought into cache, one hint per 64-byte line.
+
+    A tile's arithmetic is long enough for the next tile's rows to arrive meanwhile; without the hints the
+    rows come when the tile is copied, one cache miss after another, and the memory latency adds to the
+    arithmetic instead of overlapping it.
+    """
+    n, d = X.shape
+    row = d * X.itemsize
+    for off in range(min(a, n) * row, min(b, n) * row, 64):
+        _prefetch(X, off)
+
+
+@_jit_inline
+def _load_tile(X, i, m, Xt):
+    """``Xt[:m] = X[i:i + m]`` in float64 and the rest of the tile zeros."""
+    d = X.shape[1]
+    for t in range(m):
+        for j in range(d):
+            Xt[t, j] = X[i + t, j]
+    for t in range(m, TILE):
+        for j in range(d):
+            Xt[t, j] = 0.0
+
+
+@_jit_inline
+def _scores_one(A, a, W, b, Z, k):
+    """``Z[:, k:k + 1] = A[a:a + 8] @ W[k:k + 1].T + b[k:k + 1]``: 8 independent sums (each waits on its own
+    additions: the more of them, the more FMAs in flight), each vector of eight rows' features read once."""
+    d = W.shape[1]
+    z0 = 0.0
+    z1 = 0.0
+    z2 = 0.0
+    z3 = 0.0
+    z4 = 0.0
+    z5 = 0.0
+    z6 = 0.0
+    z7 = 0.0
+    for j in range(d):
+        u = W[k, j]
+        x0 = A[a, j]
+        x1 = A[a + 1, j]
+        x2 = A[a + 2, j]
+        x3 = A[a + 3, j]
+        x4 = A[a + 4, j]
+        x5 = A[a + 5, j]
+        x6 = A[a + 6, j]
+        x7 = A[a + 7, j]
+        z0 += x0 * u
+        z1 += x1 * u
+        z2 += x2 * u
+        z3 += x3 * u
+        z4 += x4 * u
+        z5 += x5 * u
+        z6 += x6 * u
+        z7 += x7 * u
+    bk = b[k]
+    Z[0, k] = z0 + bk
+    Z[1, k] = z1 + bk
+    Z[2, k] = z2 + bk
+    Z[3, k] = z3 + bk
+    Z[4, k] = z4 + bk
+    Z[5, k] = z5 + bk
+    Z[6, k] = z6 + bk
+    Z[7, k] = z7 + bk
+
+
+@_jit_inline
+def _scores_two(A, a, W, b, Z, k):
+    """``Z[:, k:k + 2] = A[a:a + 8] @ W[k:k + 2].T + b[k:k + 2]``: 16 independent sums (each waits on its own
+    additions: the more of them, the more FMAs in flight), each vector of eight rows' features read once."""
+    d = W.shape[1]
+    z0 = 0.0
+    z1 = 0.0
+    z2 = 0.0
+    z3 = 0.0
+    z4 = 0.0
+    z5 = 0.0
+    z6 = 0.0
+    z7 = 0.0
+    q0 = 0.0
+    q1 = 0.0
+    q2 = 0.0
+    q3 = 0.0
+    q4 = 0.0
+    q5 = 0.0
+    q6 = 0.0
+    q7 = 0.0
+    for j in range(d):
+        u = W[k, j]
+        v = W[k + 1, j]
+        x0 = A[a, j]
+        x1 = A[a + 1, j]
+        x2 = A[a + 2, j]
+        x3 = A[a + 3, j]
+        x4 = A[a + 4, j]
+        x5 = A[a + 5, j]
+        x6 = A[a + 6, j]
+        x7 = A[a + 7, j]
+        z0 += x0 * u
+        z1 += x1 * u
+        z2 += x2 * u
+        z3 += x3 * u
+        z4 += x4 * u
+        z5 += x5 * u
+        z6 += x6 * u
+        z7 += x7 * u
+        q0 += x0 * v
+        q1 += x1 * v
+        q2 += x2 * v
+        q3 += x3 * v
+        q4 += x4 * v
+        q5 += x5 * v
+        q6 += x6 * v
+        q7 += x7 * v
+    bk = b[k]
+    Z[0, k] = z0 + bk
+    Z[1, k] = z1 + bk
+    Z[2, k] = z2 + bk
+    Z[3, k] = z3 + bk
+    Z[4, k] = z4 + bk
+    Z[5, k] = z5 + bk
+    Z[6, k] = z6 + bk
+    Z[7, k] = z7 + bk
+    bk = b[k + 1]
+    Z[0, k + 1] = q0 + bk
+    Z[1, k + 1] = q1 + bk
+    Z[2, k + 1] = q2 + bk
+    Z[3, k + 1] = q3 + bk
+    Z[4, k + 1] = q4 + bk
+    Z[5, k + 1] = q5 + bk
+    Z[6, k + 1] = q6 + bk
+    Z[7, k + 1] = q7 + bk
+
+
+@_jit_inline
+def _scores_three(A, a, W, b, Z, k):
+    """``Z[:, k:k + 3] = A[a:a + 8] @ W[k:k + 3].T + b[k:k + 3]``: 24 independent sums (each waits on its own
+    additions: the more of them, the more FMAs in flight), each vector of eight rows' features read once."""
+    d = W.shape[1]
+    z0 = 0.0
+    z1 = 0.0
+    z2 = 0.0
+    z3 = 0.0
+    z4 = 0.0
+    z5 = 0.0
+    z6 = 0.0
+    z7 = 0.0
+    q0 = 0.0
+    q1 = 0.0
+    q2 = 0.0
+    q3 = 0.0
+    q4 = 0.0
+    q5 = 0.0
+    q6 = 0.0
+    q7 = 0.0
+    w0 = 0.0
+    w1 = 0.0
+    w2 = 0.0
+    w3 = 0.0
+    w4 = 0.0
+    w5 = 0.0
+    w6 = 0.0
+    w7 = 0.0
+    for j in range(d):
+        u = W[k, j]
+        v = W[k + 1, j]
+        c = W[k + 2, j]
+        x0 = A[a, j]
+        x1 = A[a + 1, j]
+        x2 = A[a + 2, j]
+        x3 = A[a + 3, j]
+        x4 = A[a + 4, j]
+        x5 = A[a + 5, j]
+        x6 = A[a + 6, j]
+        x7 = A[a + 7, j]
+        z0 += x0 * u
+        z1 += x1 * u
+        z2 += x2 * u
+        z3 += x3 * u
+        z4 += x4 * u
+        z5 += x5 * u
+        z6 += x6 * u
+        z7 += x7 * u
+        q0 += x0 * v
+        q1 += x1 * v
+        q2 += x2 * v
+        q3 += x3 * v
+        q4 += x4 * v
+        q5 += x5 * v
+        q6 += x6 * v
+        q7 += x7 * v
+        w0 += x0 * c
+        w1 += x1 * c
+        w2 += x2 * c
+        w3 += x3 * c
+        w4 += x4 * c
+        w5 += x5 * c
+        w6 += x6 * c
+        w7 += x7 * c
+    bk = b[k]
+    Z[0, k] = z0 + bk
+    Z[1, k] = z1 + bk
+    Z[2, k] = z2 + bk
+    Z[3, k] = z3 + bk
+    Z[4, k] = z4 + bk
+    Z[5, k] = z5 + bk
+    Z[6, k] = z6 + bk
+    Z[7, k] = z7 + bk
+    bk = b[k + 1]
+    Z[0, k + 1] = q0 + bk
+    Z[1, k + 1] = q1 + bk
+    Z[2, k + 1] = q2 + bk
+    Z[3, k + 1] = q3 + bk
+    Z[4, k + 1] = q4 + bk
+    Z[5, k + 1] = q5 + bk
+    Z[6, k + 1] = q6 + bk
+    Z[7, k + 1] = q7 + bk
+    bk = b[k + 2]
+    Z[0, k + 2] = w0 + bk
+    Z[1, k + 2] = w1 + bk
+    Z[2, k + 2] = w2 + bk
+    Z[3, k + 2] = w3 + bk
+    Z[4, k + 2] = w4 + bk
+    Z[5, k + 2] = w5 + bk
+    Z[6, k + 2] = w6 + bk
+    Z[7, k + 2] = w7 + bk
+
+
+@_jit_inline
+def _pull_back_one(A, a, R, G, gb, k):
+    """``G[k:k + 1] += R[:, k:k + 1].T @ A[a:a + 8]`` and ``gb[k:k + 1] += R[:, k:k + 1].sum(0)``: each vector
+    of eight rows' features read once for 1 row of G."""
+    d = G.shape[1]
+    r0 = R[0, k]
+    r1 = R[1, k]
+    r2 = R[2, k]
+    r3 = R[3, k]
+    r4 = R[4, k]
+    r5 = R[5, k]
+    r6 = R[6, k]
+    r7 = R[7, k]
+    gb[k] += ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    for j in range(d):
+        x0 = A[a, j]
+        x1 = A[a + 1, j]
+        x2 = A[a + 2, j]
+        x3 = A[a + 3, j]
+        x4 = A[a + 4, j]
+        x5 = A[a + 5, j]
+        x6 = A[a + 6, j]
+        x7 = A[a + 7, j]
+        G[k, j] += ((r0 * x0 + r1 * x1) + (r2 * x2 + r3 * x3)) + ((r4 * x4 + r5 * x5) + (r6 * x6 + r7 * x7))
+
+
+@_jit_inline
+def _pull_back_two(A, a, R, G, gb, k):
+    """``G[k:k + 2] += R[:, k:k + 2].T @ A[a:a + 8]`` and ``gb[k:k + 2] += R[:, k:k + 2].sum(0)``: each vector
+    of eight rows' features read once for 2 rows of G."""
+    d = G.shape[1]
+    r0 = R[0, k]
+    r1 = R[1, k]
+    r2 = R[2, k]
+    r3 = R[3, k]
+    r4 = R[4, k]
+    r5 = R[5, k]
+    r6 = R[6, k]
+    r7 = R[7, k]
+    gb[k] += ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    t0 = R[0, k + 1]
+    t1 = R[1, k + 1]
+    t2 = R[2, k + 1]
+    t3 = R[3, k + 1]
+    t4 = R[4, k + 1]
+    t5 = R[5, k + 1]
+    t6 = R[6, k + 1]
+    t7 = R[7, k + 1]
+    gb[k + 1] += ((t0 + t1) + (t2 + t3)) + ((t4 + t5) + (t6 + t7))
+    for j in range(d):
+        x0 = A[a, j]
+        x1 = A[a + 1, j]
+        x2 = A[a + 2, j]
+        x3 = A[a + 3, j]
+        x4 = A[a + 4, j]
+        x5 = A[a + 5, j]
+        x6 = A[a + 6, j]
+        x7 = A[a + 7, j]
+        G[k, j] += ((r0 * x0 + r1 * x1) + (r2 * x2 + r3 * x3)) + ((r4 * x4 + r5 * x5) + (r6 * x6 + r7 * x7))
+        G[k + 1, j] += ((t0 * x0 + t1 * x1) + (t2 * x2 + t3 * x3)) + ((t4 * x4 + t5 * x5) + (t6 * x6 + t7 * x7))
+
+
+@_jit_inline
+def _pull_back_three(A, a, R, G, gb, k):
+    """``G[k:k + 3] += R[:, k:k + 3].T @ A[a:a + 8]`` and ``gb[k:k + 3] += R[:, k:k + 3].sum(0)``: each vector
+    of eight rows' features read once for 3 rows of G."""
+    d = G.shape[1]
+    r0 = R[0, k]
+    r1 = R[1, k]
+    r2 = R[2, k]
+    r3 = R[3, k]
+    r4 = R[4, k]
+    r5 = R[5, k]
+    r6 = R[6, k]
+    r7 = R[7, k]
+    gb[k] += ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    t0 = R[0, k + 1]
+    t1 = R[1, k + 1]
+    t2 = R[2, k + 1]
+    t3 = R[3, k + 1]
+    t4 = R[4, k + 1]
+    t5 = R[5, k + 1]
+    t6 = R[6, k + 1]
+    t7 = R[7, k + 1]
+    gb[k + 1] += ((t0 + t1) + (t2 + t3)) + ((t4 + t5) + (t6 + t7))
+    e0 = R[0, k + 2]
+    e1 = R[1, k + 2]
+    e2 = R[2, k + 2]
+    e3 = R[3, k + 2]
+    e4 = R[4, k + 2]
+    e5 = R[5, k + 2]
+    e6 = R[6, k + 2]
+    e7 = R[7, k + 2]
+    gb[k + 2] += ((e0 + e1) + (e2 + e3)) + ((e4 + e5) + (e6 + e7))
+    for j in range(d):
+        x0 = A[a, j]
+        x1 = A[a + 1, j]
+        x2 = A[a + 2, j]
+        x3 = A[a + 3, j]
+        x4 = A[a + 4, j]
+        x5 = A[a + 5, j]
+        x6 = A[a + 6, j]
+        x7 = A[a + 7, j]
+        G[k, j] += ((r0 * x0 + r1 * x1) + (r2 * x2 + r3 * x3)) + ((r4 * x4 + r5 * x5) + (r6 * x6 + r7 * x7))
+        G[k + 1, j] += ((t0 * x0 + t1 * x1) + (t2 * x2 + t3 * x3)) + ((t4 * x4 + t5 * x5) + (t6 * x6 + t7 * x7))
+        G[k + 2, j] += ((e0 * x0 + e1 * x1) + (e2 * x2 + e3 * x3)) + ((e4 * x4 + e5 * x5) + (e6 * x6 + e7 * x7))
+
+
+@_jit_inline
+def _pairs_end(K):
+    """Classes ``0:_pairs_end(K)`` go two at a time, the rest (K odd: the last three, or the only one) at once."""
+    return K - 3 if K % 2 == 1 and K >= 3 else K - K % 2
+
+
+@_jit_inline
+def _tile_scores(A, a, W, b, Z):
+    """``Z = A[a:a + 8] @ W.T + b`` for one tile: two classes at a time (three for the last ones when K is
+    odd: a class alone has too few independent sums to keep the FMA units busy)."""
+    K = W.shape[0]
+    e = _pairs_end(K)
+    for k in range(0, e, 2):
+        _scores_two(A, a, W, b, Z, k)
+    if K - e == 3:
+        _scores_three(A, a, W, b, Z, e)
+    elif K - e == 1:
+        _scores_one(A, a, W, b, Z, e)
+
+
+@_jit_inline
+def _tile_pull_back(A, a, R, G, gb):
+    """``G += R.T @ A[a:a + 8]`` and ``gb += R.sum(0)`` for one tile, classes grouped as in
+    :func:`_tile_scores`."""
+    K = G.shape[0]
+    e = _pairs_end(K)
+    for k in range(0, e, 2):
+        _pull_back_two(A, a, R, G, gb, k)
+    if K - e == 3:
+        _pull_back_three(A, a, R, G, gb, e)
+    elif K - e == 1:
+        _pull_back_one(A, a, R, G, gb, e)
+
+
+@_jit_inline
+def _tile_exps(Z, E, mx):
+    """``E[t, k] = exp(Z[t, k] - mx[t])`` with ``mx[t]`` the row's largest score."""
+    K = Z.shape[1]
+    for t in range(TILE):
+        top = Z[t, 0]
+        for k in range(1, K):
+            top = max(top, Z[t, k])
+        mx[t] = top
+        for k in range(K):
+            E[t, k] = Z[t, k] - top
+    _exp_nonpositive(E.reshape(TILE * K))
+
+
+@_jit_inline
+def _tile_residuals(Z, m, y, s, i, P, E, mx):
+    """The tile's scores ``Z`` become the residuals ``s (p - onehot(y))`` (in place; rows ``t >= m``, past the
+    block's end, zeros); probabilities to ``P[i + t]`` when ``P`` has rows. Returns the rows' weighted loss."""
+    K = Z.shape[1]
+    keep = P.shape[0] > 0
+    _tile_exps(Z, E, mx)
+    loss = 0.0
+    for t in range(m):
+        acc = 0.0
+        for k in range(K):
+            acc += E[t, k]
+        yi = y[i + t]
+        si = s[i + t]
+        loss += si * (mx[t] + np.log(acc) - Z[t, yi])  # logsumexp(z) - z_y
+        inv = 1.0 / acc
+        if keep:
+            for k in range(K):
+                P[i + t, k] = E[t, k] * inv
+        c = si * inv  # loops that store to one array each: SIMD loops
+        for k in range(K):
+            Z[t, k] = E[t, k] * c
+        Z[t, yi] -= si
+    for t in range(m, TILE):
+        for k in range(K):
+            Z[t, k] = 0.0
+    return loss
+
+
+@_jit_inline
+def _tile_probabilities(Z, E, mx):
+    """The tile's scores ``Z`` become their probabilities (in place)."""
+    K = Z.shape[1]
+    _tile_exps(Z, E, mx)
+    for t in range(TILE):
+        acc = 0.0
+        for k in range(K):
+            acc += E[t, k]
+        inv = 1.0 / acc
+        for k in range(K):
+            Z[t, k] = E[t, k] * inv
+
+
+@_jit_inline
+def _tile_curvature_times(T, m, s, i, P, ip):
+    """Rows ``t < m`` of the score directions ``T`` become ``s p * (dz - p . dz)`` (in place), with the rows'
+    weights ``s[i + t]`` and probabilities ``P[ip + t]``; rows ``t >= m`` zeros."""
+    K = T.shape[1]
+    _curvature_times(T, m, s, i, P, ip)
+    for t in range(m, TILE):
+        for k in range(K):
+            T[t, k] = 0.0
+
+
+@_jit
+def _multi_dense(X, y, s, W, b, want_grad, P):
+    n, d = X.shape
+    K = W.shape[0]
+    G = np.zeros((K, d) if want_grad else (0, 0))
+    gb = np.zeros(K)
+    Xt = np.empty((TILE, d))
+    Z = np.empty((TILE, K))
+    E = np.empty((TILE, K))
+    mx = np.empty(TILE)
+    loss = 0.0
+    for i in range(0, n, TILE):
+        m = min(TILE, n - i)
+        ahead = i + PREFETCH  # the rows of a later tile, asked for a few at a time between the steps
+        _prefetch_rows(X, ahead, ahead + 3)
+        if _in_place(X) and m == TILE:
+            _tile_scores(X, i, W, b, Z)
+        else:
+            _load_tile(X, i, m, Xt)
+            _tile_scores(Xt, 0, W, b, Z)
+        _prefetch_rows(X, ahead + 3, ahead + 5)
+        loss += _tile_residuals(Z, m, y, s, i, P, E, mx)
+        _prefetch_rows(X, ahead + 5, ahead + TILE)
+        if want_grad:
+            if _in_place(X) and m == TILE:
+                _tile_pull_back(X, i, Z, G, gb)
+            else:
+                _tile_pull_back(Xt, 0, Z, G, gb)
+    return loss, G, gb
+
+
+@_jit
+def _probs_hessp_dense(X, s, P, V, vb):
+    # (diag(p) - p p.T) dz for each row, dz = V x + vb: the softmax Hessian product given the probabilities
+    n, d = X.shape
+    K = V.shape[0]
+    H = np.zeros((K, d))
+    hb = np.zeros(K)
+    Xt = np.empty((TILE, d))
+    T = np.empty((TILE, K))
+    for i in range(0, n, TILE):
+        m = min(TILE, n - i)
+        ahead = i + PREFETCH
+        _prefetch_rows(X, ahead, ahead + 4)
+        if _in_place(X) and m == TILE:
+            _tile_scores(X, i, V, vb, T)
+        else:
+            _load_tile(X, i, m, Xt)
+            _tile_scores(Xt, 0, V, vb, T)
+        _tile_curvature_times(T, m, s, i, P, i)
+        _prefetch_rows(X, ahead + 4, ahead + TILE)
+        if _in_place(X) and m == TILE:
+            _tile_pull_back(X, i, T, H, hb)
+        else:
+            _tile_pull_back(Xt, 0, T, H, hb)
+    return H, hb
+
+
 @_jit
 def _multi_hessp_dense(X, s, W, b, V, vb):
     # one read of X: the tile's rows are still in cache for the second product and the pull-back
@@ -398,15 +947,32 @@ def _multi_hessp_dense(X, s, W, b, V, vb):
     K = W.shape[0]
     H = np.zeros((K, d))
     hb = np.zeros(K)
-    Z = np.empty((4, K))
-    T = np.empty((4, K))
-    for i in range(0, n, 4):
-        m = min(4, n - i)
-        _scores(X, i, m, W, b, Z)
-        _softmax_rows(Z, m)
-        _scores(X, i, m, V, vb, T)
-        _curvature_times(T, m, s, i, Z, 0)
-        _pull_back(X, i, m, T, H, hb)
+    Xt = np.empty((TILE, d))
+    Z = np.empty((TILE, K))
+    T = np.empty((TILE, K))
+    E = np.empty((TILE, K))
+    mx = np.empty(TILE)
+    for i in range(0, n, TILE):
+        m = min(TILE, n - i)
+        ahead = i + PREFETCH
+        _prefetch_rows(X, ahead, ahead + 3)
+        if _in_place(X) and m == TILE:
+            _tile_scores(X, i, W, b, Z)
+        else:
+            _load_tile(X, i, m, Xt)
+            _tile_scores(Xt, 0, W, b, Z)
+        _tile_probabilities(Z, E, mx)
+        _prefetch_rows(X, ahead + 3, ahead + 5)
+        if _in_place(X) and m == TILE:
+            _tile_scores(X, i, V, vb, T)
+        else:
+            _tile_scores(Xt, 0, V, vb, T)
+        _tile_curvature_times(T, m, s, i, Z, 0)
+        _prefetch_rows(X, ahead + 5, ahead + TILE)
+        if _in_place(X) and m == TILE:
+            _tile_pull_back(X, i, T, H, hb)
+        else:
+            _tile_pull_back(Xt, 0, T, H, hb)
     return H, hb
 
 
