@@ -262,7 +262,7 @@ def _softmax_residuals(Z, m, y, s, i, P):
         zy = Z[t, yi]
         acc = 0.0
         for k in range(K):
-            e = np.exp(Z[t, k] - mx)
+            e = exp(Z[t, k] - mx)
             Z[t, k] = e
             acc += e
         loss += si * (mx + np.log(acc) - zy)  # logsumexp(z) - z_y
@@ -299,7 +299,7 @@ def _softmax_rows(Z, m):
             mx = max(mx, Z[t, k])
         acc = 0.0
         for k in range(K):
-            e = np.exp(Z[t, k] - mx)
+            e = exp(Z[t, k] - mx)
             Z[t, k] = e
             acc += e
         inv = 1.0 / acc
@@ -318,8 +318,8 @@ def _softmax_rows(Z, m):
 #   over the tile's features, where one class alone would have 8, too few to keep the FMA units busy, and
 #   each vector of eight rows' features is read once for two (three) classes; each read of a row of W or G
 #   serves eight rows;
-# - the tile's TILE x K exponentials are one loop over a contiguous array (``_exp_nonpositive``: a
-#   polynomial that LLVM turns into SIMD, where ``np.exp`` is one library call per score);
+# - the tile's TILE x K exponentials are one loop over a contiguous array (``_exp_nonpositive``: _fastmath's
+#   polynomial, which LLVM turns into SIMD, where ``np.exp`` is one library call per score);
 # - the rows two tiles ahead are prefetched, a few at a time between the tile's steps.
 #
 # The helpers are inlined by numba (``_jit_inline``): no call and no reference counting per tile. The order of
@@ -327,14 +327,6 @@ def _softmax_rows(Z, m):
 # ----------------------------------------------------------------------------------------------------------
 TILE = 8
 PREFETCH = 2 * TILE  # rows ahead of the tile being computed whose cache lines are asked for
-
-# exp(x) = 2^n e^r with n = round(x / ln 2) and r = x - n ln 2 in [-ln(2)/2, ln(2)/2]; ln 2 in two parts
-# (fdlibm's: ``n * _LN2_HI`` is exact for |n| < 2^11), and e^r by its Taylor polynomial of degree 13
-# (remainder |r|^14 / 14! < 5e-18, below the rounding of the result).
-_LOG2E = 1.4426950408889634
-_LN2_HI = 6.93147180369123816490e-01
-_LN2_LO = 1.90821492927058770002e-10
-_EXP_COEFS = tuple(1.0 / float(np.prod(np.arange(1, q + 1, dtype=np.float64))) for q in range(14))
 
 
 def _jit_inline(fn):
@@ -346,44 +338,12 @@ def _jit_inline(fn):
     )
 
 
-def _jit_exact(fn):
-    # no ``reassoc``: the two-part reduction ``(x - n ln2_hi) - n ln2_lo`` must keep its order
-    if numba is None:  # pragma: no cover
-        return fn
-    return numba.njit(nogil=True, cache=True, fastmath={"contract"}, error_model="numpy")(fn)
-
-
-@_jit_exact
+@_jit
 def _exp_nonpositive(a):
     """``a[q] = exp(a[q])`` in place for every ``a[q] <= 0`` (scores minus their row's max), to within a unit
-    or two in the last place.
-
-    One loop without branches, so that LLVM makes it a SIMD loop. ``2^n`` is built from exponent bits as
-    ``2^(n - n // 2) 2^(n // 2)``, both factors normal for n >= -1077, so that results below 2^-1022 come out
-    subnormal and those below 2^-1075 as 0, as from ``np.exp``.
-    """
-    c = _EXP_COEFS
+    in the last place: one loop of :func:`oneuron._fastmath.exp` (no branch), which LLVM makes a SIMD loop."""
     for q in range(a.shape[0]):
-        x = -746.0 if a[q] < -746.0 else a[q]  # exp(-746) is 0 in float64; a NaN stays NaN
-        m = np.floor(x * _LOG2E + 0.5)  # n, an integer in -1077..0
-        r = (x - m * _LN2_HI) - m * _LN2_LO
-        p = c[13]
-        p = p * r + c[12]
-        p = p * r + c[11]
-        p = p * r + c[10]
-        p = p * r + c[9]
-        p = p * r + c[8]
-        p = p * r + c[7]
-        p = p * r + c[6]
-        p = p * r + c[5]
-        p = p * r + c[4]
-        p = p * r + c[3]
-        p = p * r + c[2]
-        p = p * r + c[1]
-        p = p * r + 1.0
-        e = np.int64(m)
-        half = e >> 1
-        a[q] = p * _as_float((half + 1023) << 52) * _as_float((e - half + 1023) << 52)
+        a[q] = exp(a[q])
 
 
 if numba is not None:
@@ -420,23 +380,10 @@ if numba is not None:
 
         return sig, codegen
 
-    @numba.extending.intrinsic
-    def _as_float(typingctx, bits):
-        """The float64 whose IEEE 754 bits are the int64 ``bits`` (a reinterpretation: no instruction)."""
-        sig = numba.types.float64(numba.types.int64)
-
-        def codegen(context, builder, signature, args):
-            return builder.bitcast(args[0], _ir.DoubleType())
-
-        return sig, codegen
-
 else:  # pragma: no cover
 
     def _prefetch(arr, offset):
         pass
-
-    def _as_float(bits):
-        return np.array(bits, dtype=np.int64).view(np.float64)[()]
 
     def _in_place(arr):
         return arr.dtype == np.float64
