@@ -48,6 +48,75 @@ def _jit(fn):
 
 
 # ----------------------------------------------------------------------------------------------------------
+# Inlined helpers and memory hints.
+# ----------------------------------------------------------------------------------------------------------
+def _jit_inline(fn):
+    # inlined into the caller by numba: no call, and no reference counting of the array arguments per tile
+    if numba is None:  # pragma: no cover
+        return fn
+    return numba.njit(nogil=True, cache=True, fastmath={"reassoc", "contract"}, error_model="numpy", inline="always")(
+        fn
+    )
+
+
+if numba is not None:
+    from llvmlite import ir as _ir
+    from numba.core import cgutils as _cgutils
+
+    @numba.extending.intrinsic
+    def _prefetch(typingctx, arr, offset):
+        """Hint the CPU to fetch the cache line at byte ``offset`` of ``arr``'s data (``llvm.prefetch``: a
+        hint, it never faults, whatever the address)."""
+        sig = numba.types.void(arr, numba.types.intp)
+
+        def codegen(context, builder, signature, args):
+            ary = context.make_array(signature.args[0])(context, builder, args[0])
+            i8p = _ir.IntType(8).as_pointer()
+            i32 = _ir.IntType(32)
+            ptr = builder.gep(builder.bitcast(ary.data, i8p), [args[1]])
+            fn_type = _ir.FunctionType(_ir.VoidType(), [i8p, i32, i32, i32])
+            fn = _cgutils.get_or_insert_function(builder.module, fn_type, "llvm.prefetch.p0")
+            builder.call(fn, [ptr, i32(0), i32(3), i32(1)])  # read, keep in all cache levels, data
+            return context.get_dummy_value()
+
+        return sig, codegen
+
+    @numba.extending.intrinsic
+    def _in_place(typingctx, arr):
+        """True (a constant of the compiled code) when the tiles read ``arr``'s rows where they are: float64
+        rows; float32 rows are widened into a float64 tile first."""
+        sig = numba.types.boolean(arr)
+        answer = arr.dtype == numba.types.float64
+
+        def codegen(context, builder, signature, args):
+            return context.get_constant(numba.types.boolean, answer)
+
+        return sig, codegen
+
+else:  # pragma: no cover
+
+    def _prefetch(arr, offset):
+        pass
+
+    def _in_place(arr):
+        return arr.dtype == np.float64
+
+
+@_jit_inline
+def _prefetch_rows(X, a, b):
+    """Ask for rows ``a:b`` of ``X`` (clipped to its rows) to be brought into cache, one hint per 64-byte line.
+
+    A tile's arithmetic is long enough for the next tile's rows to arrive meanwhile; without the hints the
+    rows come when the tile is copied, one cache miss after another, and the memory latency adds to the
+    arithmetic instead of overlapping it.
+    """
+    n, d = X.shape
+    row = d * X.itemsize
+    for off in range(min(a, n) * row, min(b, n) * row, 64):
+        _prefetch(X, off)
+
+
+# ----------------------------------------------------------------------------------------------------------
 # Scalar pieces (as neuron.softplus / neuron.sigmoid: exp only ever sees non-positive numbers; _fastmath's exp
 # and log1p are polynomials, so loops over rows of them vectorize).
 # ----------------------------------------------------------------------------------------------------------
@@ -81,6 +150,8 @@ def _binary_dense(X, y, s, w, b, want_grad, h):
     # Tiles of _TILE rows: the scores four rows at a time (four independent dot products share each read of
     # w; a single one waits on its own additions), then the rows' loss terms together (SIMD lanes over rows),
     # then the gradient four rows at a time (read and written once for four rows; the tile is still in L1).
+    # The rows of the tile after next are asked for meanwhile (a float32 tile's arithmetic would otherwise
+    # wait for its rows).
     # The last n % _TILE rows go one by one. With ``h`` of length n each row's curvature s p (1 - p) is
     # written too.
     n, d = X.shape
@@ -92,6 +163,7 @@ def _binary_dense(X, y, s, w, b, want_grad, h):
     gb = 0.0
     n_tiled = n - n % _TILE
     for i0 in range(0, n_tiled, _TILE):
+        _prefetch_rows(X, i0 + 2 * _TILE, i0 + 3 * _TILE)  # the tile after next
         for t in range(0, _TILE, 4):
             i = i0 + t
             z0 = b
@@ -329,78 +401,12 @@ TILE = 8
 PREFETCH = 2 * TILE  # rows ahead of the tile being computed whose cache lines are asked for
 
 
-def _jit_inline(fn):
-    # inlined into the caller by numba: no call, and no reference counting of the array arguments per tile
-    if numba is None:  # pragma: no cover
-        return fn
-    return numba.njit(nogil=True, cache=True, fastmath={"reassoc", "contract"}, error_model="numpy", inline="always")(
-        fn
-    )
-
-
 @_jit
 def _exp_nonpositive(a):
     """``a[q] = exp(a[q])`` in place for every ``a[q] <= 0`` (scores minus their row's max), to within a unit
     in the last place: one loop of :func:`oneuron._fastmath.exp` (no branch), which LLVM makes a SIMD loop."""
     for q in range(a.shape[0]):
         a[q] = exp(a[q])
-
-
-if numba is not None:
-    from llvmlite import ir as _ir
-    from numba.core import cgutils as _cgutils
-
-    @numba.extending.intrinsic
-    def _prefetch(typingctx, arr, offset):
-        """Hint the CPU to fetch the cache line at byte ``offset`` of ``arr``'s data (``llvm.prefetch``: a
-        hint, it never faults, whatever the address)."""
-        sig = numba.types.void(arr, numba.types.intp)
-
-        def codegen(context, builder, signature, args):
-            ary = context.make_array(signature.args[0])(context, builder, args[0])
-            i8p = _ir.IntType(8).as_pointer()
-            i32 = _ir.IntType(32)
-            ptr = builder.gep(builder.bitcast(ary.data, i8p), [args[1]])
-            fn_type = _ir.FunctionType(_ir.VoidType(), [i8p, i32, i32, i32])
-            fn = _cgutils.get_or_insert_function(builder.module, fn_type, "llvm.prefetch.p0")
-            builder.call(fn, [ptr, i32(0), i32(3), i32(1)])  # read, keep in all cache levels, data
-            return context.get_dummy_value()
-
-        return sig, codegen
-
-    @numba.extending.intrinsic
-    def _in_place(typingctx, arr):
-        """True (a constant of the compiled code) when the tiles read ``arr``'s rows where they are: float64
-        rows; float32 rows are widened into a float64 tile first."""
-        sig = numba.types.boolean(arr)
-        answer = arr.dtype == numba.types.float64
-
-        def codegen(context, builder, signature, args):
-            return context.get_constant(numba.types.boolean, answer)
-
-        return sig, codegen
-
-else:  # pragma: no cover
-
-    def _prefetch(arr, offset):
-        pass
-
-    def _in_place(arr):
-        return arr.dtype == np.float64
-
-
-@_jit_inline
-def _prefetch_rows(X, a, b):
-    """Ask for rows ``a:b`` of ``X`` (clipped to its rows) to be brought into cache, one hint per 64-byte line.
-
-    A tile's arithmetic is long enough for the next tile's rows to arrive meanwhile; without the hints the
-    rows come when the tile is copied, one cache miss after another, and the memory latency adds to the
-    arithmetic instead of overlapping it.
-    """
-    n, d = X.shape
-    row = d * X.itemsize
-    for off in range(min(a, n) * row, min(b, n) * row, 64):
-        _prefetch(X, off)
 
 
 @_jit_inline
