@@ -28,7 +28,7 @@ import numpy as np
 from oneuron import _cd_kernels as cd
 from oneuron import neuron
 from oneuron._kernels import unsigned_index
-from oneuron._objective import Evaluation, _in_dtype_of
+from oneuron._objective import Evaluation, _in_dtype_of, binary_pass
 
 #: an inner solve stops when its largest step (in gradient units, ``a |delta|``) falls below this ratio times
 #: the current optimality measure: on a dense working-set Hessian, and through sparse columns (measured on the
@@ -145,8 +145,9 @@ def _restricted_newton(
 
     with gradient ``(A.T r / S + l2 v_w, sum(r) / S)``, ``r = s (p - y)``, and Hessian
     ``[A 1].T diag(s p (1 - p)) [A 1] / S + l2 I_w``. Proximal Newton steps on it (coordinate descent on the
-    dense model, a backtracking line search on ``f``) cost the entries of ``A`` and a few operations per row,
-    not a pass over X: the outer solver's pass then checks the other features. The first model is the one at
+    dense model, a backtracking line search on ``f``) cost the entries of ``A`` and a few operations per row
+    (the objective's own block function, :data:`~oneuron._objective.binary_pass`, on ``A``), not a pass over
+    X: the outer solver's pass then checks the other features. The first model is the one at
     the evaluation (its gradient and kept curvature). Stops once the minimum-norm subgradient of ``f`` is at
     most ``RESTRICTED_RATIO * tol``, or when ``f`` no longer decreases.
     """
@@ -155,19 +156,21 @@ def _restricted_newton(
     S, l2, intercept = obj.source.total_weight, obj.penalty.l2_strength, obj.fit_intercept
     m = len(columns)
     A = cd.take_columns(X, columns)
-    y, s = np.asarray(y, dtype=np.float64), np.asarray(s, dtype=np.float64)
     idx = obj.layout.column_indices(columns)
     x0 = evaluation.theta[idx]
     g = evaluation.gradient[idx]
     h = np.concatenate(evaluation.rows).astype(np.float64)
 
-    def value(v):
-        z = A @ v[:m] + (v[m] if intercept else 0.0)
-        data = float(s @ (neuron.softplus(z) - y * z)) / S
-        return data + 0.5 * l2 * float(v[:m] @ v[:m]) + float(lam @ np.abs(v)), z
+    def evaluate(v):
+        """``f(v)``, the gradient of its smooth part and the rows' curvature: one read of ``A``."""
+        w = v[:m]
+        loss, g_w, g_b, h = binary_pass(A, y, s, w, v[m] if intercept else 0.0, True, True, None)
+        g_w = g_w / S + l2 * w
+        grad = np.append(g_w, g_b / S) if intercept else g_w
+        return loss / S + 0.5 * l2 * float(w @ w) + float(lam @ np.abs(v)), grad, h
 
     v = x0.copy()
-    f, _ = value(v)
+    f = evaluate(v)[0]
     target = RESTRICTED_RATIO * tol
     inner_tol = max(INNER_RATIO * opt_max, 0.1 * target)
     for _ in range(RESTRICTED_MAX_ITER):
@@ -184,17 +187,13 @@ def _restricted_newton(
             break
         t = 1.0
         for _ in range(MAX_HALVINGS):
-            f_new, z = value(v + t * d)
+            f_new, g_new, h_new = evaluate(v + t * d)
             if f_new <= f + SIGMA * t * delta:
                 break
             t *= 0.5
         else:
             break
-        v, f = v + t * d, f_new
-        p = neuron.sigmoid(z)
-        r = s * (p - y)
-        g = np.append(A.T @ r / S + l2 * v[:m], r.sum() / S) if intercept else A.T @ r / S + l2 * v
-        h = s * p * (1.0 - p)
+        v, f, g, h = v + t * d, f_new, g_new, h_new
         opt = float(optimality(v, g, lam).max(initial=0.0))
         if opt <= target:
             break
