@@ -257,3 +257,59 @@ def test_first_sparse_model_is_solved_to_the_optimality_not_a_tenth_of_it(monkey
     quadratic.working_set_step(ev, cols, lam, opt.max(), 1e-8, first=True)
     quadratic.working_set_step(ev, cols, lam, opt.max(), 1e-8)
     assert calls == [quadratic.FIRST_INNER_RATIO_SPARSE * opt.max(), quadratic.INNER_RATIO_SPARSE * opt.max()]
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_take_columns_of_csr_rows_equals_the_sliced_columns(compiled, dtype, monkeypatch):
+    X = sp.random(300, 40, density=0.15, format="csr", random_state=2, dtype=dtype)
+    start = X.indptr[1]  # a duplicate entry of column 7 in row 0: kept, so that products sum it as X's do
+    data, indices = np.insert(X.data, start, dtype(0.5)), np.insert(X.indices, start, 7)
+    X = sp.csr_matrix((data, indices, np.r_[0, X.indptr[1:] + 1]), shape=X.shape)
+    monkeypatch.setattr(cd, "COMPILED", compiled and cd.COMPILED)
+    cols = np.array([7, 0, 31, 12])
+    A = cd.take_columns(X, cols)
+    assert sp.issparse(A) and A.format == "csr" and A.dtype == np.float64 and A.shape == (300, 4)
+    np.testing.assert_array_equal(A.toarray(), X.astype(np.float64).toarray()[:, cols])
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.6])
+def test_small_working_sets_on_sparse_rows_are_solved_on_their_own_columns(fit_intercept, l1_ratio, rng, monkeypatch):
+    # Newton steps on the working set's columns (no pass over X each) end at the optimum that the one-model-per-pass
+    # solver reaches, weighted rows, exact zeros included, in fewer passes
+    X, y = noisy_classification(n_samples=1200, n_features=40, n_classes=2, seed=5)
+    X = sp.csr_matrix(np.where(np.abs(X) > 0.7, X, 0.0))
+    weights = rng.uniform(0.5, 2.0, 1200)
+    lam = None
+    results, passes = {}, {}
+    for restricted in (True, False):
+        monkeypatch.setattr(quadratic, "RESTRICTED_MAX_COLUMNS", 16 if restricted else 0)
+        obj = objective_for(X, y, 2, 0.05, l1_ratio, fit_intercept, weights=weights)
+        lam = np.where(obj.layout.penalized, obj.penalty.l1_strength, 0.0)
+        results[restricted] = prox.solve(obj, np.zeros(obj.n_params), tol=1e-11)
+        passes[restricted] = obj.n_passes
+        assert results[restricted].converged
+    x, reference = results[True].x, results[False].x
+    assert 0 < np.count_nonzero(obj.weights(x)) <= 10
+    np.testing.assert_allclose(x, reference, atol=1e-10)
+    np.testing.assert_array_equal(x == 0, reference == 0)
+    assert passes[True] < passes[False]
+    # at a loose tol the weights still come out solved to RESTRICTED_RATIO * tol (the last working set held them)
+    monkeypatch.setattr(quadratic, "RESTRICTED_MAX_COLUMNS", 16)
+    obj = objective_for(X, y, 2, 0.05, l1_ratio, fit_intercept, weights=weights)
+    x = prox.solve(obj, np.zeros(obj.n_params), tol=1e-5).x
+    opt = prox.optimality(x, obj.evaluate(x).gradient, lam)
+    assert opt[x != 0].max() <= quadratic.RESTRICTED_RATIO * 1e-5 and opt.max() <= 1e-5
+
+
+def test_restricted_newton_is_not_taken_by_the_softmax_head_or_large_working_sets(monkeypatch):
+    X, y = noisy_classification(n_samples=600, n_features=30, n_classes=3, seed=6)
+    X = sp.csr_matrix(np.where(np.abs(X) > 0.7, X, 0.0))
+    calls = []
+    real = quadratic._restricted_newton
+    monkeypatch.setattr(quadratic, "_restricted_newton", lambda *a: calls.append(len(a[2])) or real(*a))
+    assert prox.solve(objective_for(X, y, 3, 0.01, 1.0), np.zeros(3 * 31), tol=1e-8).converged
+    assert calls == []
+    assert prox.solve(objective_for(X, (y == 0).astype(int), 2, 0.002, 1.0), np.zeros(31), tol=1e-8).converged
+    assert all(m + 1 <= quadratic.RESTRICTED_MAX_COLUMNS for m in calls)

@@ -26,6 +26,7 @@ installed; without it the same Python code runs (and ``column_gram`` takes scipy
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
 from oneuron import neuron
 from oneuron._kernels import unsigned_index
@@ -398,6 +399,57 @@ def column_gram(X, h: np.ndarray, columns: np.ndarray, with_ones: bool) -> np.nd
     return H
 
 
+def _csr_take_columns(indptr, indices, data, slot):  # pragma: no cover - compiled by numba when available
+    """``(data, indices, indptr)`` of the columns of a CSR matrix that ``slot`` selects (``slot[j]``: column
+    ``j``'s place, -1 if not selected); duplicate entries are kept (a product with X sums them).
+
+    Two scans of X: one counts the selected entries, the other copies them (arrays of their exact size: new
+    pages of an array of X's size would cost more than the scan).
+    """
+    n = indptr.shape[0] - 1
+    out_indptr = np.zeros(n + 1, dtype=np.int64)
+    for i in range(n):
+        c = 0
+        for k in range(indptr[i], indptr[i + 1]):
+            if slot[indices[k]] >= 0:
+                c += 1
+        out_indptr[i + 1] = out_indptr[i] + c
+    out_indices = np.empty(out_indptr[n], dtype=np.int64)
+    out_data = np.empty(out_indptr[n])
+    c = 0
+    for i in range(n):
+        for k in range(indptr[i], indptr[i + 1]):
+            s = slot[indices[k]]
+            if s >= 0:
+                out_indices[c] = s
+                out_data[c] = data[k]
+                c += 1
+    return out_data, out_indices, out_indptr
+
+
+def take_columns(X, columns: np.ndarray):
+    """``X[:, columns]`` of a CSR matrix ``X`` as a float64 CSR matrix, in one scan of X (scipy's column slice
+    without numba).
+
+    Parameters
+    ----------
+    X : scipy.sparse CSR matrix (n, d)
+    columns : ndarray of int
+        The selected columns, without repeats.
+
+    Returns
+    -------
+    scipy.sparse CSR matrix (n, len(columns)), float64
+    """
+    if not COMPILED:  # the scan in Python would be slow
+        return X[:, columns].astype(np.float64)
+    slot = np.full(X.shape[1], -1, dtype=np.int64)
+    slot[columns] = np.arange(len(columns))
+    indptr, indices = unsigned_index(X.indptr), unsigned_index(X.indices)
+    arrays = _take_columns(indptr, indices, X.data, slot)
+    return sp.csr_matrix(arrays, shape=(X.shape[0], len(columns)))
+
+
 try:  # compiled inner loops when numba is there; the Python loops above are the same code
     import numba
 
@@ -413,9 +465,11 @@ try:  # compiled inner loops when numba is there; the Python loops above are the
     cd_sparse = numba.njit(cache=True, nogil=True)(_cd_sparse_sweeps)
     cd_sparse_softmax = numba.njit(cache=True, nogil=True)(_cd_sparse_softmax_sweeps)
     _column_gram = numba.njit(cache=True, nogil=True)(_csr_column_gram)
+    _take_columns = numba.njit(cache=True, nogil=True)(_csr_take_columns)
 except ImportError:  # pragma: no cover
     COMPILED = False
     _column_gram = _csr_column_gram
+    _take_columns = _csr_take_columns
     cd_dense = _cd_sweeps
     cd_sparse = _cd_sparse_sweeps
     cd_sparse_softmax = _cd_sparse_softmax_sweeps

@@ -40,17 +40,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from oneuron._quadratic import working_set_step
+from oneuron._quadratic import optimality, working_set_step
 from oneuron._solvers._linesearch import backtrack, require_finite, stalled
 from oneuron._solvers._result import Result, floor_result, max_iter_result, notify
 
 #: Armijo constant of the line search.
 SIGMA = 0.01
-
-
-def optimality(x: np.ndarray, g: np.ndarray, lam: np.ndarray) -> np.ndarray:
-    """Minimum-norm subgradient of ``F + sum_j lam_j |x_j|`` (per entry, absolute values)."""
-    return np.where(x != 0, np.abs(g + lam * np.sign(x)), np.maximum(np.abs(g) - lam, 0.0))
 
 
 def _working_columns(layout, x, g, lam_value):
