@@ -28,7 +28,8 @@ def make_data(n: int, d: int, seed: int = 0):
 def run_oneuron(X, y):
     from oneuron import LogisticRegression
 
-    model = LogisticRegression(C=np.inf, tol=1e-8).fit(X, y)
+    # statistics=True: past statistics="auto"'s size bound (rows x parameters^2 <= 1e9) they are kept on request
+    model = LogisticRegression(C=np.inf, tol=1e-8, statistics=True).fit(X, y)
     summary = model.summary()
     str(summary)
     return summary
