@@ -58,6 +58,8 @@ for i in range(
             )
 
 SCRIPTS = [  # which script measures each row
+    ("X.sum()", "bench_floor.py"),
+    ("float64, tol", "bench_floor.py"),
     ("lesson", "bench_lesson.py"),
     ("L1 path", "bench_l1_path.py"),
     ("LogisticRegressionCV", "bench_cv.py"),
