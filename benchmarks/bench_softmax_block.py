@@ -49,7 +49,10 @@ def main():
     parser.add_argument("--classes", type=int, nargs="+", default=[3, 10, 50])
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--before", default=None, help="another version's _kernels.py, timed in turn with these")
+    parser.add_argument("--quick", action="store_true", help="K = 3 and 10, 5 repeats (make bench's --quick)")
     args = parser.parse_args()
+    if args.quick:
+        args.classes, args.repeats = [3, 10], 5
     versions = {"now": _kernels}
     if args.before:
         versions["before"] = load_kernels(args.before)
