@@ -366,6 +366,14 @@ def _csr_column_gram(indptr, indices, data, h, slot, m, width):  # pragma: no co
     return G, border
 
 
+def _selection(X, columns):
+    """A CSR matrix's ``indptr`` and ``indices`` for the kernels, and ``slot``: each column's place among
+    ``columns`` (-1: not selected)."""
+    slot = np.full(X.shape[1], -1, dtype=np.int64)
+    slot[columns] = np.arange(len(columns))
+    return unsigned_index(X.indptr), unsigned_index(X.indices), slot
+
+
 def column_gram(X, h: np.ndarray, columns: np.ndarray, with_ones: bool) -> np.ndarray:
     """``neuron.weighted_gram(X[:, columns], h, with_ones)`` for a CSR matrix ``X``, without copying its columns.
 
@@ -386,10 +394,8 @@ def column_gram(X, h: np.ndarray, columns: np.ndarray, with_ones: bool) -> np.nd
     h = np.asarray(h, dtype=np.float64)
     if not COMPILED:  # the scan in Python would be slow: scipy's column slice and product instead
         return neuron.weighted_gram(X[:, columns], h, with_ones)
-    slot = np.full(X.shape[1], -1, dtype=np.int64)
-    slot[columns] = np.arange(len(columns))
+    indptr, indices, slot = _selection(X, columns)
     width = int(np.diff(X.indptr).max(initial=0))
-    indptr, indices = unsigned_index(X.indptr), unsigned_index(X.indices)
     G, border = _column_gram(indptr, indices, X.data, h, slot, len(columns), width)
     if not with_ones:
         return G
@@ -443,9 +449,7 @@ def take_columns(X, columns: np.ndarray):
     """
     if not COMPILED:  # the scan in Python would be slow
         return X[:, columns].astype(np.float64)
-    slot = np.full(X.shape[1], -1, dtype=np.int64)
-    slot[columns] = np.arange(len(columns))
-    indptr, indices = unsigned_index(X.indptr), unsigned_index(X.indices)
+    indptr, indices, slot = _selection(X, columns)
     arrays = _take_columns(indptr, indices, X.data, slot)
     return sp.csr_matrix(arrays, shape=(X.shape[0], len(columns)))
 
