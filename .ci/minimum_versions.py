@@ -1,8 +1,9 @@
-"""Print pip constraints pinning every core dependency of pyproject.toml at its declared minimum (``>=X`` -> ``==X``)."""
+"""Print pip constraints pinning every core dependency of pyproject.toml at its declared minimum (>=X -> ==X)."""
 
 import re
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 project = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())["project"]
 for requirement in project["dependencies"]:
