@@ -250,3 +250,37 @@ def test_unique_labels_is_numpys_unique(y):
     assert classes.dtype == ref_classes.dtype
     np.testing.assert_array_equal(classes, ref_classes)
     np.testing.assert_array_equal(index, ref_index)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("layout", ["C", "F", "float32", "csr"])
+def test_non_finite_X_is_refused_as_scikit_learn_refuses_it_on_all_cores(bad, layout):
+    # 1.2M entries: the check sums X by chunks on the threads (below 1M entries it is one sum)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3000, 400))
+    X = {"C": X, "F": np.asfortranarray(X), "float32": X.astype(np.float32), "csr": sp.csr_matrix(X)}[layout]
+    if sp.issparse(X):
+        X.data[-7] = bad
+    else:
+        X[2999, 397] = bad
+    y = (rng.random(3000) < 0.5).astype(int)
+    with pytest.raises(ValueError) as theirs:
+        linear_model.LogisticRegression().fit(X, y)
+    for model in (LogisticRegression(), LogisticRegression(n_jobs=1)):
+        with pytest.raises(ValueError) as ours:
+            model.fit(X, y)
+        assert str(ours.value) == str(theirs.value)
+
+
+def test_finite_sum_on_threads_equals_one_sum():
+    from oneuron.data._parallel import finite_sum
+
+    rng = np.random.default_rng(1)
+    a = rng.normal(size=(2000, 600))
+    assert finite_sum(a, 2) and finite_sum(a[:, ::2], 2)  # a strided view: one sum
+    for where in [(0, 0), (1999, 599), (1000, 17)]:
+        b = a.copy()
+        b[where] = np.nan
+        assert not finite_sum(b, 2) and not finite_sum(np.asfortranarray(b), 3)
+    huge = np.full((1100, 1000), 1e308)  # every entry finite, the sum not: entry by entry next
+    assert not finite_sum(huge, 2)

@@ -35,7 +35,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_method_params, _deprecate_positional_args, validate_data
 
 from oneuron import _validation as checks
-from oneuron._estimator import DEFAULT_MAX_ITER, LogisticRegression, choose_solver
+from oneuron._estimator import DEFAULT_MAX_ITER, LogisticRegression, check_finite, choose_solver
 from oneuron._inference import fit_statistics
 from oneuron._objective import Objective
 from oneuron._params import LRCV_CONSTRAINTS, check_classes, resolve_cv, set_cv_attributes, warn_not_converged
@@ -328,7 +328,8 @@ class LogisticRegressionCV(LogisticRegression):
         _raise_for_params(params, self, "fit")
         grid = resolve_cv(self)
         Cs = self._grid_Cs()
-        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32])
+        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32], ensure_all_finite=False)
+        check_finite(X, self)
         check_classification_targets(y)
         classes, y_encoded = checks.unique_labels(y)
         checks.require_two_classes(classes)

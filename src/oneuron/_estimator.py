@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn import get_config
 from sklearn.base import BaseEstimator
 from sklearn.linear_model._base import LinearClassifierMixin, SparseCoefMixin
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import _assert_all_finite, _check_sample_weight, check_is_fitted, validate_data
 
 from oneuron import _validation as checks
 from oneuron import neuron
@@ -24,7 +25,7 @@ from oneuron._separation import check_separation
 from oneuron._solvers import SOLVERS, subsample
 from oneuron._solvers.minibatch import OPTIMIZERS
 from oneuron.data import MemorySource
-from oneuron.data._parallel import blas_single_thread
+from oneuron.data._parallel import blas_single_thread, finite_sum, resolve_n_jobs
 
 #: iteration caps used when ``max_iter=None``.
 DEFAULT_MAX_ITER = {
@@ -68,6 +69,16 @@ def choose_solver(objective: Objective, sparse: bool) -> str:
     if objective.n_params <= 1000 and n * d <= 1_000_000:
         return "newton"
     return "lbfgs"
+
+
+def check_finite(X, estimator) -> None:
+    """scikit-learn's test of X for NaN and infinity (same errors, same ``assume_finite`` setting), with its
+    first step, a sum of X, on the estimator's ``n_jobs`` threads."""
+    if get_config()["assume_finite"]:
+        return
+    values = X.data if sp.issparse(X) else X
+    if not finite_sum(values, resolve_n_jobs(estimator.n_jobs)):
+        _assert_all_finite(values, estimator_name=type(estimator).__name__, input_name="X")
 
 
 class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
@@ -387,7 +398,10 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
     def _training_data(self, X, y, sample_weight):
         """Validated ``X``, the sorted classes, ``y`` encoded for the objective (0/1 in X's dtype for two
         classes, int32 class indices otherwise) and the sample weights with ``class_weight`` applied."""
-        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32], y_numeric=False)
+        X, y = validate_data(
+            self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32], y_numeric=False, ensure_all_finite=False
+        )
+        check_finite(X, self)
         if not (y.ndim == 1 and y.dtype.kind in "biu"):  # 1-d integer labels always are (type_of_target is slow)
             check_classification_targets(y)
         classes, y_index = checks.unique_labels(y)
