@@ -300,16 +300,19 @@ def test_small_working_sets_on_sparse_rows_are_solved_on_their_own_columns(fit_i
     obj = objective_for(X, y, 2, 0.05, l1_ratio, fit_intercept, weights=weights)
     x = prox.solve(obj, np.zeros(obj.n_params), tol=1e-5).x
     opt = prox.optimality(x, obj.evaluate(x).gradient, lam)
-    assert opt[x != 0].max() <= quadratic.RESTRICTED_RATIO * 1e-5 and opt.max() <= 1e-5
+    assert opt[x != 0].max() <= prox.RESTRICTED_RATIO * 1e-5 and opt.max() <= 1e-5
 
 
-def test_restricted_newton_is_not_taken_by_the_softmax_head_or_large_working_sets(monkeypatch):
+def test_small_working_set_solve_is_not_taken_by_the_softmax_head_or_large_working_sets(monkeypatch):
     X, y = noisy_classification(n_samples=600, n_features=30, n_classes=3, seed=6)
     X = sp.csr_matrix(np.where(np.abs(X) > 0.7, X, 0.0))
     calls = []
-    real = quadratic._restricted_newton
-    monkeypatch.setattr(quadratic, "_restricted_newton", lambda *a: calls.append(len(a[2])) or real(*a))
+    real = prox._small_working_set
+    monkeypatch.setattr(prox, "_small_working_set", lambda *a: calls.append(len(a[2])) or real(*a))
     assert prox.solve(objective_for(X, y, 3, 0.01, 1.0), np.zeros(3 * 31), tol=1e-8).converged
     assert calls == []
-    assert prox.solve(objective_for(X, (y == 0).astype(int), 2, 0.002, 1.0), np.zeros(31), tol=1e-8).converged
-    assert all(m + 1 <= quadratic.RESTRICTED_MAX_COLUMNS for m in calls)
+    X, y = noisy_classification(n_samples=1200, n_features=40, n_classes=2, seed=5)
+    X = sp.csr_matrix(np.where(np.abs(X) > 0.7, X, 0.0))
+    for C in (0.05, 10.0):  # small working sets, then all 40 columns
+        assert prox.solve(objective_for(X, y, 2, C, 1.0), np.zeros(41), tol=1e-8).converged
+        assert calls and all(m + 1 <= quadratic.RESTRICTED_MAX_COLUMNS for m in calls)

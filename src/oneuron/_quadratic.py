@@ -14,9 +14,8 @@ minimizes it by coordinate descent (``_cd_kernels.py``) in the cheapest form the
 - sparse in-memory data, softmax head: the same with each row's class probabilities (``H`` would be
   K m x K m, and grows with the square of the non-zero weights);
 - sparse in-memory data, binary head, a working set of a few parameters: not the model only but the objective
-  itself on the working set (:func:`_restricted_newton`), by proximal Newton steps on the working set's
-  columns taken from the CSR rows in one scan (every weight outside the working set is zero, so the rows'
-  scores are ``z = A w_A + b`` and a step costs those columns' entries, not a pass over X);
+  itself on the working set, by the solver's ``small_solve`` (``_solvers/prox.py``: proximal Newton steps on
+  the working set's columns, taken from the CSR rows in one scan);
 - otherwise: the working-set Hessian, formed in one pass (sparse in-memory data, binary head: from the
   kept curvature in one scan of the CSR rows, without a pass of the objective or a copy of the columns).
 """
@@ -28,7 +27,7 @@ import numpy as np
 from oneuron import _cd_kernels as cd
 from oneuron import neuron
 from oneuron._kernels import unsigned_index
-from oneuron._objective import Evaluation, _in_dtype_of, binary_pass
+from oneuron._objective import Evaluation, _in_dtype_of
 
 #: an inner solve stops when its largest step (in gradient units, ``a |delta|``) falls below this ratio times
 #: the current optimality measure: on a dense working-set Hessian, and through sparse columns (measured on the
@@ -41,20 +40,11 @@ INNER_RATIO_SPARSE = 0.1
 FIRST_INNER_RATIO_SPARSE = 1.0
 #: cap on coordinate-descent sweeps of one inner solve
 MAX_SWEEPS = 1000
-#: sparse in-memory rows, binary head: a working set of at most RESTRICTED_MAX_COLUMNS parameters is solved on
-#: its own columns until its minimum-norm subgradient is at most RESTRICTED_RATIO times the outer tolerance,
-#: in at most RESTRICTED_MAX_ITER Newton steps (beyond a few dozen columns of frequent words the Hessian of each
-#: step, ``sum_i c_i^2`` products for ``c_i`` selected entries in row i, costs more than the passes it saves).
-#: A small working set is then solved well past ``tol`` at little cost: a weight of little curvature ``a`` left
-#: at a subgradient ``opt`` is ``opt^2 / (2 a)`` above the optimum (see benchmarks/RESULTS.md)
+#: sparse in-memory rows, binary head: a working set of at most this many parameters is not only modelled but
+#: solved on its own columns, by the solver's ``small_solve`` (beyond a few dozen columns of frequent words the
+#: Hessian of each of its steps, ``sum_i c_i^2`` products for ``c_i`` selected entries in row i, costs more
+#: than the passes it saves)
 RESTRICTED_MAX_COLUMNS = 16
-RESTRICTED_RATIO = 0.1
-RESTRICTED_MAX_ITER = 20
-#: Armijo constant and largest number of step halvings of the line search on the working set
-SIGMA = 0.01
-MAX_HALVINGS = 30
-#: a predicted decrease below this relative to the objective is lost in float64 rounding
-FLOOR = 8 * np.finfo(float).eps
 #: up to this many rows x working-set parameters^2, sparse data takes the dense working-set Hessian too: the
 #: same model as for the same rows stored densely, so that sparse and dense inputs give the same fit (where
 #: the optimum is not unique, as with duplicate columns under l1, the same one)
@@ -103,10 +93,10 @@ def hessian_columns(evaluation: Evaluation, columns: np.ndarray | None = None) -
     block = _binary_hessian_columns if obj.is_binary else _multi_hessian_columns
     (H,) = obj.reduce(block, evaluation.theta, columns, obj.fit_intercept)
     m = (obj.n_features if columns is None else len(columns)) + obj.fit_intercept
-    return _penalized(obj, H, m)
+    return penalized(obj, H, m)
 
 
-def _penalized(obj, H, m):
+def penalized(obj, H, m):
     """The data term's summed Hessian ``H`` over the total weight, plus the l2 part on the weights."""
     H = H / obj.source.total_weight
     diag = np.tile(np.r_[np.ones(m - int(obj.fit_intercept)), np.zeros(int(obj.fit_intercept))], obj.n_rows)
@@ -114,7 +104,7 @@ def _penalized(obj, H, m):
     return H
 
 
-def _sparse_rows(obj):
+def sparse_rows(obj):
     """The source's in-memory sparse (CSR) matrix, or None."""
     rows = obj.source.rows() if obj.source.has_sparse_columns else None
     return None if rows is None else rows[0]
@@ -126,79 +116,7 @@ def _binary_hessian_sparse_columns(evaluation: Evaluation, X, columns: np.ndarra
     obj = evaluation.objective
     h = np.concatenate(evaluation.rows).astype(np.float64)
     H = cd.column_gram(X, h, columns, obj.fit_intercept)
-    return _penalized(obj, H, len(columns) + obj.fit_intercept)
-
-
-def _restricted_newton(
-    evaluation: Evaluation, X, columns: np.ndarray, lam: np.ndarray, opt_max: float, tol: float
-) -> np.ndarray:
-    r"""Minimize the objective itself (not only its model) over the working set; returns the step.
-
-    Binary head on in-memory sparse rows ``X``. Every weight outside ``columns`` is zero (the working set holds
-    the non-zero weights), so with ``A = X[:, columns]`` the rows' scores are ``z = A v_w + v_b`` and the
-    objective restricted to the working set's parameters ``v`` is
-
-    .. math::
-
-        f(v) = \frac1S \sum_i s_i (\operatorname{softplus}(z_i) - y_i z_i) + \frac{l_2}2 \lVert v_w \rVert^2
-        + \sum_j \lambda_j |v_j|,
-
-    with gradient ``(A.T r / S + l2 v_w, sum(r) / S)``, ``r = s (p - y)``, and Hessian
-    ``[A 1].T diag(s p (1 - p)) [A 1] / S + l2 I_w``. Proximal Newton steps on it (coordinate descent on the
-    dense model, a backtracking line search on ``f``) cost the entries of ``A`` and a few operations per row
-    (the objective's own block function, :data:`~oneuron._objective.binary_pass`, on ``A``), not a pass over
-    X: the outer solver's pass then checks the other features. The first model is the one at
-    the evaluation (its gradient and kept curvature). Stops once the minimum-norm subgradient of ``f`` is at
-    most ``RESTRICTED_RATIO * tol``, or when ``f`` no longer decreases.
-    """
-    obj = evaluation.objective
-    _, y, s = obj.source.rows()
-    S, l2, intercept = obj.source.total_weight, obj.penalty.l2_strength, obj.fit_intercept
-    m = len(columns)
-    A = cd.take_columns(X, columns)
-    idx = obj.layout.column_indices(columns)
-    x0 = evaluation.theta[idx]
-    g = evaluation.gradient[idx]
-    h = np.concatenate(evaluation.rows).astype(np.float64)
-
-    def evaluate(v):
-        """``f(v)``, the gradient of its smooth part and the rows' curvature: one read of ``A``."""
-        w = v[:m]
-        loss, g_w, g_b, h = binary_pass(A, y, s, w, v[m] if intercept else 0.0, True, True, None)
-        g_w = g_w / S + l2 * w
-        grad = np.append(g_w, g_b / S) if intercept else g_w
-        return loss / S + 0.5 * l2 * float(w @ w) + float(lam @ np.abs(v)), grad, h
-
-    v = x0.copy()
-    f = evaluate(v)[0]
-    target = RESTRICTED_RATIO * tol
-    inner_tol = max(INNER_RATIO * opt_max, 0.1 * target)
-    for _ in range(RESTRICTED_MAX_ITER):
-        H = _penalized(obj, cd.column_gram(A, h, np.arange(m), intercept), m + intercept)
-        d = cd.cd_dense(H, g, v, lam, MAX_SWEEPS, inner_tol)[0]
-        # predicted decrease, the l1 change summed entry by entry (as the outer solver's)
-        delta = float(g @ d) + float(lam @ (np.abs(v + d) - np.abs(v)))
-        if not delta < 0:
-            break
-        if delta > -FLOOR * abs(f):
-            # a decrease float64 cannot show: the model's step, which the outer solver's line search checks by
-            # its optimality measure
-            v = v + d
-            break
-        t = 1.0
-        for _ in range(MAX_HALVINGS):
-            f_new, g_new, h_new = evaluate(v + t * d)
-            if f_new <= f + SIGMA * t * delta:
-                break
-            t *= 0.5
-        else:
-            break
-        v, f, g, h = v + t * d, f_new, g_new, h_new
-        opt = float(optimality(v, g, lam).max(initial=0.0))
-        if opt <= target:
-            break
-        inner_tol = max(INNER_RATIO * opt, 0.1 * target)
-    return v - x0
+    return penalized(obj, H, len(columns) + obj.fit_intercept)
 
 
 def _row_weights(X, y, s):
@@ -206,7 +124,13 @@ def _row_weights(X, y, s):
 
 
 def working_set_step(
-    evaluation: Evaluation, columns: np.ndarray, lam: np.ndarray, opt_max: float, tol: float, first: bool = False
+    evaluation: Evaluation,
+    columns: np.ndarray,
+    lam: np.ndarray,
+    opt_max: float,
+    tol: float,
+    first: bool = False,
+    small_solve=None,
 ) -> np.ndarray:
     """Minimize the model over the working set ``columns``; returns the step on its parameters.
 
@@ -225,6 +149,10 @@ def working_set_step(
     first : bool
         The first model of a solve (through sparse columns, binary head: solved only to ``opt_max``, see
         :data:`FIRST_INNER_RATIO_SPARSE`).
+    small_solve : callable, optional
+        ``small_solve(evaluation, X, columns, lam, opt_max, tol) -> step``: the solver's minimization of the
+        objective itself on a working set of at most :data:`RESTRICTED_MAX_COLUMNS` parameters of in-memory
+        sparse rows ``X`` (binary head), taken instead of the model's.
     """
     obj = evaluation.objective
     idx = obj.layout.column_indices(columns)
@@ -232,7 +160,7 @@ def working_set_step(
     l2 = obj.penalty.l2_strength
     sparse = obj.source.has_sparse_columns
     small = obj.source.n_samples * len(idx) ** 2 <= DENSE_MODEL_MAX_WORK
-    X = _sparse_rows(obj) if obj.is_binary else None
+    X = sparse_rows(obj) if obj.is_binary else None
     if X is not None and not small and evaluation.rows is not None:
         small = X.nnz * len(columns) <= SPARSE_DENSE_MODEL_MAX_WORK
     rows = evaluation.rows if sparse and not small else None
@@ -252,8 +180,8 @@ def working_set_step(
         args = (indptr, indices, A.data, P, weights, l2, obj.fit_intercept, g, x, lam, MAX_SWEEPS, inner_tol)
         return cd.cd_sparse_softmax(*args)[0]
     if X is not None and evaluation.rows is not None:
-        if len(idx) <= RESTRICTED_MAX_COLUMNS:
-            return _restricted_newton(evaluation, X, columns, lam, opt_max, tol)
+        if small_solve is not None and len(idx) <= RESTRICTED_MAX_COLUMNS:
+            return small_solve(evaluation, X, columns, lam, opt_max, tol)
         H = _binary_hessian_sparse_columns(evaluation, X, columns)
     else:
         H = hessian_columns(evaluation, columns)

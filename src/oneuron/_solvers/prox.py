@@ -40,12 +40,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from oneuron._quadratic import optimality, working_set_step
-from oneuron._solvers._linesearch import backtrack, require_finite, stalled
+from oneuron import _cd_kernels as cd
+from oneuron._objective import binary_pass
+from oneuron._quadratic import INNER_RATIO, MAX_SWEEPS, optimality, penalized, working_set_step
+from oneuron._solvers._linesearch import FLOOR, backtrack, require_finite, stalled
 from oneuron._solvers._result import Result, floor_result, max_iter_result, notify
 
 #: Armijo constant of the line search.
 SIGMA = 0.01
+#: a small working set of sparse rows (``_quadratic.RESTRICTED_MAX_COLUMNS``) is solved on its own columns until
+#: its minimum-norm subgradient is at most RESTRICTED_RATIO times the tolerance, in at most RESTRICTED_MAX_ITER
+#: Newton steps: a weight of little curvature ``a`` left at a subgradient ``opt`` is ``opt^2 / (2 a)`` above the
+#: optimum, and solving a few columns well past ``tol`` costs little (see benchmarks/RESULTS.md)
+RESTRICTED_RATIO = 0.1
+RESTRICTED_MAX_ITER = 20
 
 
 def _working_columns(layout, x, g, lam_value):
@@ -113,7 +121,9 @@ def solve(objective, x0, *, tol: float = 1e-4, max_iter: int = 200, callback=Non
         cols = _working_columns(layout, x, ev.gradient, lam_value)
         # 3. the Newton direction: the quadratic model minimized on the working set by coordinate descent
         d = np.zeros_like(x)
-        d[layout.column_indices(cols)] = working_set_step(ev, cols, lam, opt_max, tol, first=it == 1)
+        d[layout.column_indices(cols)] = working_set_step(
+            ev, cols, lam, opt_max, tol, first=it == 1, small_solve=_small_working_set
+        )
         # 4. the predicted decrease; the l1 change is summed entry by entry so that it does not cancel in rounding
         delta = float(ev.gradient @ d) + float(lam @ (np.abs(x + d) - np.abs(x)))
         if not delta < 0:  # no descent left in float64: the model cannot improve on x
@@ -135,3 +145,74 @@ def solve(objective, x0, *, tol: float = 1e-4, max_iter: int = 200, callback=Non
     result = max_iter_result(x, total, max_iter, measure(ev), tol, "subgradient", ev)
     result.x = layout.center_intercepts(x)
     return result
+
+
+def _small_working_set(evaluation, X, columns: np.ndarray, lam: np.ndarray, opt_max: float, tol: float) -> np.ndarray:
+    r"""Minimize the objective itself (not only its model) over the working set; returns the step.
+
+    Binary head on in-memory sparse rows ``X``. Every weight outside ``columns`` is zero (the working set holds
+    the non-zero weights), so with ``A = X[:, columns]`` the rows' scores are ``z = A v_w + v_b`` and the
+    objective restricted to the working set's parameters ``v`` is
+
+    .. math::
+
+        f(v) = \frac1S \sum_i s_i (\operatorname{softplus}(z_i) - y_i z_i) + \frac{l_2}2 \lVert v_w \rVert^2
+        + \sum_j \lambda_j |v_j|,
+
+    with gradient ``(A.T r / S + l2 v_w, sum(r) / S)``, ``r = s (p - y)``, and Hessian
+    ``[A 1].T diag(s p (1 - p)) [A 1] / S + l2 I_w``. Proximal Newton steps on it (coordinate descent on the
+    dense model, a backtracking line search on ``f``) cost the entries of ``A`` and a few operations per row
+    (the objective's own block function, :data:`~oneuron._objective.binary_pass`, on ``A``), not a pass over
+    X: the outer solver's pass then checks the other features. The first model is the one at
+    the evaluation (its gradient and kept curvature). Stops once the minimum-norm subgradient of ``f`` is at
+    most ``RESTRICTED_RATIO * tol``, or when ``f`` no longer decreases.
+    """
+    obj = evaluation.objective
+    _, y, s = obj.source.rows()
+    S, l2, intercept = obj.source.total_weight, obj.penalty.l2_strength, obj.fit_intercept
+    m = len(columns)
+    A = cd.take_columns(X, columns)
+    idx = obj.layout.column_indices(columns)
+    x0 = evaluation.theta[idx]
+    g = evaluation.gradient[idx]
+    h = np.concatenate(evaluation.rows).astype(np.float64)
+
+    def evaluate(v):
+        """``f(v)``, the gradient of its smooth part and the rows' curvature: one read of ``A``."""
+        w = v[:m]
+        loss, g_w, g_b, h = binary_pass(A, y, s, w, v[m] if intercept else 0.0, True, True, None)
+        g_w = g_w / S + l2 * w
+        grad = np.append(g_w, g_b / S) if intercept else g_w
+        return loss / S + 0.5 * l2 * float(w @ w) + float(lam @ np.abs(v)), grad, h
+
+    v = x0.copy()
+    f = evaluate(v)[0]
+    target = RESTRICTED_RATIO * tol
+    inner_tol = max(INNER_RATIO * opt_max, 0.1 * target)
+    for _ in range(RESTRICTED_MAX_ITER):
+        H = penalized(obj, cd.column_gram(A, h, np.arange(m), intercept), m + intercept)
+        d = cd.cd_dense(H, g, v, lam, MAX_SWEEPS, inner_tol)[0]
+        # predicted decrease, the l1 change summed entry by entry (as the outer solver's)
+        delta = float(g @ d) + float(lam @ (np.abs(v + d) - np.abs(v)))
+        if not delta < 0:
+            break
+        if delta > -FLOOR * abs(f):
+            # a decrease float64 cannot show: the model's step, which the outer solver's line search checks by
+            # its optimality measure
+            v = v + d
+            break
+        step = backtrack(lambda point, t: _with_value(evaluate(point)), v, d, f, delta, sigma=SIGMA)
+        if step is None:
+            break
+        v, (f, g, h) = step.x, step.evaluation
+        opt = float(optimality(v, g, lam).max(initial=0.0))
+        if opt <= target:
+            break
+        inner_tol = max(INNER_RATIO * opt, 0.1 * target)
+    return v - x0
+
+
+def _with_value(result):
+    """``(f, (f, gradient, curvature))``: an evaluation of the working set's objective as :func:`backtrack`
+    takes it."""
+    return result[0], result
