@@ -125,9 +125,7 @@ def finite_sum(a: np.ndarray, n_jobs: int) -> bool:
     if flat is None or flat.size < MIN_PARALLEL_SUM or n_jobs <= 1:
         with np.errstate(over="ignore", invalid="ignore"):
             return bool(np.isfinite(np.sum(a)))
-    n_chunks = CHUNKS_PER_THREAD * n_jobs
-    edges = [flat.size * i // n_chunks for i in range(n_chunks + 1)]
-    blocks = [(flat[i:j],) for i, j in zip(edges[:-1], edges[1:], strict=True)]
+    blocks = [(part,) for part in np.array_split(flat, CHUNKS_PER_THREAD * n_jobs)]  # views
     with np.errstate(over="ignore", invalid="ignore"):
         sums = map_blocks(np.sum, blocks, (), n_jobs)
         return bool(np.isfinite(np.sum(sums)))
