@@ -169,7 +169,7 @@ def _small_working_set(evaluation, X, columns: np.ndarray, lam: np.ndarray, opt_
     """
     obj = evaluation.objective
     _, y, s = obj.source.rows()
-    S, l2, intercept = obj.source.total_weight, obj.penalty.l2_strength, obj.fit_intercept
+    S, penalty, intercept = obj.source.total_weight, obj.penalty, obj.fit_intercept
     m = len(columns)
     A = cd.take_columns(X, columns)
     idx = obj.layout.column_indices(columns)
@@ -181,9 +181,9 @@ def _small_working_set(evaluation, X, columns: np.ndarray, lam: np.ndarray, opt_
         """``f(v)``, the gradient of its smooth part and the rows' curvature: one read of ``A``."""
         w = v[:m]
         loss, g_w, g_b, h = binary_pass(A, y, s, w, v[m] if intercept else 0.0, True, True, None)
-        g_w = g_w / S + l2 * w
+        g_w = g_w / S + penalty.smooth_gradient(w)
         grad = np.append(g_w, g_b / S) if intercept else g_w
-        return loss / S + 0.5 * l2 * float(w @ w) + float(lam @ np.abs(v)), grad, h
+        return loss / S + penalty.smooth_value(w) + penalty.nonsmooth_value(w), grad, h
 
     v = x0.copy()
     f = evaluate(v)[0]
