@@ -164,7 +164,7 @@ def test_results_are_identical_for_any_n_jobs(n_classes, sparse):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("sparse", [False, True])
-@pytest.mark.parametrize("n_classes", [2])
+@pytest.mark.parametrize("n_classes", [2, 3])
 def test_sums_do_not_depend_on_where_the_unused_output_points(dtype, sparse, n_classes):
     """Without ``curvature`` (``probabilities``) a kernel gets a zero-length placeholder for it, whose data
     pointer is wherever the allocator put it. The sums must be the same bits wherever that is, and the same as

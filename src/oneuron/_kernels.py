@@ -348,11 +348,12 @@ def _softmax_residuals(Z, m, y, s, i, P):
             acc += e
         loss += si * (mx + np.log(acc) - zy)  # logsumexp(z) - z_y
         inv = 1.0 / acc
+        if keep:  # a loop of its own, as in _tile_residuals: the residuals are the same bits with P or without
+            for k in range(K):
+                P[i + t, k] = Z[t, k] * inv
+        c = si * inv
         for k in range(K):
-            p = Z[t, k] * inv
-            if keep:
-                P[i + t, k] = p
-            Z[t, k] = si * p
+            Z[t, k] *= c
         Z[t, yi] -= si
     return loss
 
