@@ -194,9 +194,10 @@ def test_sums_do_not_depend_on_where_the_unused_output_points(dtype, sparse, n_c
 
 def test_fit_is_identical_for_n_jobs_1_and_2():
     X, y = noisy_classification(n_samples=60_000, n_features=20)  # 9.6 MB: three blocks
-    one = LogisticRegression(solver="lbfgs", n_jobs=1, tol=1e-8).fit(X, y)
-    two = LogisticRegression(solver="lbfgs", n_jobs=2, tol=1e-8).fit(X, y)
-    assert np.array_equal(one.coef_, two.coef_) and np.array_equal(one.intercept_, two.intercept_)
+    # and a second fit with n_jobs=1: a fit does not depend on the fits before it in the process either
+    one, two, again = (LogisticRegression(solver="lbfgs", n_jobs=n, tol=1e-8).fit(X, y) for n in (1, 2, 1))
+    for other in (two, again):
+        assert np.array_equal(one.coef_, other.coef_) and np.array_equal(one.intercept_, other.intercept_)
 
 
 def test_float32_coefficients_within_1e4_of_float64():
