@@ -162,11 +162,42 @@ def test_results_are_identical_for_any_n_jobs(n_classes, sparse):
         assert np.array_equal(g, results[0][1]) and np.array_equal(h, results[0][2])
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_sums_do_not_depend_on_where_the_unused_output_points(dtype, sparse, n_classes):
+    """Without ``curvature`` (``probabilities``) a kernel gets a zero-length placeholder for it, whose data
+    pointer is wherever the allocator put it. The sums must be the same bits wherever that is, and the same as
+    when the output is asked for: a loop that sums while it may store to the output is compiled with a
+    run-time overlap test of the output's would-be rows against the other arrays, and its scalar fallback
+    sums in another order than its SIMD loop (the first fit of a process differed from the next ones)."""
+    X, y, s = block_data(n_classes, dtype, sparse)
+    n = X.shape[0]
+    y = np.ascontiguousarray(y, dtype=np.float64 if n_classes == 2 else np.intp)
+    s = np.ascontiguousarray(s, dtype=np.float64)
+    rng = np.random.default_rng(6)
+    blocks = kernels._csr(X) if sparse else (X,)
+    if n_classes == 2:
+        fn = kernels._binary_csr if sparse else kernels._binary_dense
+        w, b, cols = rng.normal(size=12), -0.7, ()
+    else:
+        fn = kernels._multi_csr if sparse else kernels._multi_dense
+        w, b, cols = rng.normal(size=(3, 12)), rng.normal(size=3), (3,)
+    # zero-length outputs whose pointers are at the first row of s (of y: same dtype) or anywhere
+    elsewhere = [s[:0].reshape(0, *cols), np.empty((0, *cols))] + ([y[:0]] if n_classes == 2 else [])
+    reference = fn(*blocks, y, s, w, b, True, np.empty((n, *cols)))
+    for placeholder in elsewhere:
+        got = fn(*blocks, y, s, w, b, True, placeholder)
+        assert got[0] == reference[0]
+        assert np.array_equal(got[1], reference[1]) and np.array_equal(got[2], reference[2])
+
+
 def test_fit_is_identical_for_n_jobs_1_and_2():
     X, y = noisy_classification(n_samples=60_000, n_features=20)  # 9.6 MB: three blocks
-    one = LogisticRegression(solver="lbfgs", n_jobs=1, tol=1e-8).fit(X, y)
-    two = LogisticRegression(solver="lbfgs", n_jobs=2, tol=1e-8).fit(X, y)
-    assert np.array_equal(one.coef_, two.coef_) and np.array_equal(one.intercept_, two.intercept_)
+    # and a second fit with n_jobs=1: a fit does not depend on the fits before it in the process either
+    one, two, again = (LogisticRegression(solver="lbfgs", n_jobs=n, tol=1e-8).fit(X, y) for n in (1, 2, 1))
+    for other in (two, again):
+        assert np.array_equal(one.coef_, other.coef_) and np.array_equal(one.intercept_, other.intercept_)
 
 
 def test_float32_coefficients_within_1e4_of_float64():

@@ -21,6 +21,16 @@ Compilation flags: ``reassoc`` and ``contract`` only (no ``nnan``/``ninf``), so 
 use SIMD lanes and fused multiply-adds; the softmax tiles' exponential, whose range reduction must keep its
 order, has ``contract`` only. The order of the sums depends only on the block, never on the thread that runs
 it: results are the same for any number of threads.
+
+Sums whose order is fixed. ``reassoc`` lets LLVM turn a summing loop into SIMD lanes, and where that loop also
+stores to an array that might overlap the ones it reads, LLVM keeps a scalar copy of the loop and picks one
+of the two at run time by comparing addresses. The two add in different orders, so the sum would depend on
+where the allocator put the arrays. An optional output passed as a zero-length placeholder (``h``, ``P``)
+is the dangerous case: the check spans the rows it would have, which start wherever the placeholder's
+pointer is, so they may cover the kernel's own buffers or ``y``, ``s`` (the first fit in a process
+differed from the next ones in its last bits, and L-BFGS took another path). Rule: a loop that adds into a
+scalar stores only to the kernel's own buffers (allocated in it, so they cannot overlap an argument);
+optional outputs are written in loops of their own, which only copy or multiply.
 """
 
 from __future__ import annotations
@@ -153,12 +163,14 @@ def _binary_dense(X, y, s, w, b, want_grad, h):
     # The rows of the tile after next are asked for meanwhile (a float32 tile's arithmetic would otherwise
     # wait for its rows).
     # The last n % _TILE rows go one by one. With ``h`` of length n each row's curvature s p (1 - p) is
-    # written too.
+    # written too, in a loop of its own (see "Sums whose order is fixed" in the module docstring: the loop that
+    # sums the loss stores only to this function's own buffers).
     n, d = X.shape
     want_h = h.shape[0] > 0
     g = np.zeros(d if want_grad else 0)
     z = np.empty(_TILE)
     r = np.empty(_TILE)
+    q = np.empty(_TILE)  # the tile's probabilities, for the curvature
     loss = 0.0
     gb = 0.0
     n_tiled = n - n % _TILE
@@ -184,8 +196,10 @@ def _binary_dense(X, y, s, w, b, want_grad, h):
             li, ri, p = _binary_terms(z[t], y[i0 + t], s[i0 + t])
             loss += li
             r[t] = ri
-            if want_h:
-                h[i0 + t] = s[i0 + t] * p * (1.0 - p)
+            q[t] = p
+        if want_h:
+            for t in range(_TILE):
+                h[i0 + t] = s[i0 + t] * q[t] * (1.0 - q[t])
         if want_grad:
             for t in range(0, _TILE, 4):
                 i = i0 + t
@@ -334,11 +348,12 @@ def _softmax_residuals(Z, m, y, s, i, P):
             acc += e
         loss += si * (mx + np.log(acc) - zy)  # logsumexp(z) - z_y
         inv = 1.0 / acc
+        if keep:  # a loop of its own, as in _tile_residuals: the residuals are the same bits with P or without
+            for k in range(K):
+                P[i + t, k] = Z[t, k] * inv
+        c = si * inv
         for k in range(K):
-            p = Z[t, k] * inv
-            if keep:
-                P[i + t, k] = p
-            Z[t, k] = si * p
+            Z[t, k] *= c
         Z[t, yi] -= si
     return loss
 
