@@ -27,8 +27,8 @@ stores to an array that might overlap the ones it reads, LLVM keeps a scalar cop
 of the two at run time by comparing addresses. The two add in different orders, so the sum would depend on
 where the allocator put the arrays. An optional output passed as a zero-length placeholder (``h``, ``P``)
 is the dangerous case: the check spans the rows it would have, which start wherever the placeholder's
-pointer is, so they may cover the kernel's own buffers or ``y``, ``s`` (the first fit in a process
-differed from the next ones in its last bits, and L-BFGS took another path). Rule: a loop that adds into a
+pointer is, so they may cover the kernel's own buffers or ``y``, ``s`` (a fit's last bits, and then the
+path of a solver's line search, would depend on earlier allocations in the process). Rule: a loop that adds into a
 scalar stores only to the kernel's own buffers (allocated in it, so they cannot overlap an argument);
 optional outputs are written in loops of their own, which only copy or multiply.
 """
