@@ -170,7 +170,7 @@ def test_sums_do_not_depend_on_where_the_unused_output_points(dtype, sparse, n_c
     pointer is wherever the allocator put it. The sums must be the same bits wherever that is, and the same as
     when the output is asked for: a loop that sums while it may store to the output is compiled with a
     run-time overlap test of the output's would-be rows against the other arrays, and its scalar fallback
-    sums in another order than its SIMD loop (the first fit of a process differed from the next ones)."""
+    sums in another order than its SIMD loop."""
     X, y, s = block_data(n_classes, dtype, sparse)
     n = X.shape[0]
     y = np.ascontiguousarray(y, dtype=np.float64 if n_classes == 2 else np.intp)
