@@ -52,22 +52,10 @@ class Problem:
         return np.asarray(X, order=self.order)
 
 
-@st.composite
-def problems(draw, dtypes=DTYPES, max_classes=10, weights=("none", "uniform", "extreme", "some zero")):
-    """A classification problem with the features that usually break things."""
-    n_classes = draw(st.integers(2, max_classes))
-    n_features = draw(st.integers(1, 8))
-    n_samples = draw(st.integers(2 * n_classes, 60))
-    dtype = draw(st.sampled_from(dtypes))
-    log_scale = draw(st.floats(-8, 8))
-    n_duplicates = draw(st.integers(0, 10))
-    constant = draw(st.booleans())
-    collinear = draw(st.booleans())
-    weights = draw(st.sampled_from(weights))
-    sparse = draw(st.booleans())
-    order = draw(st.sampled_from("CF"))
-    seed = draw(st.integers(0, 2**32 - 1))
-
+def make_problem(
+    n_classes, n_features, n_samples, dtype, log_scale, n_duplicates, constant, collinear, weights, sparse, order, seed
+) -> Problem:
+    """The problem :func:`problems` draws for these choices (numpy draws the numbers from ``seed``)."""
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n_samples, n_features))
     # labels with some signal (so that optima are interesting) and every class present
@@ -99,9 +87,31 @@ def problems(draw, dtypes=DTYPES, max_classes=10, weights=("none", "uniform", "e
         sample_weight[:n_classes] = 1.0  # keep every class's weight positive
     description = (
         f"n={n} d={n_features} K={n_classes} {dtype} scale=1e{log_scale:.1f} dup={n_duplicates} "
-        f"const={constant} collinear={collinear} weights={weights} sparse={sparse} order={order}"
+        f"const={constant} collinear={collinear} weights={weights} sparse={sparse} order={order} seed={seed}"
     )
     return Problem(X, y, sample_weight, sparse, order, description)
+
+
+@st.composite
+def problems(draw, dtypes=DTYPES, max_classes=10, weights=("none", "uniform", "extreme", "some zero")):
+    """A classification problem with the features that usually break things."""
+    n_classes = draw(st.integers(2, max_classes))
+    n_features = draw(st.integers(1, 8))
+    n_samples = draw(st.integers(2 * n_classes, 60))
+    return make_problem(
+        n_classes,
+        n_features,
+        n_samples,
+        dtype=draw(st.sampled_from(dtypes)),
+        log_scale=draw(st.floats(-8, 8)),
+        n_duplicates=draw(st.integers(0, 10)),
+        constant=draw(st.booleans()),
+        collinear=draw(st.booleans()),
+        weights=draw(st.sampled_from(weights)),
+        sparse=draw(st.booleans()),
+        order=draw(st.sampled_from("CF")),
+        seed=draw(st.integers(0, 2**32 - 1)),
+    )
 
 
 def fit(problem: Problem, X=None, y=None, sample_weight=None, **params) -> LogisticRegression:
