@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from hypothesis import event, given, settings
+from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning
 
@@ -117,7 +117,8 @@ def problems(draw, dtypes=DTYPES, max_classes=10, weights=("none", "uniform", "e
 def fit(problem: Problem, X=None, y=None, sample_weight=None, **params) -> LogisticRegression:
     """Fit with RuntimeWarning as an error; a ConvergenceWarning (rounding floor on hard cases) is allowed.
 
-    ``model.converged`` records whether the solver met the tolerance.
+    ``model.converged`` records whether the solver met the tolerance, ``model.rounding_lost`` whether the fit
+    warned that its float32 coefficients lose what the float64 solver found.
     """
     params = {"tol": 1e-10, "max_iter": 300, **params}
     X = problem.data(X)
@@ -128,6 +129,7 @@ def fit(problem: Problem, X=None, y=None, sample_weight=None, **params) -> Logis
         warnings.simplefilter("always", ConvergenceWarning)
         model = LogisticRegression(**params).fit(X, y, sample_weight=sw)
     model.converged = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
+    model.rounding_lost = any("coefficients rounded to float32" in str(w.message) for w in caught)
     return model
 
 
@@ -217,6 +219,8 @@ SOLVERS = st.sampled_from(["auto", "gd", "lbfgs", "newton"])
 
 
 @given(problems(), SOLVERS)
+# float32, sparse, collinear features of size 1e8: Newton-CG finds the optimum, which its float32 coefficients lose
+@example(make_problem(2, 2, 24, "float32", 7.8, 0, False, True, "none", True, "C", seed=30), "auto")
 def test_probabilities_are_valid_and_the_fit_is_clean(problem, solver):
     model = fit(problem, solver=solver, tol=1e-6)
     X = problem.data()
@@ -232,8 +236,13 @@ def test_probabilities_are_valid_and_the_fit_is_clean(problem, solver):
     assert np.isfinite(model.objective_value_) and np.all(np.isfinite(model.loss_curve_))
     assert np.all(np.isfinite(model.coef_)) and np.all(np.isfinite(model.intercept_))
     assert set(predicted) <= set(model.classes_)
-    # the fit never ends worse than where it started (w = 0 is the solvers' start)
-    assert objective_at(problem, model) <= objective_at(problem, _zero_model(model)) * (1 + 1e-12)
+    # the fit never ends worse than where it started (w = 0 is the solvers' start): the solver's float64
+    # parameters always; the coefficients as kept unless the fit warned that float32 cannot hold them (the solver
+    # works in float64, and rounding w to float32 moves x.w by up to 6e-8 sum_j |x_j w_j|: on collinear features
+    # of size 1e8 that cancel, by more than the fit gained)
+    start = objective_at(problem, _zero_model(model))
+    assert model.objective_value_ <= start * (1 + 1e-12), problem.description
+    assert model.rounding_lost or objective_at(problem, model) <= start * (1 + 1e-12), problem.description
 
 
 @given(problems(dtypes=("float64", "int", "bool")), st.sampled_from(["newton", "lbfgs"]))
