@@ -10,6 +10,7 @@ from sklearn import linear_model
 from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import log_loss
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -79,6 +80,25 @@ def test_float32_stays_float32_and_agrees_with_float64():
     m32 = LogisticRegression(tol=1e-5).fit(X.astype(np.float32), y)
     np.testing.assert_allclose(m32.coef_, m64.coef_, rtol=1e-4, atol=1e-5)
     assert m32.decision_function(X.astype(np.float32)).dtype == np.float32
+
+
+def test_float32_coefficients_that_lose_the_fit_warn():
+    """Collinear features of size 1e8 in float32: the columns differ only by X's rounding, and the optimum uses
+    that difference with weights whose float32 rounding moves ``x.w`` by units. The fit says so."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(24)
+    X = (np.column_stack([x, -0.57 * x]) * 6e7).astype(np.float32)
+    y = (x + rng.standard_normal(24) > 0).astype(int)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)  # also the float64 rounding floor's
+        m32 = LogisticRegression(tol=1e-6).fit(sp.csr_matrix(X), y)
+    assert any("coefficients rounded to float32 (the dtype of X) lose the fit" in str(w.message) for w in caught)
+    assert m32.coef_.dtype == np.float32
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # the float64 rounding floor
+        m64 = LogisticRegression(tol=1e-6).fit(sp.csr_matrix(X.astype(np.float64)), y)
+    assert m64.coef_.dtype == np.float64
+    assert log_loss(y, m64.predict_proba(X.astype(np.float64))) < log_loss(y, m32.predict_proba(X.astype(np.float64)))
 
 
 def test_sparse_equals_dense():

@@ -2,12 +2,14 @@
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from scipy.optimize import minimize
 
 from oneuron._solvers import SOLVERS
 
 from .conftest import noisy_classification, relative_gap
 from .test_objective import make_objective
+from .test_properties import make_problem
 
 
 def reference_optimum(obj):
@@ -24,6 +26,20 @@ def test_solver_reaches_the_optimum(name, n_classes):
     result = SOLVERS[name](obj, np.zeros(obj.n_params), tol=tol, max_iter=20_000, callback=None)
     assert result.converged, result.message
     assert relative_gap(result.fun, reference_optimum(obj)) < 1e-8
+
+
+def test_lbfgs_restarts_where_its_relative_reduction_test_stops_it_short():
+    """Every column constant (5 and -20), weights spanning 1e12: moving ``c_j t`` from the weights into the
+    unpenalized intercepts leaves the data term as it is, so ``F`` has curvature ``lam / (1 + sum_j c_j^2)`` there.
+    L-BFGS's relative-reduction test stopped it 1.8e-7 above the optimum; a restart with an empty memory gets
+    there, and only a restart that gains nothing ends the fit."""
+    problem = make_problem(4, 2, 19, "int", 1.5251479600361275, 9, True, True, "extreme", True, "F", seed=493908246)
+    obj = make_objective(sp.csr_matrix(problem.X.astype(np.float64)), problem.y, 4, s=problem.sample_weight)
+    optimum = SOLVERS["newton"](obj, np.zeros(obj.n_params), tol=1e-10, max_iter=100)
+    assert optimum.converged, optimum.message
+    result = SOLVERS["lbfgs"](obj, np.zeros(obj.n_params), tol=1e-10, max_iter=300)
+    assert result.converged, result.message
+    assert result.fun - optimum.fun <= 1e-14, (result.fun, optimum.fun)
 
 
 def test_callback_sees_every_iteration_and_can_stop():

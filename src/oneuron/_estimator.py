@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn import get_config
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model._base import LinearClassifierMixin, SparseCoefMixin
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
@@ -337,8 +340,40 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         self.loss_curve_ = monitor.loss_curve
         self.objective_value_ = result.fun
         self.n_passes_ = objective.n_passes
+        if not firth:  # Firth's estimate does not minimize the objective
+            self._check_rounding(objective, x0, result)
         self._after_fit(objective, result, penalty, firth)
         return self
+
+    def _check_rounding(self, objective: Objective, x0: np.ndarray, result) -> None:
+        """Warn when the coefficients as kept (float32 for float32 data) lose what the solver found.
+
+        The solver works in float64. Rounding a coefficient to float32 moves it by up to ``eps32 / 2`` of
+        itself, so ``z = x.w + b`` moves by up to ``eps32 / 2 * (sum_j |x_j w_j| + |b|)``: nothing where
+        ``|z|`` is of that size, but where large collinear features cancel (``|z| << sum_j |x_j w_j|``) it can
+        undo the fit. Warned: rounding raises the objective above its value at the start, or by more than
+        ``eps32`` of it (the objective's own float32 resolution). One or two passes, for float32 data only.
+        """
+        if self.coef_.dtype == np.float64:
+            return
+
+        def value(theta):
+            return objective.loss(theta) + objective.penalty.nonsmooth_value(objective.weights(theta))
+
+        kept = objective.layout.from_coef(self.coef_, self.intercept_)
+        rounded = value(kept)
+        if not rounded > result.fun:
+            return
+        start = value(x0)
+        if rounded > min(start, result.fun + np.finfo(self.coef_.dtype).eps * abs(start)):
+            warnings.warn(
+                f"the coefficients rounded to {self.coef_.dtype} (the dtype of X) lose the fit: the objective rises "
+                f"from {result.fun:.7g} to {rounded:.7g} (at the start: {start:.7g}). Large collinear features "
+                "cancel in X @ w by more than float32 resolves; fit float64 data (X.astype(np.float64)) or scale "
+                "the features (e.g. StandardScaler).",
+                ConvergenceWarning,
+                stacklevel=5,
+            )
 
     def _after_fit(self, objective: Objective, result, penalty: Penalty, firth: bool):
         """Separation check (unpenalized fits) and the inference statistics, at the estimate: the model then
