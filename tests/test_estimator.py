@@ -101,6 +101,32 @@ def test_float32_coefficients_that_lose_the_fit_warn():
     assert log_loss(y, m64.predict_proba(X.astype(np.float64))) < log_loss(y, m32.predict_proba(X.astype(np.float64)))
 
 
+def test_float32_rounding_check_reads_all_rows_only_where_the_first_rows_show_a_rise(monkeypatch):
+    """Past ROUNDING_PROBE_ROWS rows the check evaluates the first rows only, and all of them where those show
+    that rounding raises the objective: labels drawn from the float32 rounding difference of two collinear
+    columns of size 1e8, which the optimum uses with weights that float32 cannot hold."""
+    from oneuron import _estimator
+
+    seen = []
+    full_value = _estimator._full_value
+    monkeypatch.setattr(_estimator, "_full_value", lambda o, t: (seen.append(o.source.n_samples), full_value(o, t))[1])
+    rng = np.random.default_rng(0)
+    n, probe = 60_000, _estimator.ROUNDING_PROBE_ROWS
+    x = rng.standard_normal(n)
+    X = (np.column_stack([x, -0.57 * x]) * 6e7).astype(np.float32)
+    diff = X[:, 1].astype(np.float64) + 0.57 * X[:, 0].astype(np.float64)
+    y = (diff + 0.3 * rng.standard_normal(n) > np.median(diff)).astype(int)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        LogisticRegression(tol=1e-6).fit(sp.csr_matrix(X), y)
+    assert any("coefficients rounded to float32" in str(w.message) for w in caught)
+    assert seen[:2] == [probe, probe] and set(seen[2:]) == {n}
+    seen.clear()
+    X = rng.standard_normal((n, 5)).astype(np.float32)
+    LogisticRegression().fit(X, (X[:, 0] > 0).astype(int))
+    assert seen == [probe, probe]
+
+
 def test_sparse_equals_dense():
     X, y = noisy_classification(n_samples=400, n_features=30, n_classes=3)
     X[np.abs(X) < 1] = 0

@@ -46,6 +46,15 @@ AUTO_STATISTICS_MAX_PARAMS = 1000
 AUTO_STATISTICS_MAX_WORK = 1e9
 
 
+#: rows a float32 fit's rounding check looks at first (see ``LogisticRegression._check_rounding``)
+ROUNDING_PROBE_ROWS = 50_000
+
+
+def _full_value(objective: Objective, theta: np.ndarray) -> float:
+    """The objective at ``theta`` with its non-smooth part (l1) too."""
+    return objective.loss(theta) + objective.penalty.nonsmooth_value(objective.weights(theta))
+
+
 def choose_solver(objective: Objective, sparse: bool) -> str:
     """The solver ``solver="auto"`` uses for this problem (the measurements behind it: benchmarks/RESULTS.md).
 
@@ -352,20 +361,24 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         itself, so ``z = x.w + b`` moves by up to ``eps32 / 2 * (sum_j |x_j w_j| + |b|)``: nothing where
         ``|z|`` is of that size, but where large collinear features cancel (``|z| << sum_j |x_j w_j|``) it can
         undo the fit. Warned: rounding raises the objective above its value at the start, or by more than
-        ``eps32`` of it (the objective's own float32 resolution). One or two passes, for float32 data only.
+        ``eps32`` of it (the objective's own float32 resolution). For float32 data only; rows in memory beyond
+        :data:`ROUNDING_PROBE_ROWS` are looked at only where the first ones show a rise (two evaluations on
+        those rows): otherwise a pass or two over all rows.
         """
         if self.coef_.dtype == np.float64:
             return
-
-        def value(theta):
-            return objective.loss(theta) + objective.penalty.nonsmooth_value(objective.weights(theta))
-
+        eps = np.finfo(self.coef_.dtype).eps
         kept = objective.layout.from_coef(self.coef_, self.intercept_)
-        rounded = value(kept)
+        probe = objective.head(ROUNDING_PROBE_ROWS)
+        if probe is not None:
+            at_optimum = _full_value(probe, result.x)
+            if not _full_value(probe, kept) > at_optimum + eps * abs(at_optimum):
+                return
+        rounded = _full_value(objective, kept)
         if not rounded > result.fun:
             return
-        start = value(x0)
-        if rounded > min(start, result.fun + np.finfo(self.coef_.dtype).eps * abs(start)):
+        start = _full_value(objective, x0)
+        if rounded > min(start, result.fun + eps * abs(start)):
             warnings.warn(
                 f"the coefficients rounded to {self.coef_.dtype} (the dtype of X) lose the fit: the objective rises "
                 f"from {result.fun:.7g} to {rounded:.7g} (at the start: {start:.7g}). Large collinear features "

@@ -223,12 +223,22 @@ class Objective:
         rows = self.source.rows()
         if rows is None:
             return None
-        X, y, s = rows
         idx = np.sort(np.random.default_rng(seed).choice(self.source.n_samples, size=n_rows, replace=False))
-        if not np.sum(s[idx], dtype=np.float64) > 0:  # every drawn row without weight: no objective
+        return self._on_rows(*(a[idx] for a in rows))
+
+    def head(self, n_rows: int) -> Objective | None:
+        """As :meth:`subsample`, on the first ``n_rows`` rows (views of them: nothing is copied); None also when
+        the source has no more rows than that."""
+        rows = self.source.rows()
+        if rows is None or self.source.n_samples <= n_rows:
+            return None
+        return self._on_rows(*(a[:n_rows] for a in rows))
+
+    def _on_rows(self, X, y, s) -> Objective | None:
+        if not np.sum(s, dtype=np.float64) > 0:  # every row without weight: no objective
             return None
         n_jobs = getattr(self.source, "n_jobs", None)
-        source = MemorySource(X[idx], y[idx], s[idx], n_jobs=n_jobs, n_classes=self.n_classes)
+        source = MemorySource(X, y, s, n_jobs=n_jobs, n_classes=self.n_classes)
         return Objective(source, self.n_classes, self.penalty, self.fit_intercept)
 
     # -- the layout, for the solvers --------------------------------------------------------------------
