@@ -146,6 +146,43 @@ def test_sparse_inner_solver_with_conjugate_gradient_steps_reaches_the_coordinat
         assert model(d) <= model(reference) + 1e-15 * abs(model(reference))
 
 
+@pytest.mark.parametrize("compiled", [True, False])
+@pytest.mark.parametrize("intercept", [True, False])
+def test_conjugate_gradient_preconditioner_solves_its_matrix(compiled, intercept, rng):
+    # M = the Hessian [A 1].T diag(h) [A 1] + l2 I_w on a support, with the off-diagonal part of its centered
+    # part dropped: each column's weighted mean mu_j = (A.T h)_j / sum(h) and D_c = a_j - sum(h) mu_j^2
+    n, m = 200, 12
+    A = sp.random(n, m, density=0.3, random_state=3, format="csc")
+    A = sp.csc_matrix(A + sp.csc_matrix(np.outer(np.ones(n), (rng.random(m) < 0.3) * 0.5)))  # frequent "words"
+    h, l2 = rng.random(n) / n, 1e-3
+    B = np.column_stack([A.toarray(), np.ones(n)])
+    H = B.T @ (h[:, None] * B)
+    H[np.arange(m), np.arange(m)] += l2
+    a, colsum, total = np.diag(H).copy(), B.T @ h, h.sum()
+    mw = m if intercept else m + 1  # the ones column's index; m + 1: none (not in the support)
+    support = np.array([0, 2, 3, 5, 8, 11] + ([m] if intercept else []), dtype=np.int64)
+    mu, centered = np.zeros(len(support)), np.empty(len(support))
+    diagonal, precondition = cd._centered_diagonal, cd._precondition
+    if not compiled and cd.COMPILED:
+        diagonal, precondition = diagonal.py_func, precondition.py_func
+    pivot = diagonal(support, a, colsum, total, mw, mu, centered)
+    assert pivot == (len(support) - 1 if intercept else -1)
+    w = support[support != m]
+    mean = colsum[w] / total
+    M = np.diag(a[w] - total * mean**2) + total * np.outer(mean, mean)
+    if intercept:
+        M = np.block([[M, total * mean[:, None]], [total * mean[None, :], np.array([[total]])]])
+    np.testing.assert_allclose(M[np.ix_(range(len(w)), range(len(w)))].diagonal(), a[w], rtol=1e-12)
+    res, z = rng.normal(size=len(support)), np.empty(len(support))
+    precondition(res, mu, centered, total, pivot, z)
+    np.testing.assert_allclose(z, np.linalg.solve(M, res), rtol=1e-10)
+    # it captures the columns' common mode: M^-1 H is far better conditioned than Jacobi's D^-1 H
+    Hs = H[np.ix_(support, support)]
+    jacobi = np.linalg.eigvals(Hs / a[support][:, None]).real
+    ours = np.linalg.eigvals(np.linalg.solve(M, Hs)).real
+    assert ours.max() / ours.min() < jacobi.max() / jacobi.min() / 2
+
+
 @pytest.mark.parametrize("fit_intercept", [True, False])
 def test_softmax_coordinate_descent_through_sparse_columns_equals_the_dense_hessian_one(fit_intercept, rng):
     # the softmax head's model through the sparse columns (R = [A 1] D and u = sum_c p_c R_c kept) has the
