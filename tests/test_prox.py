@@ -146,6 +146,60 @@ def test_sparse_inner_solver_with_conjugate_gradient_steps_reaches_the_coordinat
         assert model(d) <= model(reference) + 1e-15 * abs(model(reference))
 
 
+def sparse_model_case(rng, intercept, n=300, m=25):
+    """A quadratic model through sparse columns (frequent and rare ones), a point ``x`` with zeros, and the
+    NumPy model: ``(kernel arguments, slope(d), optimality(d))``."""
+    A = sp.random(n, m, density=0.2, random_state=4, format="csc")
+    A = sp.csc_matrix(A + sp.csc_matrix(np.outer(np.ones(n), (rng.random(m) < 0.3) * 0.5)))
+    h, l2 = rng.random(n) / n, 1e-3
+    B = np.column_stack([A.toarray(), np.ones(n)]) if intercept else A.toarray()
+    H = B.T @ (h[:, None] * B)
+    k = B.shape[1]
+    H[np.arange(m), np.arange(m)] += l2
+    g, x = rng.normal(size=k) * 1e-2, rng.normal(size=k) * (rng.random(k) < 0.5)
+    lam = np.full(k, 4e-3)
+    if intercept:
+        lam[m] = 0.0
+    weighted = A.data * h[A.indices]
+    a = np.diag(H).copy()
+    colsum = B.T @ h
+    args = (unsigned_index(A.indptr), unsigned_index(A.indices), A.data, weighted, h, l2, m if intercept else k)
+
+    def slope(d):
+        return g + H @ d
+
+    def optimality(d):
+        return prox.optimality(x + d, slope(d), lam)
+
+    return args, (g, x, lam, a, colsum), B, optimality
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+@pytest.mark.parametrize("intercept", [True, False])
+def test_sparse_model_optimality_and_conjugate_gradient_step_against_numpy(compiled, intercept, rng):
+    # _sparse_optimality is the model's largest minimum-norm subgradient; a conjugate-gradient step keeps
+    # r = [A 1] d and reports that optimality after it when it took the whole step (-1 otherwise)
+    (indptr, indices, data, weighted, h, l2, mw), (g, x, lam, a, colsum), B, optimality = sparse_model_case(
+        rng, intercept
+    )
+    optimal, cg = cd._sparse_optimality, cd._sparse_support_cg
+    if not compiled and cd.COMPILED:
+        optimal, cg = optimal.py_func, cg.py_func
+    d = rng.normal(size=len(g)) * 0.1 * (rng.random(len(g)) < 0.7)
+    d[x == 0] *= rng.random(np.sum(x == 0)) < 0.5  # some weights stay at zero
+    r = B @ d
+    worst = optimal(indptr, indices, weighted, h, l2, mw, g, x, lam, a, d, r)
+    np.testing.assert_allclose(worst, optimality(d).max(), rtol=1e-12)
+    reports = []
+    for tol in (1e-3, 1e-6, 1e-9):
+        products, worst = cg(indptr, indices, data, weighted, h, l2, mw, g, x, lam, a, colsum, d, r, tol, 50)
+        np.testing.assert_allclose(r, B @ d, atol=1e-13)
+        if worst >= 0:
+            reports.append(products)
+            np.testing.assert_allclose(worst, optimality(d).max(), rtol=1e-8, atol=1e-15)
+    assert reports  # some step was taken whole
+
+
 @pytest.mark.parametrize("compiled", [True, False])
 @pytest.mark.parametrize("intercept", [True, False])
 def test_conjugate_gradient_preconditioner_solves_its_matrix(compiled, intercept, rng):

@@ -117,12 +117,14 @@ def _sparse_model(h, l2, mw, g, x, lam, d, r):  # pragma: no cover - compiled by
 
 
 def _sparse_sweep(indptr, indices, data, weighted, h, l2, mw, g, x, lam, a, d, r):  # pragma: no cover
-    """One cyclic coordinate-descent sweep, keeping ``r = [A 1] d``; returns the largest step ``a_j |delta_j|``.
+    """One cyclic coordinate-descent sweep, keeping ``r = [A 1] d``; returns the largest step ``a_j |delta_j|``
+    and how many coordinates left or reached zero.
 
     ``(H d)_j = sum_i A_ij h_i r_i + l2 d_j``: each step costs the non-zeros of one column.
     """
     n = h.shape[0]
     biggest = 0.0
+    changes = 0
     for j in range(g.shape[0]):
         if a[j] <= 0.0:
             continue
@@ -132,6 +134,8 @@ def _sparse_sweep(indptr, indices, data, weighted, h, l2, mw, g, x, lam, a, d, r
         u = x[j] + d[j]
         delta = _coordinate_minimizer(u, g[j] + hd, a[j], lam[j]) - u
         if delta != 0.0:
+            if u == 0.0 or u + delta == 0.0:
+                changes += 1
             d[j] += delta
             if j == mw:
                 for i in range(n):
@@ -142,7 +146,29 @@ def _sparse_sweep(indptr, indices, data, weighted, h, l2, mw, g, x, lam, a, d, r
             step = abs(delta) * a[j]
             if step > biggest:
                 biggest = step
-    return biggest
+    return biggest, changes
+
+
+def _sparse_optimality(indptr, indices, weighted, h, l2, mw, g, x, lam, a, d, r):  # pragma: no cover - numba
+    """The model's largest minimum-norm subgradient at ``d`` (``r = [A 1] d``), over the coordinates a sweep
+    visits: one read of the columns, no write."""
+    worst = 0.0
+    for j in range(g.shape[0]):
+        if a[j] <= 0.0:
+            continue
+        slope = g[j] + _sparse_hcolumn(indptr, indices, weighted, h, mw, r, j)
+        if j != mw:
+            slope += l2 * d[j]
+        u = x[j] + d[j]
+        if u > 0.0:
+            v = abs(slope + lam[j])
+        elif u < 0.0:
+            v = abs(slope - lam[j])
+        else:
+            v = abs(slope) - lam[j]
+        if v > worst:
+            worst = v
+    return worst
 
 
 def _centered_diagonal(support, a, colsum, total, mw, mu, centered):  # pragma: no cover - compiled by numba
@@ -202,9 +228,14 @@ def _sparse_support_cg(  # pragma: no cover - compiled by numba when available
     so its minimizer over the support ``S`` solves ``H_SS s = -(g + H d + lam sign(x + d))_S``. Coordinate
     descent needs O(cond H) sweeps for that, conjugate gradients O(sqrt(cond M^-1 H)) products with ``H`` of the
     same cost, with ``M`` the centered diagonal plus the columns' common mode (:func:`_precondition`; ``colsum``
-    is ``[A 1].T h``). The step is then projected back onto the orthant (a coordinate that would change sign stops at
-    zero) and halved until the model decreases; ``d`` and ``r`` are updated only if it does. Returns the number
-    of products with ``H``.
+    is ``[A 1].T h``). Conjugate gradients stop once the residual is at most ``tol / 2`` (none is run when it
+    is at most ``tol``). The step is then projected back onto the orthant (a coordinate that would change sign
+    stops at zero) and halved until the model decreases; ``d`` and ``r`` are updated only if it does (``r``
+    from ``[A 1] s``, which the products give, and the columns of the projected coordinates).
+
+    Returns the number of products with ``H`` and, when the whole step was taken without projection, the model's
+    largest minimum-norm subgradient after it (the residual on the support, a read of the other columns);
+    otherwise -1.
     """
     n = h.shape[0]
     m = g.shape[0]
@@ -223,7 +254,7 @@ def _sparse_support_cg(  # pragma: no cover - compiled by numba when available
         if j != mw:
             res[t] -= l2 * d[j]
     if ns == 0 or np.abs(res).max() <= tol:
-        return 0
+        return 0, -1.0
     total = h.sum()
     mu = np.zeros(ns)
     centered = np.empty(ns)
@@ -235,6 +266,7 @@ def _sparse_support_cg(  # pragma: no cover - compiled by numba when available
     rz = res @ z
     full = np.zeros(m)
     u = np.empty(n)
+    astep = np.zeros(n)  # [A 1] step
     hp = np.empty(ns)
     products = 0
     while products < max_iter:
@@ -250,6 +282,7 @@ def _sparse_support_cg(  # pragma: no cover - compiled by numba when available
             break
         alpha = rz / curvature
         step += alpha * p
+        astep += alpha * u
         res -= alpha * hp
         if np.abs(res).max() <= 0.5 * tol:
             break
@@ -261,21 +294,38 @@ def _sparse_support_cg(  # pragma: no cover - compiled by numba when available
     trial = np.empty(m)
     r_trial = np.empty(n)
     t = 1.0
-    for _ in range(30):
+    for halvings in range(30):
         trial[:] = d
+        projected = False
         for s in range(ns):
             j = support[s]
             v = d[j] + t * step[s]
-            if lam[j] > 0.0 and (x[j] + v) * sign[j] < 0.0:
+            if lam[j] > 0.0 and (x[j] + v) * sign[j] <= 0.0:
                 v = -x[j]  # projected onto the orthant: stops at zero instead of changing sign
+                projected = True
             trial[j] = v
-        _sparse_scatter(indptr, indices, data, mw, trial, r_trial)
+        r_trial[:] = r + t * astep
+        if projected:  # the projected coordinates' columns: what projection changed in [A 1] trial
+            for s in range(ns):
+                j = support[s]
+                change = trial[j] - (d[j] + t * step[s])
+                if change != 0.0 and j != mw:
+                    for k in range(indptr[j], indptr[j + 1]):
+                        r_trial[indices[k]] += change * data[k]
         if _sparse_model(h, l2, mw, g, x, lam, trial, r_trial) < before:
             d[:] = trial
             r[:] = r_trial
-            break
+            if halvings > 0 or projected:
+                return products, -1.0
+            # the whole step on the orthant: the model's slope on the support is -res, off it a read of the columns
+            worst = np.abs(res).max()
+            for j in range(m):
+                if a[j] > 0.0 and lam[j] > 0.0 and x[j] + d[j] == 0.0:
+                    slope = g[j] + _sparse_hcolumn(indptr, indices, weighted, h, mw, r, j) + l2 * d[j]
+                    worst = max(worst, abs(slope) - lam[j])
+            return products, worst
         t *= 0.5
-    return products
+    return products, -1.0
 
 
 def _cd_sparse_sweeps(indptr, indices, data, h, l2, intercept, g, x, lam, max_sweeps, tol):  # pragma: no cover
@@ -284,8 +334,10 @@ def _cd_sparse_sweeps(indptr, indices, data, h, l2, intercept, g, x, lam, max_sw
     Cyclic coordinate descent (which finds the support and signs of the solution quickly), and every
     ``SWEEPS_PER_CG`` sweeps a conjugate-gradient Newton step on the support found so far (which converges
     much faster than coordinate descent once the support is right, see :func:`_sparse_support_cg`).
-    Stops after a sweep whose largest step ``a_j |delta_j|`` is at most ``tol``; returns ``(d, passes)``, the
-    number of sweeps and products with ``H`` (each reads the working set's columns about twice).
+    Stops after a sweep whose largest step ``a_j |delta_j|`` is at most ``tol``, or after a conjugate-gradient
+    step that leaves the model's largest minimum-norm subgradient at most ``tol`` (a stricter measure than the
+    sweep's); returns ``(d, passes)``, the number of sweeps and products with ``H`` (each reads the working
+    set's columns about twice).
     """
     n = h.shape[0]
     m = g.shape[0]
@@ -310,15 +362,22 @@ def _cd_sparse_sweeps(indptr, indices, data, h, l2, intercept, g, x, lam, max_sw
     sweeps = products = 0
     while sweeps < max_sweeps:
         sweeps += 1
-        biggest = _sparse_sweep(indptr, indices, data, weighted, h, l2, mw, g, x, lam, a, d, r)
+        biggest, changes = _sparse_sweep(indptr, indices, data, weighted, h, l2, mw, g, x, lam, a, d, r)
         if biggest <= tol:
             break
         if sweeps % SWEEPS_PER_CG == 0:
-            # conjugate gradients to CG_RATIO times the last sweep's largest step (or tol), at most CG_MAX products
-            cg_tol = 2 * max(tol, CG_RATIO * biggest)
-            products += _sparse_support_cg(
-                indptr, indices, data, weighted, h, l2, mw, g, x, lam, a, colsum, d, r, cg_tol, CG_MAX
+            # conjugate gradients to CG_RATIO times the last sweep's largest step (or tol), at most CG_MAX products;
+            # to tol itself when the sweep kept the zero pattern; then one read of the columns checks the model's
+            # optimality instead of another sweep
+            target = tol if changes == 0 else max(tol, CG_RATIO * biggest)
+            done, worst = _sparse_support_cg(
+                indptr, indices, data, weighted, h, l2, mw, g, x, lam, a, colsum, d, r, target, CG_MAX
             )
+            products += done
+            if done > 0 and worst < 0.0:
+                worst = _sparse_optimality(indptr, indices, weighted, h, l2, mw, g, x, lam, a, d, r)
+            if done > 0 and worst <= tol:
+                break
     return d, sweeps + products
 
 
@@ -523,6 +582,7 @@ try:  # compiled inner loops when numba is there; the Python loops above are the
     _sparse_scatter = numba.njit(cache=True, nogil=True)(_sparse_scatter)
     _sparse_model = numba.njit(cache=True, nogil=True)(_sparse_model)
     _sparse_sweep = numba.njit(cache=True, nogil=True)(_sparse_sweep)
+    _sparse_optimality = numba.njit(cache=True, nogil=True)(_sparse_optimality)
     _centered_diagonal = numba.njit(cache=True, nogil=True)(_centered_diagonal)
     _precondition = numba.njit(cache=True, nogil=True)(_precondition)
     _sparse_support_cg = numba.njit(cache=True, nogil=True)(_sparse_support_cg)
