@@ -201,6 +201,24 @@ def test_sparse_model_optimality_and_conjugate_gradient_step_against_numpy(compi
 
 
 @pytest.mark.parametrize("compiled", [True, False])
+def test_sparse_sweep_over_the_columns_of_small_curvature_only(compiled, rng):
+    # the last sweep of the sparse inner solver visits the coordinates with a_j <= below: each of them is then at
+    # its minimizer given the others at the time of its step, the others do not move, and r stays [A 1] d
+    (indptr, indices, data, weighted, h, l2, mw), (g, x, lam, a, colsum), B, optimality = sparse_model_case(rng, True)
+    sweep = cd._sparse_sweep if compiled or not cd.COMPILED else cd._sparse_sweep.py_func
+    d = np.zeros(len(g))
+    r = np.zeros(len(h))
+    below = np.median(a)
+    biggest, changes = sweep(indptr, indices, data, weighted, h, l2, mw, g, x, lam, a, d, r, below)
+    visited = a <= below
+    assert biggest > 0 and changes > 0 and d[visited].any()
+    np.testing.assert_array_equal(d[~visited], 0.0)
+    np.testing.assert_allclose(r, B @ d, atol=1e-14)
+    biggest, _ = sweep(indptr, indices, data, weighted, h, l2, mw, g, x, lam, a, d, r, np.inf)
+    assert biggest > 0 and d[~visited].any()
+
+
+@pytest.mark.parametrize("compiled", [True, False])
 @pytest.mark.parametrize("intercept", [True, False])
 def test_conjugate_gradient_preconditioner_solves_its_matrix(compiled, intercept, rng):
     # M = the Hessian [A 1].T diag(h) [A 1] + l2 I_w on a support, with the off-diagonal part of its centered
