@@ -114,7 +114,7 @@ def test_coordinate_descent_kernels_agree_compiled_or_not_dense_or_sparse(rng):
     assert np.any(x + reference == 0)  # some coordinates are thresholded to exact zeros
     np.testing.assert_allclose(cd.cd_dense(H, g, x, lam, 1000, 1e-13)[0], reference, atol=1e-12)
     for kernel in (cd._cd_sparse_sweeps, cd.cd_sparse):
-        d = kernel(A.indptr, A.indices, A.data, h, 0.01, True, g, x, lam, 1000, 1e-13)[0]
+        d = kernel(A.indptr[:-1], A.indptr[1:], A.indices, A.data, h, 0.01, True, g, x, lam, 1000, 1e-13)[0]
         np.testing.assert_allclose(d, reference, atol=1e-10)
 
 
@@ -140,10 +140,29 @@ def test_sparse_inner_solver_with_conjugate_gradient_steps_reaches_the_coordinat
 
     indptr, indices = unsigned_index(A.indptr), unsigned_index(A.indices)
     for kernel in (cd._cd_sparse_sweeps, cd.cd_sparse):
-        d, passes = kernel(indptr, indices, A.data, h, 1e-6, True, g, x, lam, 100_000, 1e-14)
+        d, passes = kernel(indptr[:-1], indptr[1:], indices, A.data, h, 1e-6, True, g, x, lam, 100_000, 1e-14)
         np.testing.assert_allclose(d, reference, atol=1e-7 * np.abs(reference).max())
         np.testing.assert_array_equal(x + d == 0, x + reference == 0)  # the same exact zeros
         assert model(d) <= model(reference) + 1e-15 * abs(model(reference))
+
+
+def test_sparse_inner_solver_reads_the_working_set_columns_in_place(rng):
+    # the working set's columns of a wider CSC matrix, given by their ranges (start, stop), give the solve of the
+    # matrix of those columns only
+    n, d_all = 400, 50
+    X = sp.random(n, d_all, density=0.1, random_state=5, format="csc")
+    X = sp.csc_matrix(X + sp.csc_matrix(np.outer(np.ones(n), (rng.random(d_all) < 0.2) * 0.4)))
+    columns = np.sort(rng.choice(d_all, size=20, replace=False))
+    A = X[:, columns]
+    h = rng.random(n) / n
+    g, x = rng.normal(size=21) * 1e-2, np.r_[rng.normal(size=20) * (rng.random(20) < 0.5), 0.1]
+    lam = np.r_[np.full(20, 3e-3), 0.0]
+    ip, ipx = unsigned_index(A.indptr), unsigned_index(X.indptr)
+    expected = cd.cd_sparse(ip[:-1], ip[1:], unsigned_index(A.indices), A.data, h, 1e-4, True, g, x, lam, 1000, 1e-12)
+    start, stop = ipx[columns], ipx[columns + 1]
+    got = cd.cd_sparse(start, stop, unsigned_index(X.indices), X.data, h, 1e-4, True, g, x, lam, 1000, 1e-12)
+    np.testing.assert_array_equal(got[0], expected[0])
+    assert got[1] == expected[1]
 
 
 def sparse_model_case(rng, intercept, n=300, m=25):
@@ -163,7 +182,8 @@ def sparse_model_case(rng, intercept, n=300, m=25):
     weighted = A.data * h[A.indices]
     a = np.diag(H).copy()
     colsum = B.T @ h
-    args = (unsigned_index(A.indptr), unsigned_index(A.indices), A.data, weighted, h, l2, m if intercept else k)
+    indptr = unsigned_index(A.indptr)
+    args = (indptr[:-1], indptr[1:], unsigned_index(A.indices), A.data, weighted, h, l2, m if intercept else k)
 
     def slope(d):
         return g + H @ d
@@ -179,7 +199,7 @@ def sparse_model_case(rng, intercept, n=300, m=25):
 def test_sparse_model_optimality_and_conjugate_gradient_step_against_numpy(compiled, intercept, rng):
     # _sparse_optimality is the model's largest minimum-norm subgradient; a conjugate-gradient step keeps
     # r = [A 1] d and reports that optimality after it when it took the whole step (-1 otherwise)
-    (indptr, indices, data, weighted, h, l2, mw), (g, x, lam, a, colsum), B, optimality = sparse_model_case(
+    (start, stop, indices, data, weighted, h, l2, mw), (g, x, lam, a, colsum), B, optimality = sparse_model_case(
         rng, intercept
     )
     optimal, cg = cd._sparse_optimality, cd._sparse_support_cg
@@ -188,11 +208,11 @@ def test_sparse_model_optimality_and_conjugate_gradient_step_against_numpy(compi
     d = rng.normal(size=len(g)) * 0.1 * (rng.random(len(g)) < 0.7)
     d[x == 0] *= rng.random(np.sum(x == 0)) < 0.5  # some weights stay at zero
     r = B @ d
-    worst = optimal(indptr, indices, weighted, h, l2, mw, g, x, lam, a, d, r)
+    worst = optimal(start, stop, indices, weighted, h, l2, mw, g, x, lam, a, d, r)
     np.testing.assert_allclose(worst, optimality(d).max(), rtol=1e-12)
     reports = []
     for tol in (1e-3, 1e-6, 1e-9):
-        products, worst = cg(indptr, indices, data, weighted, h, l2, mw, g, x, lam, a, colsum, d, r, tol, 50)
+        products, worst = cg(start, stop, indices, data, weighted, h, l2, mw, g, x, lam, a, colsum, d, r, tol, 50)
         np.testing.assert_allclose(r, B @ d, atol=1e-13)
         if worst >= 0:
             reports.append(products)
@@ -204,17 +224,19 @@ def test_sparse_model_optimality_and_conjugate_gradient_step_against_numpy(compi
 def test_sparse_sweep_over_the_columns_of_small_curvature_only(compiled, rng):
     # the last sweep of the sparse inner solver visits the coordinates with a_j <= below: each of them is then at
     # its minimizer given the others at the time of its step, the others do not move, and r stays [A 1] d
-    (indptr, indices, data, weighted, h, l2, mw), (g, x, lam, a, colsum), B, optimality = sparse_model_case(rng, True)
+    (start, stop, indices, data, weighted, h, l2, mw), (g, x, lam, a, colsum), B, optimality = sparse_model_case(
+        rng, True
+    )
     sweep = cd._sparse_sweep if compiled or not cd.COMPILED else cd._sparse_sweep.py_func
     d = np.zeros(len(g))
     r = np.zeros(len(h))
     below = np.median(a)
-    biggest, changes = sweep(indptr, indices, data, weighted, h, l2, mw, g, x, lam, a, d, r, below)
+    biggest, changes = sweep(start, stop, indices, data, weighted, h, l2, mw, g, x, lam, a, d, r, below)
     visited = a <= below
     assert biggest > 0 and changes > 0 and d[visited].any()
     np.testing.assert_array_equal(d[~visited], 0.0)
     np.testing.assert_allclose(r, B @ d, atol=1e-14)
-    biggest, _ = sweep(indptr, indices, data, weighted, h, l2, mw, g, x, lam, a, d, r, np.inf)
+    biggest, _ = sweep(start, stop, indices, data, weighted, h, l2, mw, g, x, lam, a, d, r, np.inf)
     assert biggest > 0 and d[~visited].any()
 
 

@@ -81,17 +81,17 @@ def _cd_sweeps(H, g, x, lam, max_sweeps, tol):  # pragma: no cover - compiled by
     return d, sweeps
 
 
-def _sparse_hcolumn(indptr, indices, weighted, h, mw, u, j):  # pragma: no cover - compiled by numba
+def _sparse_hcolumn(start, stop, indices, weighted, h, mw, u, j):  # pragma: no cover - compiled by numba
     """``([A 1].T diag(h) u)_j``, with ``weighted = A.data * h[A.indices]`` (``j == mw``: the ones column)."""
     if j == mw:
         return (h * u).sum()
     s = 0.0
-    for k in range(indptr[j], indptr[j + 1]):
+    for k in range(start[j], stop[j]):
         s += weighted[k] * u[indices[k]]
     return s
 
 
-def _sparse_scatter(indptr, indices, data, mw, v, r):  # pragma: no cover - compiled by numba when available
+def _sparse_scatter(start, stop, indices, data, mw, v, r):  # pragma: no cover - compiled by numba when available
     """``r = [A 1] v`` (``r`` is overwritten)."""
     r[:] = 0.0
     for j in range(v.shape[0]):
@@ -101,7 +101,7 @@ def _sparse_scatter(indptr, indices, data, mw, v, r):  # pragma: no cover - comp
         if j == mw:
             r += vj
         else:
-            for k in range(indptr[j], indptr[j + 1]):
+            for k in range(start[j], stop[j]):
                 r[indices[k]] += data[k] * vj
 
 
@@ -116,7 +116,7 @@ def _sparse_model(h, l2, mw, g, x, lam, d, r):  # pragma: no cover - compiled by
     return q
 
 
-def _sparse_sweep(indptr, indices, data, weighted, h, l2, mw, g, x, lam, a, d, r, below):  # pragma: no cover
+def _sparse_sweep(start, stop, indices, data, weighted, h, l2, mw, g, x, lam, a, d, r, below):  # pragma: no cover
     """One cyclic coordinate-descent sweep over the coordinates of curvature ``0 < a_j <= below``, keeping
     ``r = [A 1] d``; returns the largest step ``a_j |delta_j|`` and how many coordinates left or reached zero.
 
@@ -128,7 +128,7 @@ def _sparse_sweep(indptr, indices, data, weighted, h, l2, mw, g, x, lam, a, d, r
     for j in range(g.shape[0]):
         if a[j] <= 0.0 or a[j] > below:
             continue
-        hd = _sparse_hcolumn(indptr, indices, weighted, h, mw, r, j)
+        hd = _sparse_hcolumn(start, stop, indices, weighted, h, mw, r, j)
         if j != mw:
             hd += l2 * d[j]
         u = x[j] + d[j]
@@ -141,7 +141,7 @@ def _sparse_sweep(indptr, indices, data, weighted, h, l2, mw, g, x, lam, a, d, r
                 for i in range(n):
                     r[i] += delta
             else:
-                for k in range(indptr[j], indptr[j + 1]):
+                for k in range(start[j], stop[j]):
                     r[indices[k]] += delta * data[k]
             step = abs(delta) * a[j]
             if step > biggest:
@@ -149,14 +149,14 @@ def _sparse_sweep(indptr, indices, data, weighted, h, l2, mw, g, x, lam, a, d, r
     return biggest, changes
 
 
-def _sparse_optimality(indptr, indices, weighted, h, l2, mw, g, x, lam, a, d, r):  # pragma: no cover - numba
+def _sparse_optimality(start, stop, indices, weighted, h, l2, mw, g, x, lam, a, d, r):  # pragma: no cover - numba
     """The model's largest minimum-norm subgradient at ``d`` (``r = [A 1] d``), over the coordinates a sweep
     visits: one read of the columns, no write."""
     worst = 0.0
     for j in range(g.shape[0]):
         if a[j] <= 0.0:
             continue
-        slope = g[j] + _sparse_hcolumn(indptr, indices, weighted, h, mw, r, j)
+        slope = g[j] + _sparse_hcolumn(start, stop, indices, weighted, h, mw, r, j)
         if j != mw:
             slope += l2 * d[j]
         u = x[j] + d[j]
@@ -220,7 +220,7 @@ def _precondition(res, mu, centered, total, pivot, z):  # pragma: no cover - com
 
 
 def _sparse_support_cg(  # pragma: no cover - compiled by numba when available
-    indptr, indices, data, weighted, h, l2, mw, g, x, lam, a, colsum, d, r, tol, max_iter
+    start, stop, indices, data, weighted, h, l2, mw, g, x, lam, a, colsum, d, r, tol, max_iter
 ):
     r"""Newton step on the current support with its signs fixed, by preconditioned conjugate gradients.
 
@@ -250,7 +250,7 @@ def _sparse_support_cg(  # pragma: no cover - compiled by numba when available
     res = np.empty(ns)  # minus the model's gradient on the support
     for t in range(ns):
         j = support[t]
-        res[t] = -(g[j] + _sparse_hcolumn(indptr, indices, weighted, h, mw, r, j) + lam[j] * sign[j])
+        res[t] = -(g[j] + _sparse_hcolumn(start, stop, indices, weighted, h, mw, r, j) + lam[j] * sign[j])
         if j != mw:
             res[t] -= l2 * d[j]
     if ns == 0 or np.abs(res).max() <= tol:
@@ -273,10 +273,10 @@ def _sparse_support_cg(  # pragma: no cover - compiled by numba when available
         products += 1
         for t in range(ns):
             full[support[t]] = p[t]
-        _sparse_scatter(indptr, indices, data, mw, full, u)
+        _sparse_scatter(start, stop, indices, data, mw, full, u)
         for t in range(ns):
             j = support[t]
-            hp[t] = _sparse_hcolumn(indptr, indices, weighted, h, mw, u, j) + (l2 * p[t] if j != mw else 0.0)
+            hp[t] = _sparse_hcolumn(start, stop, indices, weighted, h, mw, u, j) + (l2 * p[t] if j != mw else 0.0)
         curvature = p @ hp
         if not curvature > 0.0:
             break
@@ -310,7 +310,7 @@ def _sparse_support_cg(  # pragma: no cover - compiled by numba when available
                 j = support[s]
                 change = trial[j] - (d[j] + t * step[s])
                 if change != 0.0 and j != mw:
-                    for k in range(indptr[j], indptr[j + 1]):
+                    for k in range(start[j], stop[j]):
                         r_trial[indices[k]] += change * data[k]
         if _sparse_model(h, l2, mw, g, x, lam, trial, r_trial) < before:
             d[:] = trial
@@ -321,15 +321,19 @@ def _sparse_support_cg(  # pragma: no cover - compiled by numba when available
             worst = np.abs(res).max()
             for j in range(m):
                 if a[j] > 0.0 and lam[j] > 0.0 and x[j] + d[j] == 0.0:
-                    slope = g[j] + _sparse_hcolumn(indptr, indices, weighted, h, mw, r, j) + l2 * d[j]
+                    slope = g[j] + _sparse_hcolumn(start, stop, indices, weighted, h, mw, r, j) + l2 * d[j]
                     worst = max(worst, abs(slope) - lam[j])
             return products, worst
         t *= 0.5
     return products, -1.0
 
 
-def _cd_sparse_sweeps(indptr, indices, data, h, l2, intercept, g, x, lam, max_sweeps, tol):  # pragma: no cover
+def _cd_sparse_sweeps(start, stop, indices, data, h, l2, intercept, g, x, lam, max_sweeps, tol):  # pragma: no cover
     """Minimize the quadratic model with ``H = [A 1].T diag(h) [A 1] + l2 I_w`` through A's sparse columns.
+
+    Column ``j`` of ``A`` is ``indices[start[j]:stop[j]]``, ``data[start[j]:stop[j]]`` (row indices and values):
+    the working set's columns of a CSC matrix, read where they are (``start, stop = indptr[:-1], indptr[1:]``
+    for a matrix of those columns only).
 
     Cyclic coordinate descent (which finds the support and signs of the solution quickly), and every
     ``SWEEPS_PER_CG`` sweeps a conjugate-gradient Newton step on the support found so far (which converges
@@ -351,7 +355,7 @@ def _cd_sparse_sweeps(indptr, indices, data, h, l2, intercept, g, x, lam, max_sw
         else:
             s = 0.0
             c = 0.0
-            for k in range(indptr[j], indptr[j + 1]):
+            for k in range(start[j], stop[j]):
                 weighted[k] = data[k] * h[indices[k]]
                 s += weighted[k] * data[k]
                 c += weighted[k]
@@ -362,7 +366,7 @@ def _cd_sparse_sweeps(indptr, indices, data, h, l2, intercept, g, x, lam, max_sw
     sweeps = products = 0
     while sweeps < max_sweeps:
         sweeps += 1
-        biggest, changes = _sparse_sweep(indptr, indices, data, weighted, h, l2, mw, g, x, lam, a, d, r, np.inf)
+        biggest, changes = _sparse_sweep(start, stop, indices, data, weighted, h, l2, mw, g, x, lam, a, d, r, np.inf)
         if biggest <= tol:
             break
         if sweeps % SWEEPS_PER_CG == 0:
@@ -371,17 +375,17 @@ def _cd_sparse_sweeps(indptr, indices, data, h, l2, intercept, g, x, lam, max_sw
             # optimality instead of another sweep
             target = tol if changes == 0 else max(tol, CG_RATIO * biggest)
             done, worst = _sparse_support_cg(
-                indptr, indices, data, weighted, h, l2, mw, g, x, lam, a, colsum, d, r, target, CG_MAX
+                start, stop, indices, data, weighted, h, l2, mw, g, x, lam, a, colsum, d, r, target, CG_MAX
             )
             products += done
             if done > 0 and worst < 0.0:
-                worst = _sparse_optimality(indptr, indices, weighted, h, l2, mw, g, x, lam, a, d, r)
+                worst = _sparse_optimality(start, stop, indices, weighted, h, l2, mw, g, x, lam, a, d, r)
             if done > 0 and worst <= tol:
                 # a last sweep over the columns of at most the mean curvature (rare words: most columns, a quarter
                 # of the non-zeros): the objective left by a coordinate at slope r_j is about r_j^2 / (2 a_j), so
                 # the same tol on them leaves much more of it than on the frequent ones, and they are nearly
                 # decoupled, so that one sweep solves them
-                _sparse_sweep(indptr, indices, data, weighted, h, l2, mw, g, x, lam, a, d, r, a.sum() / m)
+                _sparse_sweep(start, stop, indices, data, weighted, h, l2, mw, g, x, lam, a, d, r, a.sum() / m)
                 break
     return d, sweeps + products
 

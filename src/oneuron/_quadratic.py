@@ -166,15 +166,19 @@ def working_set_step(
     rows = evaluation.rows if sparse and not small else None
     S = obj.source.total_weight
     if rows is not None:
-        A = obj.source.sparse_columns()[:, columns]
-        indptr, indices = unsigned_index(A.indptr), unsigned_index(A.indices)
         inner_tol = max(INNER_RATIO_SPARSE * opt_max, 0.1 * tol)
         if obj.is_binary:
             if first:
                 inner_tol = max(FIRST_INNER_RATIO_SPARSE * opt_max, 0.1 * tol)
             h = np.concatenate(rows).astype(np.float64) / S
-            args = (indptr, indices, A.data, h, l2, obj.fit_intercept, g, x, lam, MAX_SWEEPS, inner_tol)
+            # the working set's columns read in place from the CSC copy: their ranges, not a copy of them
+            Xc = obj.source.sparse_columns()
+            start, stop = unsigned_index(Xc.indptr[columns]), unsigned_index(Xc.indptr[columns + 1])
+            indices = unsigned_index(Xc.indices)
+            args = (start, stop, indices, Xc.data, h, l2, obj.fit_intercept, g, x, lam, MAX_SWEEPS, inner_tol)
             return cd.cd_sparse(*args)[0]
+        A = obj.source.sparse_columns()[:, columns]
+        indptr, indices = unsigned_index(A.indptr), unsigned_index(A.indices)
         P = np.ascontiguousarray(np.concatenate(rows).T, dtype=np.float64)
         weights = np.concatenate(obj.source.map(_row_weights)) / S
         args = (indptr, indices, A.data, P, weights, l2, obj.fit_intercept, g, x, lam, MAX_SWEEPS, inner_tol)
