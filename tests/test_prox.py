@@ -404,11 +404,29 @@ def test_take_columns_of_csr_rows_equals_the_sliced_columns(compiled, dtype, mon
     np.testing.assert_array_equal(A.toarray(), X.astype(np.float64).toarray()[:, cols])
 
 
+@pytest.mark.parametrize("compiled", [True, False])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_take_columns_dense_of_csr_rows_equals_the_sliced_columns(compiled, dtype, monkeypatch):
+    X = sp.random(300, 40, density=0.15, format="csr", random_state=2, dtype=dtype)
+    start = X.indptr[1]  # a duplicate entry of column 7 in row 0: summed, as products with X sum it
+    data, indices = np.insert(X.data, start, dtype(0.5)), np.insert(X.indices, start, 7)
+    X = sp.csr_matrix((data, indices, np.r_[0, X.indptr[1:] + 1]), shape=X.shape)
+    monkeypatch.setattr(cd, "COMPILED", compiled and cd.COMPILED)
+    cols = np.array([7, 0, 31, 12])
+    A = cd.take_columns_dense(X, cols)
+    assert isinstance(A, np.ndarray) and A.dtype == np.float64 and A.flags.c_contiguous and A.shape == (300, 4)
+    np.testing.assert_allclose(A, X.astype(np.float64).toarray()[:, cols], rtol=1e-15)
+
+
+@pytest.mark.parametrize("dense_columns", [True, False])
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("l1_ratio", [1.0, 0.6])
-def test_small_working_sets_on_sparse_rows_are_solved_on_their_own_columns(fit_intercept, l1_ratio, rng, monkeypatch):
+def test_small_working_sets_on_sparse_rows_are_solved_on_their_own_columns(
+    dense_columns, fit_intercept, l1_ratio, rng, monkeypatch
+):
     # Newton steps on the working set's columns (no pass over X each) end at the optimum that the one-model-per-pass
-    # solver reaches, weighted rows, exact zeros included, in fewer passes
+    # solver reaches, weighted rows, exact zeros included, in fewer passes; the columns taken dense or as CSR
+    monkeypatch.setattr(prox, "RESTRICTED_DENSE_MAX_BYTES", 2**24 if dense_columns else 0)
     X, y = noisy_classification(n_samples=1200, n_features=40, n_classes=2, seed=5)
     X = sp.csr_matrix(np.where(np.abs(X) > 0.7, X, 0.0))
     weights = rng.uniform(0.5, 2.0, 1200)
