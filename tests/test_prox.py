@@ -388,6 +388,11 @@ def test_first_sparse_model_is_solved_to_the_optimality_not_a_tenth_of_it(monkey
     quadratic.working_set_step(ev, cols, lam, opt.max(), 1e-8, first=True)
     quadratic.working_set_step(ev, cols, lam, opt.max(), 1e-8)
     assert calls == [quadratic.FIRST_INNER_RATIO_SPARSE * opt.max(), quadratic.INNER_RATIO_SPARSE * opt.max()]
+    # a model within NEAR_RATIO_SPARSE tol of the stopping rule (probably the last) is solved to a tenth of tol
+    tol = opt.max() / quadratic.NEAR_RATIO_SPARSE
+    quadratic.working_set_step(ev, cols, lam, opt.max(), tol)
+    quadratic.working_set_step(ev, cols, lam, opt.max(), tol, first=True)
+    assert calls[2:] == [0.1 * tol, quadratic.FIRST_INNER_RATIO_SPARSE * opt.max()]
 
 
 @pytest.mark.parametrize("compiled", [True, False])
