@@ -114,7 +114,7 @@ def test_coordinate_descent_kernels_agree_compiled_or_not_dense_or_sparse(rng):
     assert np.any(x + reference == 0)  # some coordinates are thresholded to exact zeros
     np.testing.assert_allclose(cd.cd_dense(H, g, x, lam, 1000, 1e-13)[0], reference, atol=1e-12)
     for kernel in (cd._cd_sparse_sweeps, cd.cd_sparse):
-        d = kernel(A.indptr, A.indices, A.data, h, 0.01, True, g, x, lam, 1000, 1e-13)[0]
+        d = kernel(A.indptr[:-1], A.indptr[1:], A.indices, A.data, h, 0.01, True, g, x, lam, 1000, 1e-13)[0]
         np.testing.assert_allclose(d, reference, atol=1e-10)
 
 
@@ -140,10 +140,141 @@ def test_sparse_inner_solver_with_conjugate_gradient_steps_reaches_the_coordinat
 
     indptr, indices = unsigned_index(A.indptr), unsigned_index(A.indices)
     for kernel in (cd._cd_sparse_sweeps, cd.cd_sparse):
-        d, passes = kernel(indptr, indices, A.data, h, 1e-6, True, g, x, lam, 100_000, 1e-14)
+        d, passes = kernel(indptr[:-1], indptr[1:], indices, A.data, h, 1e-6, True, g, x, lam, 100_000, 1e-14)
         np.testing.assert_allclose(d, reference, atol=1e-7 * np.abs(reference).max())
         np.testing.assert_array_equal(x + d == 0, x + reference == 0)  # the same exact zeros
         assert model(d) <= model(reference) + 1e-15 * abs(model(reference))
+
+
+def test_sparse_inner_solver_reads_the_working_set_columns_in_place(rng):
+    # the working set's columns of a wider CSC matrix, given by their ranges (start, stop), give the solve of the
+    # matrix of those columns only
+    n, d_all = 400, 50
+    X = sp.random(n, d_all, density=0.1, random_state=5, format="csc")
+    X = sp.csc_matrix(X + sp.csc_matrix(np.outer(np.ones(n), (rng.random(d_all) < 0.2) * 0.4)))
+    columns = np.sort(rng.choice(d_all, size=20, replace=False))
+    A = X[:, columns]
+    h = rng.random(n) / n
+    g, x = rng.normal(size=21) * 1e-2, np.r_[rng.normal(size=20) * (rng.random(20) < 0.5), 0.1]
+    lam = np.r_[np.full(20, 3e-3), 0.0]
+    ip, ipx = unsigned_index(A.indptr), unsigned_index(X.indptr)
+    expected = cd.cd_sparse(ip[:-1], ip[1:], unsigned_index(A.indices), A.data, h, 1e-4, True, g, x, lam, 1000, 1e-12)
+    start, stop = ipx[columns], ipx[columns + 1]
+    got = cd.cd_sparse(start, stop, unsigned_index(X.indices), X.data, h, 1e-4, True, g, x, lam, 1000, 1e-12)
+    np.testing.assert_array_equal(got[0], expected[0])
+    assert got[1] == expected[1]
+
+
+def sparse_model_case(rng, intercept, n=300, m=25):
+    """A quadratic model through sparse columns (frequent and rare ones), a point ``x`` with zeros, and the
+    NumPy model: ``(kernel arguments, slope(d), optimality(d))``."""
+    A = sp.random(n, m, density=0.2, random_state=4, format="csc")
+    A = sp.csc_matrix(A + sp.csc_matrix(np.outer(np.ones(n), (rng.random(m) < 0.3) * 0.5)))
+    h, l2 = rng.random(n) / n, 1e-3
+    B = np.column_stack([A.toarray(), np.ones(n)]) if intercept else A.toarray()
+    H = B.T @ (h[:, None] * B)
+    k = B.shape[1]
+    H[np.arange(m), np.arange(m)] += l2
+    g, x = rng.normal(size=k) * 1e-2, rng.normal(size=k) * (rng.random(k) < 0.5)
+    lam = np.full(k, 4e-3)
+    if intercept:
+        lam[m] = 0.0
+    weighted = A.data * h[A.indices]
+    a = np.diag(H).copy()
+    colsum = B.T @ h
+    indptr = unsigned_index(A.indptr)
+    args = (indptr[:-1], indptr[1:], unsigned_index(A.indices), A.data, weighted, h, l2, m if intercept else k)
+
+    def slope(d):
+        return g + H @ d
+
+    def optimality(d):
+        return prox.optimality(x + d, slope(d), lam)
+
+    return args, (g, x, lam, a, colsum), B, optimality
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+@pytest.mark.parametrize("intercept", [True, False])
+def test_sparse_model_optimality_and_conjugate_gradient_step_against_numpy(compiled, intercept, rng):
+    # _sparse_optimality is the model's largest minimum-norm subgradient; a conjugate-gradient step keeps
+    # r = [A 1] d and reports that optimality after it when it took the whole step (-1 otherwise)
+    (start, stop, indices, data, weighted, h, l2, mw), (g, x, lam, a, colsum), B, optimality = sparse_model_case(
+        rng, intercept
+    )
+    optimal, cg = cd._sparse_optimality, cd._sparse_support_cg
+    if not compiled and cd.COMPILED:
+        optimal, cg = optimal.py_func, cg.py_func
+    d = rng.normal(size=len(g)) * 0.1 * (rng.random(len(g)) < 0.7)
+    d[x == 0] *= rng.random(np.sum(x == 0)) < 0.5  # some weights stay at zero
+    r = B @ d
+    worst = optimal(start, stop, indices, weighted, h, l2, mw, g, x, lam, a, d, r)
+    np.testing.assert_allclose(worst, optimality(d).max(), rtol=1e-12)
+    reports = []
+    for tol in (1e-3, 1e-6, 1e-9):
+        products, worst = cg(start, stop, indices, data, weighted, h, l2, mw, g, x, lam, a, colsum, d, r, tol, 50)
+        np.testing.assert_allclose(r, B @ d, atol=1e-13)
+        if worst >= 0:
+            reports.append(products)
+            np.testing.assert_allclose(worst, optimality(d).max(), rtol=1e-8, atol=1e-15)
+    assert reports  # some step was taken whole
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_sparse_sweep_over_the_columns_of_small_curvature_only(compiled, rng):
+    # the last sweep of the sparse inner solver visits the coordinates with a_j <= below: each of them is then at
+    # its minimizer given the others at the time of its step, the others do not move, and r stays [A 1] d
+    (start, stop, indices, data, weighted, h, l2, mw), (g, x, lam, a, colsum), B, optimality = sparse_model_case(
+        rng, True
+    )
+    sweep = cd._sparse_sweep if compiled or not cd.COMPILED else cd._sparse_sweep.py_func
+    d = np.zeros(len(g))
+    r = np.zeros(len(h))
+    below = np.median(a)
+    biggest, changes = sweep(start, stop, indices, data, weighted, h, l2, mw, g, x, lam, a, d, r, below)
+    visited = a <= below
+    assert biggest > 0 and changes > 0 and d[visited].any()
+    np.testing.assert_array_equal(d[~visited], 0.0)
+    np.testing.assert_allclose(r, B @ d, atol=1e-14)
+    biggest, _ = sweep(start, stop, indices, data, weighted, h, l2, mw, g, x, lam, a, d, r, np.inf)
+    assert biggest > 0 and d[~visited].any()
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+@pytest.mark.parametrize("intercept", [True, False])
+def test_conjugate_gradient_preconditioner_solves_its_matrix(compiled, intercept, rng):
+    # M = the Hessian [A 1].T diag(h) [A 1] + l2 I_w on a support, with the off-diagonal part of its centered
+    # part dropped: each column's weighted mean mu_j = (A.T h)_j / sum(h) and D_c = a_j - sum(h) mu_j^2
+    n, m = 200, 12
+    A = sp.random(n, m, density=0.3, random_state=3, format="csc")
+    A = sp.csc_matrix(A + sp.csc_matrix(np.outer(np.ones(n), (rng.random(m) < 0.3) * 0.5)))  # frequent "words"
+    h, l2 = rng.random(n) / n, 1e-3
+    B = np.column_stack([A.toarray(), np.ones(n)])
+    H = B.T @ (h[:, None] * B)
+    H[np.arange(m), np.arange(m)] += l2
+    a, colsum, total = np.diag(H).copy(), B.T @ h, h.sum()
+    mw = m if intercept else m + 1  # the ones column's index; m + 1: none (not in the support)
+    support = np.array([0, 2, 3, 5, 8, 11] + ([m] if intercept else []), dtype=np.int64)
+    mu, centered = np.zeros(len(support)), np.empty(len(support))
+    diagonal, precondition = cd._centered_diagonal, cd._precondition
+    if not compiled and cd.COMPILED:
+        diagonal, precondition = diagonal.py_func, precondition.py_func
+    pivot = diagonal(support, a, colsum, total, mw, mu, centered)
+    assert pivot == (len(support) - 1 if intercept else -1)
+    w = support[support != m]
+    mean = colsum[w] / total
+    M = np.diag(a[w] - total * mean**2) + total * np.outer(mean, mean)
+    if intercept:
+        M = np.block([[M, total * mean[:, None]], [total * mean[None, :], np.array([[total]])]])
+    np.testing.assert_allclose(M[np.ix_(range(len(w)), range(len(w)))].diagonal(), a[w], rtol=1e-12)
+    res, z = rng.normal(size=len(support)), np.empty(len(support))
+    precondition(res, mu, centered, total, pivot, z)
+    np.testing.assert_allclose(z, np.linalg.solve(M, res), rtol=1e-10)
+    # it captures the columns' common mode: M^-1 H is far better conditioned than Jacobi's D^-1 H
+    Hs = H[np.ix_(support, support)]
+    jacobi = np.linalg.eigvals(Hs / a[support][:, None]).real
+    ours = np.linalg.eigvals(np.linalg.solve(M, Hs)).real
+    assert ours.max() / ours.min() < jacobi.max() / jacobi.min() / 2
 
 
 @pytest.mark.parametrize("fit_intercept", [True, False])
@@ -257,6 +388,11 @@ def test_first_sparse_model_is_solved_to_the_optimality_not_a_tenth_of_it(monkey
     quadratic.working_set_step(ev, cols, lam, opt.max(), 1e-8, first=True)
     quadratic.working_set_step(ev, cols, lam, opt.max(), 1e-8)
     assert calls == [quadratic.FIRST_INNER_RATIO_SPARSE * opt.max(), quadratic.INNER_RATIO_SPARSE * opt.max()]
+    # a model within NEAR_RATIO_SPARSE tol of the stopping rule (probably the last) is solved to a tenth of tol
+    tol = opt.max() / quadratic.NEAR_RATIO_SPARSE
+    quadratic.working_set_step(ev, cols, lam, opt.max(), tol)
+    quadratic.working_set_step(ev, cols, lam, opt.max(), tol, first=True)
+    assert calls[2:] == [0.1 * tol, quadratic.FIRST_INNER_RATIO_SPARSE * opt.max()]
 
 
 @pytest.mark.parametrize("compiled", [True, False])
@@ -273,11 +409,29 @@ def test_take_columns_of_csr_rows_equals_the_sliced_columns(compiled, dtype, mon
     np.testing.assert_array_equal(A.toarray(), X.astype(np.float64).toarray()[:, cols])
 
 
+@pytest.mark.parametrize("compiled", [True, False])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_take_columns_dense_of_csr_rows_equals_the_sliced_columns(compiled, dtype, monkeypatch):
+    X = sp.random(300, 40, density=0.15, format="csr", random_state=2, dtype=dtype)
+    start = X.indptr[1]  # a duplicate entry of column 7 in row 0: summed, as products with X sum it
+    data, indices = np.insert(X.data, start, dtype(0.5)), np.insert(X.indices, start, 7)
+    X = sp.csr_matrix((data, indices, np.r_[0, X.indptr[1:] + 1]), shape=X.shape)
+    monkeypatch.setattr(cd, "COMPILED", compiled and cd.COMPILED)
+    cols = np.array([7, 0, 31, 12])
+    A = cd.take_columns_dense(X, cols)
+    assert isinstance(A, np.ndarray) and A.dtype == np.float64 and A.flags.c_contiguous and A.shape == (300, 4)
+    np.testing.assert_allclose(A, X.astype(np.float64).toarray()[:, cols], rtol=1e-15)
+
+
+@pytest.mark.parametrize("dense_columns", [True, False])
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("l1_ratio", [1.0, 0.6])
-def test_small_working_sets_on_sparse_rows_are_solved_on_their_own_columns(fit_intercept, l1_ratio, rng, monkeypatch):
+def test_small_working_sets_on_sparse_rows_are_solved_on_their_own_columns(
+    dense_columns, fit_intercept, l1_ratio, rng, monkeypatch
+):
     # Newton steps on the working set's columns (no pass over X each) end at the optimum that the one-model-per-pass
-    # solver reaches, weighted rows, exact zeros included, in fewer passes
+    # solver reaches, weighted rows, exact zeros included, in fewer passes; the columns taken dense or as CSR
+    monkeypatch.setattr(prox, "RESTRICTED_DENSE_MAX_BYTES", 2**24 if dense_columns else 0)
     X, y = noisy_classification(n_samples=1200, n_features=40, n_classes=2, seed=5)
     X = sp.csr_matrix(np.where(np.abs(X) > 0.7, X, 0.0))
     weights = rng.uniform(0.5, 2.0, 1200)

@@ -37,6 +37,9 @@ from oneuron._kernels import unsigned_index
 SWEEPS_PER_CG = 1
 CG_RATIO = 0.1
 CG_MAX = 50
+#: floor of the preconditioner's centered diagonal, relative to the Hessian's (a column that is almost
+#: constant over the rows of non-zero curvature: rounding could leave its centered diagonal at zero or below)
+CENTERED_FLOOR = 1e-3
 
 
 def _coordinate_minimizer(u, slope, a, lam):  # pragma: no cover - compiled by numba when available
@@ -78,17 +81,17 @@ def _cd_sweeps(H, g, x, lam, max_sweeps, tol):  # pragma: no cover - compiled by
     return d, sweeps
 
 
-def _sparse_hcolumn(indptr, indices, weighted, h, mw, u, j):  # pragma: no cover - compiled by numba
+def _sparse_hcolumn(start, stop, indices, weighted, h, mw, u, j):  # pragma: no cover - compiled by numba
     """``([A 1].T diag(h) u)_j``, with ``weighted = A.data * h[A.indices]`` (``j == mw``: the ones column)."""
     if j == mw:
         return (h * u).sum()
     s = 0.0
-    for k in range(indptr[j], indptr[j + 1]):
+    for k in range(start[j], stop[j]):
         s += weighted[k] * u[indices[k]]
     return s
 
 
-def _sparse_scatter(indptr, indices, data, mw, v, r):  # pragma: no cover - compiled by numba when available
+def _sparse_scatter(start, stop, indices, data, mw, v, r):  # pragma: no cover - compiled by numba when available
     """``r = [A 1] v`` (``r`` is overwritten)."""
     r[:] = 0.0
     for j in range(v.shape[0]):
@@ -98,7 +101,7 @@ def _sparse_scatter(indptr, indices, data, mw, v, r):  # pragma: no cover - comp
         if j == mw:
             r += vj
         else:
-            for k in range(indptr[j], indptr[j + 1]):
+            for k in range(start[j], stop[j]):
                 r[indices[k]] += data[k] * vj
 
 
@@ -113,46 +116,129 @@ def _sparse_model(h, l2, mw, g, x, lam, d, r):  # pragma: no cover - compiled by
     return q
 
 
-def _sparse_sweep(indptr, indices, data, weighted, h, l2, mw, g, x, lam, a, d, r):  # pragma: no cover
-    """One cyclic coordinate-descent sweep, keeping ``r = [A 1] d``; returns the largest step ``a_j |delta_j|``.
+def _sparse_sweep(start, stop, indices, data, weighted, h, l2, mw, g, x, lam, a, d, r, below):  # pragma: no cover
+    """One cyclic coordinate-descent sweep over the coordinates of curvature ``0 < a_j <= below``, keeping
+    ``r = [A 1] d``; returns the largest step ``a_j |delta_j|`` and how many coordinates left or reached zero.
 
     ``(H d)_j = sum_i A_ij h_i r_i + l2 d_j``: each step costs the non-zeros of one column.
     """
     n = h.shape[0]
     biggest = 0.0
+    changes = 0
     for j in range(g.shape[0]):
-        if a[j] <= 0.0:
+        if a[j] <= 0.0 or a[j] > below:
             continue
-        hd = _sparse_hcolumn(indptr, indices, weighted, h, mw, r, j)
+        hd = _sparse_hcolumn(start, stop, indices, weighted, h, mw, r, j)
         if j != mw:
             hd += l2 * d[j]
         u = x[j] + d[j]
         delta = _coordinate_minimizer(u, g[j] + hd, a[j], lam[j]) - u
         if delta != 0.0:
+            if u == 0.0 or u + delta == 0.0:
+                changes += 1
             d[j] += delta
             if j == mw:
                 for i in range(n):
                     r[i] += delta
             else:
-                for k in range(indptr[j], indptr[j + 1]):
+                for k in range(start[j], stop[j]):
                     r[indices[k]] += delta * data[k]
             step = abs(delta) * a[j]
             if step > biggest:
                 biggest = step
-    return biggest
+    return biggest, changes
+
+
+def _sparse_optimality(start, stop, indices, weighted, h, l2, mw, g, x, lam, a, d, r):  # pragma: no cover - numba
+    """The model's largest minimum-norm subgradient at ``d`` (``r = [A 1] d``), over the coordinates a sweep
+    visits: one read of the columns, no write."""
+    worst = 0.0
+    for j in range(g.shape[0]):
+        if a[j] <= 0.0:
+            continue
+        slope = g[j] + _sparse_hcolumn(start, stop, indices, weighted, h, mw, r, j)
+        if j != mw:
+            slope += l2 * d[j]
+        u = x[j] + d[j]
+        if u > 0.0:
+            v = abs(slope + lam[j])
+        elif u < 0.0:
+            v = abs(slope - lam[j])
+        else:
+            v = abs(slope) - lam[j]
+        if v > worst:
+            worst = v
+    return worst
+
+
+def _centered_diagonal(support, a, colsum, total, mw, mu, centered):  # pragma: no cover - compiled by numba
+    """The preconditioner of :func:`_sparse_support_cg` on ``support``: each column's weighted mean ``mu`` and
+    the diagonal of the centered Hessian, ``a_j - total mu_j^2`` (floored at ``CENTERED_FLOOR a_j``); returns
+    the intercept's place in ``support`` (-1: none)."""
+    pivot = -1
+    for t in range(support.shape[0]):
+        j = support[t]
+        if j == mw:
+            pivot = t
+            centered[t] = 1.0
+            continue
+        mu[t] = colsum[j] / total if total > 0.0 else 0.0
+        centered[t] = max(a[j] - total * mu[t] * mu[t], CENTERED_FLOOR * a[j])
+    return pivot
+
+
+def _precondition(res, mu, centered, total, pivot, z):  # pragma: no cover - compiled by numba when available
+    r"""``z = M^{-1} res`` for ``M = D_c + total mu mu^T`` (no intercept: Sherman-Morrison) or, with the intercept
+    (the column of ones, mean 1) at ``pivot``, ``M = [[D_c + total mu mu^T, total mu], [total mu^T, total]]``
+    (its block elimination: ``z_w = D_c^{-1} (res_w - mu res_b)``, ``z_b = res_b / total - mu.z_w``).
+
+    ``M`` is the Hessian ``[A 1].T diag(h) [A 1]`` with the off-diagonal part of its centered part
+    ``(A - 1 mu^T).T diag(h) (A - 1 mu^T)`` dropped: Jacobi on the centered columns, and exact along the
+    columns' common mode. Where every row has a few frequent words (text), that mode is the Jacobi-scaled
+    Hessian's largest eigenvalue, tens of times its others, and the frequent words' own diagonal is mostly
+    that mode, so Jacobi leaves a condition number in the hundreds that this ``M`` brings to a few.
+    """
+    ns = res.shape[0]
+    if pivot >= 0:
+        rb = res[pivot]
+        dot = 0.0
+        for t in range(ns):
+            if t != pivot:
+                z[t] = (res[t] - mu[t] * rb) / centered[t]
+                dot += mu[t] * z[t]
+        z[pivot] = rb / total - dot
+        return
+    dot = 0.0
+    norm = 0.0
+    for t in range(ns):
+        z[t] = res[t] / centered[t]
+        dot += mu[t] * z[t]
+        norm += mu[t] * mu[t] / centered[t]
+    coef = total * dot / (1.0 + total * norm)
+    for t in range(ns):
+        z[t] -= coef * mu[t] / centered[t]
 
 
 def _sparse_support_cg(  # pragma: no cover - compiled by numba when available
-    indptr, indices, data, weighted, h, l2, mw, g, x, lam, a, d, r, tol, max_iter
+    start, stop, indices, data, weighted, h, l2, mw, g, x, lam, a, colsum, d, r, tol, max_iter
 ):
-    r"""Newton step on the current support with its signs fixed, by Jacobi-preconditioned conjugate gradients.
+    r"""Newton step on the current support with its signs fixed, by preconditioned conjugate gradients.
 
     On the orthant of ``x + d`` the model is smooth: ``q = g.d + d.H.d / 2 + lam.sign(x + d) (x + d) + const``,
     so its minimizer over the support ``S`` solves ``H_SS s = -(g + H d + lam sign(x + d))_S``. Coordinate
-    descent needs O(cond H) sweeps for that, conjugate gradients O(sqrt(cond H)) products with ``H`` of the
-    same cost. The step is then projected back onto the orthant (a coordinate that would change sign stops at
-    zero) and halved until the model decreases; ``d`` and ``r`` are updated only if it does. Returns the number
-    of products with ``H``.
+    descent needs O(cond H) sweeps for that, conjugate gradients O(sqrt(cond M^-1 H)) products with ``H`` of the
+    same cost, with ``M`` the centered diagonal plus the columns' common mode (:func:`_precondition`; ``colsum``
+    is ``[A 1].T h``). Conjugate gradients stop once the residual is at most ``tol / 2`` (none is run when it
+    is at most ``tol``). The step is then projected back onto the orthant (a coordinate that would change sign
+    stops at zero); if that does not decrease the model, the step is cut to the first breakpoint (the first
+    coordinate to reach zero: along it the smooth model decreases), then halved until the model decreases.
+    ``d`` and ``r`` are updated only if it does (``r`` from ``[A 1] s``, which the products give, and the
+    columns of the projected coordinates). Halving the projected step instead could take five halvings and
+    leave the support's residual tens of times the target (one weight changing sign).
+
+    Returns the number of products with ``H`` and, when the whole step was taken without projection, the model's
+    largest minimum-norm subgradient after it (the residual on the support, a read of the other columns);
+    otherwise -1.
     """
     n = h.shape[0]
     m = g.shape[0]
@@ -165,101 +251,156 @@ def _sparse_support_cg(  # pragma: no cover - compiled by numba when available
     support = support[:ns]
     sign = np.sign(x + d)
     res = np.empty(ns)  # minus the model's gradient on the support
-    diag = np.empty(ns)
     for t in range(ns):
         j = support[t]
-        res[t] = -(g[j] + _sparse_hcolumn(indptr, indices, weighted, h, mw, r, j) + lam[j] * sign[j])
+        res[t] = -(g[j] + _sparse_hcolumn(start, stop, indices, weighted, h, mw, r, j) + lam[j] * sign[j])
         if j != mw:
             res[t] -= l2 * d[j]
-        diag[t] = a[j]
     if ns == 0 or np.abs(res).max() <= tol:
-        return 0
+        return 0, -1.0
+    total = h.sum()
+    mu = np.zeros(ns)
+    centered = np.empty(ns)
+    pivot = _centered_diagonal(support, a, colsum, total, mw, mu, centered)
     step = np.zeros(ns)
-    z = res / diag
+    z = np.empty(ns)
+    _precondition(res, mu, centered, total, pivot, z)
     p = z.copy()
     rz = res @ z
     full = np.zeros(m)
     u = np.empty(n)
+    astep = np.zeros(n)  # [A 1] step
     hp = np.empty(ns)
     products = 0
     while products < max_iter:
         products += 1
         for t in range(ns):
             full[support[t]] = p[t]
-        _sparse_scatter(indptr, indices, data, mw, full, u)
+        _sparse_scatter(start, stop, indices, data, mw, full, u)
         for t in range(ns):
             j = support[t]
-            hp[t] = _sparse_hcolumn(indptr, indices, weighted, h, mw, u, j) + (l2 * p[t] if j != mw else 0.0)
+            hp[t] = _sparse_hcolumn(start, stop, indices, weighted, h, mw, u, j) + (l2 * p[t] if j != mw else 0.0)
         curvature = p @ hp
         if not curvature > 0.0:
             break
         alpha = rz / curvature
         step += alpha * p
+        astep += alpha * u
         res -= alpha * hp
         if np.abs(res).max() <= 0.5 * tol:
             break
-        z = res / diag
+        _precondition(res, mu, centered, total, pivot, z)
         rz_next = res @ z
         p = z + (rz_next / rz) * p
         rz = rz_next
     before = _sparse_model(h, l2, mw, g, x, lam, d, r)
     trial = np.empty(m)
     r_trial = np.empty(n)
+    # the first breakpoint: the largest t <= 1 at which no coordinate of the support has changed sign
+    breakpoint = 1.0
+    for s in range(ns):
+        j = support[s]
+        if lam[j] > 0.0 and step[s] * sign[j] < 0.0:
+            tj = -(x[j] + d[j]) / step[s]
+            if tj < breakpoint:
+                breakpoint = tj
     t = 1.0
-    for _ in range(30):
+    for halvings in range(30):
         trial[:] = d
+        projected = False
         for s in range(ns):
             j = support[s]
             v = d[j] + t * step[s]
-            if lam[j] > 0.0 and (x[j] + v) * sign[j] < 0.0:
+            if lam[j] > 0.0 and (x[j] + v) * sign[j] <= 0.0:
                 v = -x[j]  # projected onto the orthant: stops at zero instead of changing sign
+                projected = True
             trial[j] = v
-        _sparse_scatter(indptr, indices, data, mw, trial, r_trial)
+        r_trial[:] = r + t * astep
+        if projected:  # the projected coordinates' columns: what projection changed in [A 1] trial
+            for s in range(ns):
+                j = support[s]
+                change = trial[j] - (d[j] + t * step[s])
+                if change != 0.0 and j != mw:
+                    for k in range(start[j], stop[j]):
+                        r_trial[indices[k]] += change * data[k]
         if _sparse_model(h, l2, mw, g, x, lam, trial, r_trial) < before:
             d[:] = trial
             r[:] = r_trial
-            break
-        t *= 0.5
-    return products
+            if halvings > 0 or projected:
+                return products, -1.0
+            # the whole step on the orthant: the model's slope on the support is -res, off it a read of the columns
+            worst = np.abs(res).max()
+            for j in range(m):
+                if a[j] > 0.0 and lam[j] > 0.0 and x[j] + d[j] == 0.0:
+                    slope = g[j] + _sparse_hcolumn(start, stop, indices, weighted, h, mw, r, j) + l2 * d[j]
+                    worst = max(worst, abs(slope) - lam[j])
+            return products, worst
+        if t > breakpoint:
+            t = breakpoint  # the projected step did not decrease the model: the step to the first breakpoint
+        else:
+            t *= 0.5
+    return products, -1.0
 
 
-def _cd_sparse_sweeps(indptr, indices, data, h, l2, intercept, g, x, lam, max_sweeps, tol):  # pragma: no cover
+def _cd_sparse_sweeps(start, stop, indices, data, h, l2, intercept, g, x, lam, max_sweeps, tol):  # pragma: no cover
     """Minimize the quadratic model with ``H = [A 1].T diag(h) [A 1] + l2 I_w`` through A's sparse columns.
+
+    Column ``j`` of ``A`` is ``indices[start[j]:stop[j]]``, ``data[start[j]:stop[j]]`` (row indices and values):
+    the working set's columns of a CSC matrix, read where they are (``start, stop = indptr[:-1], indptr[1:]``
+    for a matrix of those columns only).
 
     Cyclic coordinate descent (which finds the support and signs of the solution quickly), and every
     ``SWEEPS_PER_CG`` sweeps a conjugate-gradient Newton step on the support found so far (which converges
     much faster than coordinate descent once the support is right, see :func:`_sparse_support_cg`).
-    Stops after a sweep whose largest step ``a_j |delta_j|`` is at most ``tol``; returns ``(d, passes)``, the
-    number of sweeps and products with ``H`` (each reads the working set's columns about twice).
+    Stops after a sweep whose largest step ``a_j |delta_j|`` is at most ``tol``, or after a conjugate-gradient
+    step that leaves the model's largest minimum-norm subgradient at most ``tol`` (a stricter measure than the
+    sweep's); returns ``(d, passes)``, the number of sweeps and products with ``H`` (each reads the working
+    set's columns about twice).
     """
     n = h.shape[0]
     m = g.shape[0]
     mw = m - 1 if intercept else m  # the intercept's column index (``m``: none)
     weighted = np.empty(data.shape[0])  # A_ij h_i, so that (A.T diag(h) u)_j reads one array less
     a = np.zeros(m)
+    colsum = np.zeros(m)  # ([A 1].T h)_j, for the conjugate gradients' preconditioner
     for j in range(m):
         if j == mw:
-            a[j] = h.sum()
+            a[j] = colsum[j] = h.sum()
         else:
             s = 0.0
-            for k in range(indptr[j], indptr[j + 1]):
+            c = 0.0
+            for k in range(start[j], stop[j]):
                 weighted[k] = data[k] * h[indices[k]]
                 s += weighted[k] * data[k]
+                c += weighted[k]
             a[j] = s + l2
+            colsum[j] = c
     d = np.zeros(m)
     r = np.zeros(n)
     sweeps = products = 0
     while sweeps < max_sweeps:
         sweeps += 1
-        biggest = _sparse_sweep(indptr, indices, data, weighted, h, l2, mw, g, x, lam, a, d, r)
+        biggest, changes = _sparse_sweep(start, stop, indices, data, weighted, h, l2, mw, g, x, lam, a, d, r, np.inf)
         if biggest <= tol:
             break
         if sweeps % SWEEPS_PER_CG == 0:
-            # conjugate gradients to CG_RATIO times the last sweep's largest step (or tol), at most CG_MAX products
-            cg_tol = 2 * max(tol, CG_RATIO * biggest)
-            products += _sparse_support_cg(
-                indptr, indices, data, weighted, h, l2, mw, g, x, lam, a, d, r, cg_tol, CG_MAX
+            # conjugate gradients to CG_RATIO times the last sweep's largest step (or tol), at most CG_MAX products;
+            # to tol itself when the sweep kept the zero pattern; then one read of the columns checks the model's
+            # optimality instead of another sweep
+            target = tol if changes == 0 else max(tol, CG_RATIO * biggest)
+            done, worst = _sparse_support_cg(
+                start, stop, indices, data, weighted, h, l2, mw, g, x, lam, a, colsum, d, r, target, CG_MAX
             )
+            products += done
+            if done > 0 and worst < 0.0:
+                worst = _sparse_optimality(start, stop, indices, weighted, h, l2, mw, g, x, lam, a, d, r)
+            if done > 0 and worst <= tol:
+                # a last sweep over the columns of at most the mean curvature (rare words: most columns, a quarter
+                # of the non-zeros): the objective left by a coordinate at slope r_j is about r_j^2 / (2 a_j), so
+                # the same tol on them leaves much more of it than on the frequent ones, and they are nearly
+                # decoupled, so that one sweep solves them
+                _sparse_sweep(start, stop, indices, data, weighted, h, l2, mw, g, x, lam, a, d, r, a.sum() / m)
+                break
     return d, sweeps + products
 
 
@@ -454,6 +595,39 @@ def take_columns(X, columns: np.ndarray):
     return sp.csr_matrix(arrays, shape=(X.shape[0], len(columns)))
 
 
+def _csr_take_columns_dense(indptr, indices, data, slot, m):  # pragma: no cover - compiled by numba when available
+    """The columns of a CSR matrix that ``slot`` selects as a dense (rows, m) float64 array, in one scan of it
+    (duplicate entries summed, as a product with X sums them)."""
+    n = indptr.shape[0] - 1
+    out = np.zeros((n, m))
+    for i in range(n):
+        for k in range(indptr[i], indptr[i + 1]):
+            s = slot[indices[k]]
+            if s >= 0:
+                out[i, s] += data[k]
+    return out
+
+
+def take_columns_dense(X, columns: np.ndarray) -> np.ndarray:
+    """``X[:, columns].toarray()`` of a CSR matrix ``X`` in float64, in one scan of X: for a few columns of many
+    rows, where the dense kernels and BLAS then read them faster than their sparse form.
+
+    Parameters
+    ----------
+    X : scipy.sparse CSR matrix (n, d)
+    columns : ndarray of int
+        The selected columns, without repeats.
+
+    Returns
+    -------
+    ndarray (n, len(columns)), float64, C-contiguous
+    """
+    if not COMPILED:  # the scan in Python would be slow
+        return np.ascontiguousarray(X[:, columns].toarray(), dtype=np.float64)
+    indptr, indices, slot = _selection(X, columns)
+    return _take_columns_dense(indptr, indices, X.data, slot, len(columns))
+
+
 try:  # compiled inner loops when numba is there; the Python loops above are the same code
     import numba
 
@@ -464,16 +638,21 @@ try:  # compiled inner loops when numba is there; the Python loops above are the
     _sparse_scatter = numba.njit(cache=True, nogil=True)(_sparse_scatter)
     _sparse_model = numba.njit(cache=True, nogil=True)(_sparse_model)
     _sparse_sweep = numba.njit(cache=True, nogil=True)(_sparse_sweep)
+    _sparse_optimality = numba.njit(cache=True, nogil=True)(_sparse_optimality)
+    _centered_diagonal = numba.njit(cache=True, nogil=True)(_centered_diagonal)
+    _precondition = numba.njit(cache=True, nogil=True)(_precondition)
     _sparse_support_cg = numba.njit(cache=True, nogil=True)(_sparse_support_cg)
     cd_dense = numba.njit(cache=True, nogil=True)(_cd_sweeps)
     cd_sparse = numba.njit(cache=True, nogil=True)(_cd_sparse_sweeps)
     cd_sparse_softmax = numba.njit(cache=True, nogil=True)(_cd_sparse_softmax_sweeps)
     _column_gram = numba.njit(cache=True, nogil=True)(_csr_column_gram)
     _take_columns = numba.njit(cache=True, nogil=True)(_csr_take_columns)
+    _take_columns_dense = numba.njit(cache=True, nogil=True)(_csr_take_columns_dense)
 except ImportError:  # pragma: no cover
     COMPILED = False
     _column_gram = _csr_column_gram
     _take_columns = _csr_take_columns
+    _take_columns_dense = _csr_take_columns_dense
     cd_dense = _cd_sweeps
     cd_sparse = _cd_sparse_sweeps
     cd_sparse_softmax = _cd_sparse_softmax_sweeps

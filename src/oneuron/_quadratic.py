@@ -38,6 +38,11 @@ INNER_RATIO_SPARSE = 0.1
 #: regularization path the optimality measure is only the change of ``lam`` (``|lam_new - lam_old|`` on the
 #: non-zero weights), not the model's error over the step, which at large C is ten times larger
 FIRST_INNER_RATIO_SPARSE = 1.0
+#: the same, binary head: a model whose optimality measure is within this many times ``tol`` is probably the last
+#: of the solve, and is solved to a tenth of ``tol`` (not of the measure), so that the solve ends well inside its
+#: stopping rule: a weight left at slope ``r_j`` with curvature ``a_j`` is about ``r_j^2 / (2 a_j)`` above its
+#: optimum, and rare words have ``a_j`` a thousand times below the frequent ones (benchmarks/RESULTS.md)
+NEAR_RATIO_SPARSE = 10.0
 #: cap on coordinate-descent sweeps of one inner solve
 MAX_SWEEPS = 1000
 #: sparse in-memory rows, binary head: a working set of at most this many parameters is not only modelled but
@@ -166,15 +171,21 @@ def working_set_step(
     rows = evaluation.rows if sparse and not small else None
     S = obj.source.total_weight
     if rows is not None:
-        A = obj.source.sparse_columns()[:, columns]
-        indptr, indices = unsigned_index(A.indptr), unsigned_index(A.indices)
         inner_tol = max(INNER_RATIO_SPARSE * opt_max, 0.1 * tol)
         if obj.is_binary:
             if first:
                 inner_tol = max(FIRST_INNER_RATIO_SPARSE * opt_max, 0.1 * tol)
+            elif opt_max <= NEAR_RATIO_SPARSE * tol:
+                inner_tol = 0.1 * tol
             h = np.concatenate(rows).astype(np.float64) / S
-            args = (indptr, indices, A.data, h, l2, obj.fit_intercept, g, x, lam, MAX_SWEEPS, inner_tol)
+            # the working set's columns read in place from the CSC copy: their ranges, not a copy of them
+            Xc = obj.source.sparse_columns()
+            start, stop = unsigned_index(Xc.indptr[columns]), unsigned_index(Xc.indptr[columns + 1])
+            indices = unsigned_index(Xc.indices)
+            args = (start, stop, indices, Xc.data, h, l2, obj.fit_intercept, g, x, lam, MAX_SWEEPS, inner_tol)
             return cd.cd_sparse(*args)[0]
+        A = obj.source.sparse_columns()[:, columns]
+        indptr, indices = unsigned_index(A.indptr), unsigned_index(A.indices)
         P = np.ascontiguousarray(np.concatenate(rows).T, dtype=np.float64)
         weights = np.concatenate(obj.source.map(_row_weights)) / S
         args = (indptr, indices, A.data, P, weights, l2, obj.fit_intercept, g, x, lam, MAX_SWEEPS, inner_tol)

@@ -103,7 +103,7 @@ class MemorySource(Source):
         Encoded labels.
     sample_weight : ndarray (n,)
     block_rows : int, optional
-        Rows per block; by default sized to about 4 MB of X.
+        Rows per block; by default about 4 MB of X, in blocks of equal size.
     n_jobs : int, optional
         Threads; None or -1 for all cores, -2 for all but one, and so on.
     n_classes : int, default=2
@@ -147,6 +147,10 @@ class MemorySource(Source):
             block_rows = int(max(256, DEFAULT_BLOCK_BYTES // row_bytes))
             if n_classes > 2:  # the (rows x classes) softmax temporaries stay about one block, whatever K
                 block_rows = int(min(block_rows, max(16, DEFAULT_BLOCK_BYTES // (8 * n_classes))))
+            # blocks of equal size: 20,000 rows in blocks of 18,200 would leave one of two threads a tenth of a
+            # pass (the count of blocks does not depend on n_jobs, so that sums stay bit-identical across it)
+            n_blocks = -(-max(self.n_samples, 1) // block_rows)
+            block_rows = -(-max(self.n_samples, 1) // n_blocks)
         self.block_rows = int(block_rows)
         self.n_jobs = resolve_n_jobs(n_jobs)
         starts = range(0, self.n_samples, self.block_rows)
