@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import scipy
 import scipy.sparse as sp
 from scipy.optimize import minimize
 
@@ -28,6 +29,12 @@ def test_solver_reaches_the_optimum(name, n_classes):
     assert relative_gap(result.fun, reference_optimum(obj)) < 1e-8
 
 
+@pytest.mark.skipif(
+    tuple(int(part) for part in scipy.__version__.split(".")[:2]) < (1, 14),
+    reason="SciPy's L-BFGS-B before 1.14 (seen with 1.11) makes no progress from the stall when restarted: the fit "
+    "stops there, 1.8e-7 above the optimum, as scikit-learn's would (1.14 does not stall here; 1.15 and later stall "
+    "and the restart gets out)",
+)
 def test_lbfgs_restarts_where_its_relative_reduction_test_stops_it_short():
     """Every column constant (5 and -20), weights spanning 1e12: moving ``c_j t`` from the weights into the
     unpenalized intercepts leaves the data term as it is, so ``F`` has curvature ``lam / (1 + sum_j c_j^2)`` there.

@@ -7,7 +7,8 @@ or L-BFGS would stop at ``|g| ~ 1e-7`` on ill-conditioned problems, short of wha
 A stop by the relative-reduction test with ``max |gradient| > tol`` is not always the rounding floor: L-BFGS's
 curvature pairs can stall it along a nearly flat direction (a constant column against the unpenalized
 intercepts, say) well above the optimum. So it restarts from there with an empty memory, and the stop counts
-(as scikit-learn counts it) only once a restart no longer lowers the objective in float64.
+(as scikit-learn counts it) only once a restart no longer lowers the objective in float64. Where L-BFGS-B
+stalls, and whether a restart gets out, depends on SciPy's version (its L-BFGS-B was rewritten in 1.15).
 """
 
 from __future__ import annotations
