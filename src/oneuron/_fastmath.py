@@ -33,7 +33,7 @@ import math
 
 import numpy as np
 
-try:  # numba is optional (extra "fast")
+try:  # numba is a dependency, but everything also runs without it (on NumPy)
     import numba
     from numba import types
     from numba.extending import intrinsic

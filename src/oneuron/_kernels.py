@@ -14,8 +14,8 @@ dtype of X (a float32 row is widened as it is read), so float32 data loses nothi
 Kernels release the GIL (``nogil``), so blocks run in parallel on threads.
 
 The kernels are an optimization of the same math and are tested equal to ``neuron.py``. They are compiled
-with numba when it is installed (the ``fast`` extra); without numba :data:`AVAILABLE` is False and the
-objective uses ``neuron.py`` everywhere.
+with numba (a dependency of oneuron, which also runs without it); without numba :data:`AVAILABLE` is False
+and the objective uses ``neuron.py`` everywhere.
 
 Compilation flags: ``reassoc`` and ``contract`` only (no ``nnan``/``ninf``), so that the dot products can
 use SIMD lanes and fused multiply-adds; the softmax tiles' exponential, whose range reduction must keep its
@@ -28,8 +28,8 @@ of the two at run time by comparing addresses. The two add in different orders, 
 where the allocator put the arrays. An optional output passed as a zero-length placeholder (``h``, ``P``)
 is the dangerous case: the check spans the rows it would have, which start wherever the placeholder's
 pointer is, so they may cover the kernel's own buffers or ``y``, ``s`` (a fit's last bits, and then the
-path of a solver's line search, would depend on earlier allocations in the process). Rule: a loop that adds into a
-scalar stores only to the kernel's own buffers (allocated in it, so they cannot overlap an argument);
+path of a solver's line search, would depend on earlier allocations in the process). Rule: a loop that adds
+into a scalar stores only to the kernel's own buffers (allocated in it, so they cannot overlap an argument);
 optional outputs are written in loops of their own, which only copy or multiply.
 """
 
@@ -40,7 +40,7 @@ import functools
 import numpy as np
 import scipy.sparse as sp
 
-try:  # numba is optional (extra "fast")
+try:  # numba is a dependency, but everything also runs without it (on NumPy)
     import numba
 except ImportError:  # pragma: no cover - exercised only without the extra
     numba = None
