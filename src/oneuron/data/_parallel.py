@@ -47,8 +47,8 @@ _POOL_LOCK = threading.Lock()
 def _pool(n_threads: int) -> ThreadPoolExecutor:
     """The one pool of this process, with room for at least ``min(n_threads, MAX_THREADS)`` threads.
 
-    One pool is shared by every ``n_jobs``: a call uses at most its ``n_threads`` of them (see
-    :func:`map_blocks`), so fits with many different ``n_jobs`` do not each leave a pool of idle threads
+    One pool is shared by every ``n_jobs``: a call uses at most ``n_threads - 1`` of them besides its own
+    thread (see :func:`map_blocks`), so fits with many different ``n_jobs`` do not each leave a pool of idle threads
     behind. The pool is replaced by a larger one only when a call needs more threads than it has (the old
     one's threads end once idle), and anew in a forked child, which inherits the pool object but not its
     threads.
@@ -93,7 +93,7 @@ def map_blocks(block_fn: Callable, blocks: Sequence[tuple], args: tuple, n_jobs:
     lock = threading.Lock()
 
     def worker():
-        # n_threads workers take the chunks in turn: at most n_threads threads of the shared pool busy
+        # the caller and n_threads - 1 threads of the shared pool take the chunks in turn
         with np.errstate(**errstate):
             while True:
                 with lock:
@@ -103,8 +103,15 @@ def map_blocks(block_fn: Callable, blocks: Sequence[tuple], args: tuple, n_jobs:
                 results[i] = [block_fn(*block, *args) for block in chunks[i]]
 
     with blas_single_thread():
-        pool = _pool(n_threads)
-        futures = [pool.submit(worker) for _ in range(n_threads)]
+        # the calling thread takes chunks too: it starts at once, where a pool thread first has to wake (on a
+        # virtual machine an idle core may take longer to wake than a small block takes to compute)
+        pool = _pool(n_threads - 1)
+        futures = [pool.submit(worker) for _ in range(n_threads - 1)]
+        try:
+            worker()
+        finally:
+            for f in futures:
+                f.exception()  # wait for every worker before anything is raised or returned
         for f in futures:
             f.result()
     return [r for part in results for r in part]
