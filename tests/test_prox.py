@@ -101,6 +101,15 @@ def test_warm_start_from_the_optimum_takes_no_iteration():
     assert first.n_iter > 0 and again.n_iter == 0 and again.converged
 
 
+def product_routes(A):
+    """The two ways the sparse inner solver takes its conjugate-gradient products over the columns ``A`` (CSC):
+    through ``A``'s columns, and through the CSR rows of a matrix whose columns ``A``'s are."""
+    R = A.tocsr()
+    rows = (unsigned_index(R.indptr), unsigned_index(R.indices), R.data)
+    columns = (np.arange(A.shape[1], dtype=np.int64), A.shape[1])
+    return [tuple(a[:0] for a in rows) + columns, rows + columns]
+
+
 def test_coordinate_descent_kernels_agree_compiled_or_not_dense_or_sparse(rng):
     # the same quadratic model: on its Hessian, and through the sparse columns it is made of
     A = sp.random(50, 8, density=0.4, random_state=1, format="csc")
@@ -114,8 +123,9 @@ def test_coordinate_descent_kernels_agree_compiled_or_not_dense_or_sparse(rng):
     assert np.any(x + reference == 0)  # some coordinates are thresholded to exact zeros
     np.testing.assert_allclose(cd.cd_dense(H, g, x, lam, 1000, 1e-13)[0], reference, atol=1e-12)
     for kernel in (cd._cd_sparse_sweeps, cd.cd_sparse):
-        d = kernel(A.indptr[:-1], A.indptr[1:], A.indices, A.data, h, 0.01, True, g, x, lam, 1000, 1e-13)[0]
-        np.testing.assert_allclose(d, reference, atol=1e-10)
+        for rows in product_routes(A):
+            d = kernel(A.indptr[:-1], A.indptr[1:], A.indices, A.data, h, 0.01, True, g, x, lam, 1000, 1e-13, rows)[0]
+            np.testing.assert_allclose(d, reference, atol=1e-10)
 
 
 def test_sparse_inner_solver_with_conjugate_gradient_steps_reaches_the_coordinate_descent_optimum(rng):
@@ -140,10 +150,11 @@ def test_sparse_inner_solver_with_conjugate_gradient_steps_reaches_the_coordinat
 
     indptr, indices = unsigned_index(A.indptr), unsigned_index(A.indices)
     for kernel in (cd._cd_sparse_sweeps, cd.cd_sparse):
-        d, passes = kernel(indptr[:-1], indptr[1:], indices, A.data, h, 1e-6, True, g, x, lam, 100_000, 1e-14)
-        np.testing.assert_allclose(d, reference, atol=1e-7 * np.abs(reference).max())
-        np.testing.assert_array_equal(x + d == 0, x + reference == 0)  # the same exact zeros
-        assert model(d) <= model(reference) + 1e-15 * abs(model(reference))
+        for rows in product_routes(A):
+            d, passes = kernel(indptr[:-1], indptr[1:], indices, A.data, h, 1e-6, True, g, x, lam, 100_000, 1e-14, rows)
+            np.testing.assert_allclose(d, reference, atol=1e-7 * np.abs(reference).max())
+            np.testing.assert_array_equal(x + d == 0, x + reference == 0)  # the same exact zeros
+            assert model(d) <= model(reference) + 1e-15 * abs(model(reference))
 
 
 def test_sparse_inner_solver_reads_the_working_set_columns_in_place(rng):
@@ -158,16 +169,25 @@ def test_sparse_inner_solver_reads_the_working_set_columns_in_place(rng):
     g, x = rng.normal(size=21) * 1e-2, np.r_[rng.normal(size=20) * (rng.random(20) < 0.5), 0.1]
     lam = np.r_[np.full(20, 3e-3), 0.0]
     ip, ipx = unsigned_index(A.indptr), unsigned_index(X.indptr)
-    expected = cd.cd_sparse(ip[:-1], ip[1:], unsigned_index(A.indices), A.data, h, 1e-4, True, g, x, lam, 1000, 1e-12)
+    no_rows = product_routes(A)[0]
+    expected = cd.cd_sparse(
+        ip[:-1], ip[1:], unsigned_index(A.indices), A.data, h, 1e-4, True, g, x, lam, 1000, 1e-12, no_rows
+    )
     start, stop = ipx[columns], ipx[columns + 1]
-    got = cd.cd_sparse(start, stop, unsigned_index(X.indices), X.data, h, 1e-4, True, g, x, lam, 1000, 1e-12)
+    got = cd.cd_sparse(start, stop, unsigned_index(X.indices), X.data, h, 1e-4, True, g, x, lam, 1000, 1e-12, no_rows)
     np.testing.assert_array_equal(got[0], expected[0])
     assert got[1] == expected[1]
+    # the conjugate gradients' products through all of X's rows (its other columns off the working set) give the
+    # same solve to rounding
+    R = X.tocsr()
+    rows = (unsigned_index(R.indptr), unsigned_index(R.indices), R.data, columns.astype(np.int64), d_all)
+    by_rows = cd.cd_sparse(start, stop, unsigned_index(X.indices), X.data, h, 1e-4, True, g, x, lam, 1000, 1e-12, rows)
+    np.testing.assert_allclose(by_rows[0], expected[0], rtol=1e-9, atol=1e-12)
 
 
 def sparse_model_case(rng, intercept, n=300, m=25):
     """A quadratic model through sparse columns (frequent and rare ones), a point ``x`` with zeros, and the
-    NumPy model: ``(kernel arguments, slope(d), optimality(d))``."""
+    NumPy model: ``(kernel arguments, model arrays, [A 1], optimality(d), the two product routes)``."""
     A = sp.random(n, m, density=0.2, random_state=4, format="csc")
     A = sp.csc_matrix(A + sp.csc_matrix(np.outer(np.ones(n), (rng.random(m) < 0.3) * 0.5)))
     h, l2 = rng.random(n) / n, 1e-3
@@ -191,7 +211,7 @@ def sparse_model_case(rng, intercept, n=300, m=25):
     def optimality(d):
         return prox.optimality(x + d, slope(d), lam)
 
-    return args, (g, x, lam, a, colsum), B, optimality
+    return args, (g, x, lam, a, colsum), B, optimality, product_routes(A)
 
 
 @pytest.mark.parametrize("compiled", [True, False])
@@ -199,34 +219,37 @@ def sparse_model_case(rng, intercept, n=300, m=25):
 def test_sparse_model_optimality_and_conjugate_gradient_step_against_numpy(compiled, intercept, rng):
     # _sparse_optimality is the model's largest minimum-norm subgradient; a conjugate-gradient step keeps
     # r = [A 1] d and reports that optimality after it when it took the whole step (-1 otherwise)
-    (start, stop, indices, data, weighted, h, l2, mw), (g, x, lam, a, colsum), B, optimality = sparse_model_case(
-        rng, intercept
+    (start, stop, indices, data, weighted, h, l2, mw), (g, x, lam, a, colsum), B, optimality, routes = (
+        sparse_model_case(rng, intercept)
     )
     optimal, cg = cd._sparse_optimality, cd._sparse_support_cg
     if not compiled and cd.COMPILED:
         optimal, cg = optimal.py_func, cg.py_func
     d = rng.normal(size=len(g)) * 0.1 * (rng.random(len(g)) < 0.7)
     d[x == 0] *= rng.random(np.sum(x == 0)) < 0.5  # some weights stay at zero
-    r = B @ d
-    worst = optimal(start, stop, indices, weighted, h, l2, mw, g, x, lam, a, d, r)
+    worst = optimal(start, stop, indices, weighted, h, l2, mw, g, x, lam, a, d, B @ d)
     np.testing.assert_allclose(worst, optimality(d).max(), rtol=1e-12)
-    reports = []
-    for tol in (1e-3, 1e-6, 1e-9):
-        products, worst = cg(start, stop, indices, data, weighted, h, l2, mw, g, x, lam, a, colsum, d, r, tol, 50)
-        np.testing.assert_allclose(r, B @ d, atol=1e-13)
-        if worst >= 0:
-            reports.append(products)
-            np.testing.assert_allclose(worst, optimality(d).max(), rtol=1e-8, atol=1e-15)
-    assert reports  # some step was taken whole
+    steps = []
+    for rows in routes:  # products through A's columns, then through its rows
+        reports, d_route, r = [], d.copy(), B @ d
+        for tol in (1e-3, 1e-6, 1e-9):
+            products, worst = cg(
+                start, stop, indices, data, weighted, h, l2, mw, g, x, lam, a, colsum, d_route, r, tol, 50, rows
+            )
+            np.testing.assert_allclose(r, B @ d_route, atol=1e-13)
+            if worst >= 0:
+                reports.append(products)
+                np.testing.assert_allclose(worst, optimality(d_route).max(), rtol=1e-8, atol=1e-15)
+        assert reports  # some step was taken whole
+        steps.append(d_route)
+    np.testing.assert_allclose(steps[1], steps[0], rtol=1e-9, atol=1e-15)
 
 
 @pytest.mark.parametrize("compiled", [True, False])
 def test_sparse_sweep_over_the_columns_of_small_curvature_only(compiled, rng):
     # the last sweep of the sparse inner solver visits the coordinates with a_j <= below: each of them is then at
     # its minimizer given the others at the time of its step, the others do not move, and r stays [A 1] d
-    (start, stop, indices, data, weighted, h, l2, mw), (g, x, lam, a, colsum), B, optimality = sparse_model_case(
-        rng, True
-    )
+    (start, stop, indices, data, weighted, h, l2, mw), (g, x, lam, a, colsum), B, _, _ = sparse_model_case(rng, True)
     sweep = cd._sparse_sweep if compiled or not cd.COMPILED else cd._sparse_sweep.py_func
     d = np.zeros(len(g))
     r = np.zeros(len(h))
@@ -381,7 +404,7 @@ def test_first_sparse_model_is_solved_to_the_optimality_not_a_tenth_of_it(monkey
     real = cd.cd_sparse
 
     def spy(*args):
-        calls.append(args[-1])
+        calls.append(args[-2])  # the inner tolerance
         return real(*args)
 
     monkeypatch.setattr(cd, "cd_sparse", spy)

@@ -105,6 +105,25 @@ def _sparse_scatter(start, stop, indices, data, mw, v, r):  # pragma: no cover -
                 r[indices[k]] += data[k] * vj
 
 
+def _row_product(rptr, ridx, rdata, h, px, pb, u, hx):  # pragma: no cover - compiled by numba when available
+    """``u = X p_x + p_b`` and ``hx = X.T diag(h) u`` through the CSR rows of X (``p_x`` is zero off the support);
+    returns ``sum(h u)``, the intercept's entry. Per non-zero a gather from ``p_x`` and a scatter into ``hx``:
+    vectors of X's columns, which stay in the first-level cache where the rows' vectors of a product through
+    the columns do not."""
+    hx[:] = 0.0
+    hb = 0.0
+    for i in range(rptr.shape[0] - 1):
+        s = pb
+        for k in range(rptr[i], rptr[i + 1]):
+            s += rdata[k] * px[ridx[k]]
+        u[i] = s
+        t = h[i] * s
+        hb += t
+        for k in range(rptr[i], rptr[i + 1]):
+            hx[ridx[k]] += rdata[k] * t
+    return hb
+
+
 def _sparse_model(h, l2, mw, g, x, lam, d, r):  # pragma: no cover - compiled by numba when available
     """``q(d) = g.d + d.H.d / 2 + sum_j lam_j (|x_j + d_j| - |x_j|)`` with ``r = [A 1] d``:
     ``d.H.d = sum_i h_i r_i^2 + l2 |d_w|^2``."""
@@ -220,7 +239,7 @@ def _precondition(res, mu, centered, total, pivot, z):  # pragma: no cover - com
 
 
 def _sparse_support_cg(  # pragma: no cover - compiled by numba when available
-    start, stop, indices, data, weighted, h, l2, mw, g, x, lam, a, colsum, d, r, tol, max_iter
+    start, stop, indices, data, weighted, h, l2, mw, g, x, lam, a, colsum, d, r, tol, max_iter, rows
 ):
     r"""Newton step on the current support with its signs fixed, by preconditioned conjugate gradients.
 
@@ -236,7 +255,8 @@ def _sparse_support_cg(  # pragma: no cover - compiled by numba when available
     columns of the projected coordinates). Halving the projected step instead could take five halvings and
     leave the support's residual tens of times the target (one weight changing sign).
 
-    Returns the number of products with ``H`` and, when the whole step was taken without projection, the model's
+    ``rows`` (see :func:`_cd_sparse_sweeps`) chooses how the products are taken. Returns the number of products
+    with ``H`` and, when the whole step was taken without projection, the model's
     largest minimum-norm subgradient after it (the residual on the support, a read of the other columns);
     otherwise -1.
     """
@@ -272,14 +292,31 @@ def _sparse_support_cg(  # pragma: no cover - compiled by numba when available
     astep = np.zeros(n)  # [A 1] step
     hp = np.empty(ns)
     products = 0
+    rptr, ridx, rdata, columns, n_columns = rows
+    by_rows = rptr.shape[0] > 0
+    px = np.zeros(n_columns if by_rows else 0)
+    hx = np.empty(n_columns if by_rows else 0)
     while products < max_iter:
         products += 1
-        for t in range(ns):
-            full[support[t]] = p[t]
-        _sparse_scatter(start, stop, indices, data, mw, full, u)
-        for t in range(ns):
-            j = support[t]
-            hp[t] = _sparse_hcolumn(start, stop, indices, weighted, h, mw, u, j) + (l2 * p[t] if j != mw else 0.0)
+        if by_rows:
+            pb = 0.0
+            for t in range(ns):
+                j = support[t]
+                if j == mw:
+                    pb = p[t]
+                else:
+                    px[columns[j]] = p[t]
+            hb = _row_product(rptr, ridx, rdata, h, px, pb, u, hx)
+            for t in range(ns):
+                j = support[t]
+                hp[t] = hb if j == mw else hx[columns[j]] + l2 * p[t]
+        else:
+            for t in range(ns):
+                full[support[t]] = p[t]
+            _sparse_scatter(start, stop, indices, data, mw, full, u)
+            for t in range(ns):
+                j = support[t]
+                hp[t] = _sparse_hcolumn(start, stop, indices, weighted, h, mw, u, j) + (l2 * p[t] if j != mw else 0.0)
         curvature = p @ hp
         if not curvature > 0.0:
             break
@@ -342,12 +379,18 @@ def _sparse_support_cg(  # pragma: no cover - compiled by numba when available
     return products, -1.0
 
 
-def _cd_sparse_sweeps(start, stop, indices, data, h, l2, intercept, g, x, lam, max_sweeps, tol):  # pragma: no cover
+def _cd_sparse_sweeps(  # pragma: no cover - compiled by numba when available
+    start, stop, indices, data, h, l2, intercept, g, x, lam, max_sweeps, tol, rows
+):
     """Minimize the quadratic model with ``H = [A 1].T diag(h) [A 1] + l2 I_w`` through A's sparse columns.
 
     Column ``j`` of ``A`` is ``indices[start[j]:stop[j]]``, ``data[start[j]:stop[j]]`` (row indices and values):
     the working set's columns of a CSC matrix, read where they are (``start, stop = indptr[:-1], indptr[1:]``
     for a matrix of those columns only).
+
+    ``rows`` is ``(indptr, indices, data, columns, n_columns)``: X's CSR rows, from which the conjugate-gradient
+    steps take their products with ``H`` (:func:`_row_product`; empty ``indptr``: through ``A``'s columns),
+    and ``columns``, X's column of each of ``A``'s.
 
     Cyclic coordinate descent (which finds the support and signs of the solution quickly), and every
     ``SWEEPS_PER_CG`` sweeps a conjugate-gradient Newton step on the support found so far (which converges
@@ -389,7 +432,7 @@ def _cd_sparse_sweeps(start, stop, indices, data, h, l2, intercept, g, x, lam, m
             # optimality instead of another sweep
             target = tol if changes == 0 else max(tol, CG_RATIO * biggest)
             done, worst = _sparse_support_cg(
-                start, stop, indices, data, weighted, h, l2, mw, g, x, lam, a, colsum, d, r, target, CG_MAX
+                start, stop, indices, data, weighted, h, l2, mw, g, x, lam, a, colsum, d, r, target, CG_MAX, rows
             )
             products += done
             if done > 0 and worst < 0.0:
@@ -636,6 +679,7 @@ try:  # compiled inner loops when numba is there; the Python loops above are the
     _coordinate_minimizer = numba.njit(cache=True, nogil=True)(_coordinate_minimizer)
     _sparse_hcolumn = numba.njit(cache=True, nogil=True)(_sparse_hcolumn)
     _sparse_scatter = numba.njit(cache=True, nogil=True)(_sparse_scatter)
+    _row_product = numba.njit(cache=True, nogil=True)(_row_product)
     _sparse_model = numba.njit(cache=True, nogil=True)(_sparse_model)
     _sparse_sweep = numba.njit(cache=True, nogil=True)(_sparse_sweep)
     _sparse_optimality = numba.njit(cache=True, nogil=True)(_sparse_optimality)

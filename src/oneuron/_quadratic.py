@@ -45,6 +45,11 @@ FIRST_INNER_RATIO_SPARSE = 1.0
 NEAR_RATIO_SPARSE = 10.0
 #: cap on coordinate-descent sweeps of one inner solve
 MAX_SWEEPS = 1000
+#: binary head through sparse columns: the conjugate gradients' products with ``H`` go through the CSR rows of X
+#: (every column, two vectors of X's columns in the first-level cache) instead of the working set's columns (two
+#: vectors of the rows in the second-level cache) when the working set holds at least this share of X's
+#: non-zeros (measured on the sparse L1 path of benchmarks/bench_l1_path.py)
+ROWS_MIN_SHARE = 0.8
 #: sparse in-memory rows, binary head: a working set of at most this many parameters is not only modelled but
 #: solved on its own columns, by the solver's ``small_solve`` (beyond a few dozen columns of frequent words the
 #: Hessian of each of its steps, ``sum_i c_i^2`` products for ``c_i`` selected entries in row i, costs more
@@ -182,7 +187,13 @@ def working_set_step(
             Xc = obj.source.sparse_columns()
             start, stop = unsigned_index(Xc.indptr[columns]), unsigned_index(Xc.indptr[columns + 1])
             indices = unsigned_index(Xc.indices)
-            args = (start, stop, indices, Xc.data, h, l2, obj.fit_intercept, g, x, lam, MAX_SWEEPS, inner_tol)
+            # the conjugate gradients' products through X's rows where the working set holds most of X
+            R = obj.source.rows()[0]
+            rows = (unsigned_index(R.indptr), unsigned_index(R.indices), R.data)
+            if int((stop - start).sum()) < ROWS_MIN_SHARE * R.nnz:
+                rows = tuple(a[:0] for a in rows)  # (none: through the working set's columns)
+            rows += (columns.astype(np.int64), R.shape[1])
+            args = (start, stop, indices, Xc.data, h, l2, obj.fit_intercept, g, x, lam, MAX_SWEEPS, inner_tol, rows)
             return cd.cd_sparse(*args)[0]
         A = obj.source.sparse_columns()[:, columns]
         indptr, indices = unsigned_index(A.indptr), unsigned_index(A.indices)
