@@ -57,6 +57,13 @@ def _jit(fn):
     return numba.njit(nogil=True, cache=True, fastmath={"reassoc", "contract"}, error_model="numpy")(fn)
 
 
+def jit_integer(fn):
+    """Compiled without fastmath (integer arithmetic, for other modules' small kernels); as is without numba."""
+    if numba is None:  # pragma: no cover
+        return fn
+    return numba.njit(nogil=True, cache=True)(fn)
+
+
 # ----------------------------------------------------------------------------------------------------------
 # Inlined helpers and memory hints.
 # ----------------------------------------------------------------------------------------------------------

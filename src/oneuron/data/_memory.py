@@ -7,6 +7,7 @@ from collections.abc import Callable
 import numpy as np
 import scipy.sparse as sp
 
+from oneuron import _kernels as kernels
 from oneuron.data._parallel import map_blocks, resolve_n_jobs
 
 #: rows per block: 8,192 rows x 100 float64 features is 6.5 MB, about an L2/L3 cache's worth.
@@ -199,3 +200,59 @@ class MemorySource(Source):
         for part in self.map(block_fn, *args, state=state):
             acc = add_into(acc, part)
         return acc
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Fingerprints: whether a sparse matrix is still the one a fit was made on.
+# ----------------------------------------------------------------------------------------------------------
+#: splitmix64's finalizer (Steele, Lea and Flood 2014): a bijection of 64-bit integers that spreads every input
+#: bit over the output
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+#: odd constants that key an entry by its position and column, and a row pointer by its row
+_KEY1 = np.uint64(0x9E3779B97F4A7C15)
+_KEY2 = np.uint64(0xC2B2AE3D27D4EB4F)
+_KEY3 = np.uint64(0x165667B19E3779F9)
+_S27, _S30, _S31 = np.uint64(27), np.uint64(30), np.uint64(31)
+
+
+@kernels.jit_integer
+def _mix(z):
+    z = (z ^ (z >> _S30)) * _MIX1
+    z = (z ^ (z >> _S27)) * _MIX2
+    return z ^ (z >> _S31)
+
+
+@kernels.jit_integer
+def _csr_sum(bits, indices, indptr):
+    """``sum_k mix(bits_k ^ (k K1 + indices_k K2)) + sum_i mix(indptr_i K1 + i K3 + K2)`` mod 2^64 (one scan,
+    no indirect read: a corrupt ``indptr`` cannot make it read out of bounds)."""
+    h = np.uint64(0)
+    for k in range(bits.size):
+        h += _mix(np.uint64(bits[k]) ^ (np.uint64(k) * _KEY1 + np.uint64(indices[k]) * _KEY2))
+    for i in range(indptr.size):
+        h += _mix(np.uint64(indptr[i]) * _KEY1 + np.uint64(i) * _KEY3 + _KEY2)
+    return h
+
+
+def csr_fingerprint(X) -> tuple | None:
+    """A fingerprint of the CSR matrix ``X``: equal fingerprints mean, but for a 64-bit collision, equal
+    matrices, entry for entry and in the same storage order. None without numba (or for anything but a CSR
+    matrix of floats with as many indices as values).
+
+    It is ``X``'s shape, dtypes and array lengths, and the sum modulo 2^64 of a 64-bit mix (splitmix64's
+    finalizer) of each stored entry's position, column and value bits, and of each row pointer with its row:
+    one read of ``X.data``, ``X.indices`` and ``X.indptr``, nothing copied. The mix is a bijection, so an edit of
+    one stored value, column index or row pointer always changes the sum; any other edit leaves it as it was
+    with a chance of about 2^-64 (unless crafted to). Storage order counts: the same entries stored in another
+    order within a row (``X.sort_indices()`` on unsorted indices) are summed in another order by a pass, which
+    may change a result's last bits.
+    """
+    if not (kernels.AVAILABLE and sp.issparse(X) and X.format == "csr"):
+        return None
+    data, indices, indptr = X.data, X.indices, X.indptr
+    if data.dtype not in (np.float32, np.float64) or data.ndim != 1 or indices.shape != data.shape:
+        return None
+    bits = data.view(np.uint64 if data.dtype == np.float64 else np.uint32)
+    head = (X.shape, data.dtype.str, indices.dtype.str, indptr.dtype.str, data.size, indptr.size)
+    return (*head, int(_csr_sum(bits, indices, indptr)))
