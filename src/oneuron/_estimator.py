@@ -28,6 +28,7 @@ from oneuron._separation import check_separation
 from oneuron._solvers import SOLVERS, subsample
 from oneuron._solvers.minibatch import OPTIMIZERS
 from oneuron.data import MemorySource
+from oneuron.data._memory import csr_fingerprint
 from oneuron.data._parallel import blas_single_thread, finite_sum, resolve_n_jobs
 
 #: iteration caps used when ``max_iter=None``.
@@ -93,6 +94,76 @@ def check_finite(X, estimator) -> None:
         _assert_all_finite(values, estimator_name=type(estimator).__name__, input_name="X")
 
 
+class _WarmData:
+    """What a fit with ``warm_start=True`` on an in-memory sparse X keeps for the next fit on the same data.
+
+    The kept :class:`~oneuron.data.MemorySource` carries what a fit builds from X (its row blocks and, once
+    proximal Newton asked for it, the CSC copy of X), and :attr:`evaluation` is the last evaluation of a
+    proximal Newton fit: the data term at the final point, which is the next fit's warm start (a
+    regularization path changes only the penalty there, :meth:`Objective.rebase`).
+
+    The next fit reuses them only on the data they were made from: the same X object holding the same three
+    arrays (the row blocks are views of them), whose content has not changed since (its
+    :func:`csr_fingerprint`: an in-place edit of ``X.data``, ``X.indices`` or ``X.indptr`` goes unseen only by a
+    64-bit collision), the same encoded labels and sample weights (compared exactly with the source's own
+    copies: n numbers each), the same number of classes and of threads. X is checked by a fingerprint rather
+    than against a kept copy compared entry by entry: both read X once per fit, and cost about the same (the
+    copy also a write of X when the data change), but the fingerprint keeps 64 bits where the copy would keep
+    X's non-zeros a second time. Without numba there is no fingerprint, and nothing is kept.
+    """
+
+    __slots__ = ("source", "fingerprint", "arrays", "n_classes", "evaluation")
+
+    def __init__(self, source: MemorySource, fingerprint: tuple, n_classes: int, evaluation=None):
+        self.source = source
+        self.fingerprint = fingerprint
+        X = source.X
+        self.arrays = (X.data, X.indices, X.indptr)  # the objects the source's row blocks are views of
+        self.n_classes = n_classes
+        self.evaluation = evaluation
+
+    @classmethod
+    def for_fit(cls, kept, X, fingerprint: tuple, y, sample_weight, n_jobs, n_classes: int) -> _WarmData:
+        """The kept source and evaluation when ``kept`` (None, or the last fit's) was made on these data, else
+        a new source. The source holds arrays of its own (``y`` is the fit's encoding, the weights are copied),
+        so that no later edit of the caller's arrays reaches them."""
+        if kept is not None and kept._made_on(X, fingerprint, y, sample_weight, n_jobs, n_classes):
+            return cls(kept.source, fingerprint, n_classes, kept.evaluation)
+        source = MemorySource(X, y, sample_weight.copy(), n_jobs=n_jobs, n_classes=n_classes)
+        return cls(source, fingerprint, n_classes)
+
+    def _made_on(self, X, fingerprint: tuple, y, sample_weight, n_jobs, n_classes: int) -> bool:
+        source = self.source
+        return (
+            X is source.X
+            and all(a is b for a, b in zip((X.data, X.indices, X.indptr), self.arrays, strict=True))
+            and fingerprint == self.fingerprint
+            and n_classes == self.n_classes
+            and resolve_n_jobs(n_jobs) == source.n_jobs
+            and y.dtype == source.y.dtype
+            and np.array_equal(y, source.y)
+            and sample_weight.dtype == source.sample_weight.dtype
+            and np.array_equal(sample_weight, source.sample_weight)
+        )
+
+    def start(self, x0: np.ndarray):
+        """The kept evaluation when its point is ``x0``, bit for bit (the solver's first evaluation is then
+        :meth:`Objective.rebase`: no pass), else ``x0``."""
+        theta = None if self.evaluation is None else self.evaluation.theta
+        if theta is not None and theta.shape == x0.shape and theta.tobytes() == x0.tobytes():
+            return self.evaluation
+        return x0
+
+    def keep(self, objective: Objective, evaluation) -> None:
+        """Keep ``evaluation`` (a proximal Newton fit's last, on this source; None after other solvers) for the
+        next fit, unless its per-row state (one number per row, or per row and class) outnumbers X's stored
+        values."""
+        source = self.source
+        small = source.n_samples * objective.n_rows <= max(source.n_samples, source.X.nnz)
+        ours = evaluation is not None and evaluation.objective.source is source
+        self.evaluation = evaluation if ours and small else None
+
+
 class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
     """Logistic regression as one neuron: ``p = sigmoid(X @ w + b)``, trained on binary cross-entropy.
 
@@ -144,7 +215,16 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         ``1`` shows a progress bar in a terminal (fits over about a second) and prints the cost at every
         iteration elsewhere (the lesson's ``debug``); ``>= 2`` always prints (see :mod:`oneuron._progress`).
     warm_start : bool, default=False
-        Start a new ``fit`` from the current coefficients.
+        Start a new ``fit`` from the current coefficients. With an in-memory scipy.sparse X the model also
+        keeps what its fit built from the data, for the next ``fit`` on the same data (a regularization path
+        over ``C``): a reference to X, copies of the encoded labels and sample weights, the column (CSC) copy
+        of X's non-zeros that ``solver="prox"`` (an l1 part) makes, and that solver's last evaluation (a
+        gradient, and one number per row, or per row and class). The next fit reuses them only if X (by a
+        64-bit fingerprint of its entries: in-place edits are seen), the labels and the weights are
+        unchanged, and then starts without a pass over X when the coefficients are still those of the last
+        fit; its coefficients are those a fit without them gives. They are never pickled, copied, cloned or
+        saved; a fit on other data, on dense data or with ``warm_start=False`` drops them. Without numba
+        nothing is kept.
     n_jobs : int, optional
         Threads used to evaluate the objective (all cores by default).
     learning_rate : float or "auto", default="auto"
@@ -164,7 +244,8 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         parameters), so that ``summary()`` works without the data, after pickling and after
         ``oneuron.save``/``load``. ``"auto"`` does so for smooth penalties (None, "l2", "firth") when
         ``k <= 1000`` and ``n_samples * k**2 <= 1e9``; beyond that ``summary(X=..., y=...)`` computes them
-        from given data. The model never keeps a reference to its training data.
+        from given data. The model keeps no reference to its training data (but with ``warm_start`` on
+        sparse data, until the next fit; never in pickles or model files).
 
     Attributes
     ----------
@@ -279,8 +360,14 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
             self.__dict__.update(before)
             raise
 
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        state.pop("_warm_data", None)  # a reference to the training data and copies of it (see _WarmData)
+        return state
+
     def _fit(self, X, y, sample_weight):
         self.__dict__.pop("_online", None)  # a fit starts afresh; partial_fit continues
+        kept = self.__dict__.pop("_warm_data", None)  # only a warm-started fit on sparse data keeps it again
         self.__dict__.pop("formula_", None)  # oneuron.logit sets it after its fit
         name = getattr(y, "name", None)
         self.target_name_ = None if name is None else str(name)
@@ -294,16 +381,23 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         X, classes, y_source, sample_weight = self._training_data(X, y, sample_weight)
         n_classes = len(classes)
         sample_weight, C = checks.rescale_sample_weight(sample_weight, self.C)  # sums beyond 1e30: scaled, exactly
-        source = MemorySource(
-            X, y_source, sample_weight.astype(X.dtype, copy=False), n_jobs=self.n_jobs, n_classes=n_classes
-        )
-        return self._solve(source, classes, sp.issparse(X), C=C, X=X)
+        sample_weight = sample_weight.astype(X.dtype, copy=False)
+        fingerprint = csr_fingerprint(X) if self.warm_start else None  # None: dense X, or no numba
+        if fingerprint is None:
+            source = MemorySource(X, y_source, sample_weight, n_jobs=self.n_jobs, n_classes=n_classes)
+            return self._solve(source, classes, sp.issparse(X), C=C, X=X)
+        warm = _WarmData.for_fit(kept, X, fingerprint, y_source, sample_weight, self.n_jobs, n_classes)
+        self._solve(warm.source, classes, True, C=C, X=X, warm=warm)
+        self._warm_data = warm
+        return self
 
-    def _solve(self, source, classes, sparse: bool, C=None, X=None):
+    def _solve(self, source, classes, sparse: bool, C=None, X=None, warm: _WarmData | None = None):
         """Build the objective over ``source`` and run the solver; sets the fitted attributes.
 
         ``C`` overrides ``self.C`` (rescaled with extreme sample weights); ``X``, when in memory, is named in
-        the error an arithmetic overflow turns into.
+        the error an arithmetic overflow turns into. ``warm``: what the last fit kept on these data (see
+        :class:`_WarmData`); proximal Newton starts from its evaluation when that is at the start point, and
+        this fit's last evaluation is kept in it.
         """
         # a file or Dask source scales extreme weights itself (as rescale_sample_weight does in memory)
         C = (self.C if C is None else C) * getattr(source, "C_scale", 1.0)
@@ -326,11 +420,14 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         solve = start_point if max_iter == 0 else firth_solve if firth else SOLVERS[solver]
         if self.solver == "auto" and not firth and max_iter != 0:
             solve = subsample.strategy(solve, objective)  # tall data: start from a row subsample's optimum
+        # the last fit's final evaluation, at this start: prox takes it (only prox, and not a subsample's fit,
+        # whose objective is on other rows)
+        start = warm.start(x0) if warm is not None and solve is SOLVERS["prox"] else x0
         hint = ", or lower learning_rate" if solver == "gd" and self.learning_rate != "auto" else ""
         try:
             # parallelism is over blocks (n_jobs), not inside BLAS
             with blas_single_thread(), checks.overflow_as_value_error(X, hint):
-                result = solve(objective, x0, tol=self.tol, max_iter=max_iter, callback=monitor, **options)
+                result = solve(objective, start, tol=self.tol, max_iter=max_iter, callback=monitor, **options)
         finally:
             monitor.close()
         if not np.all(np.isfinite(result.x)):
@@ -352,6 +449,8 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         if not firth:  # Firth's estimate does not minimize the objective
             self._check_rounding(objective, x0, result)
         self._after_fit(objective, result, penalty, firth)
+        if warm is not None:
+            warm.keep(objective, result.evaluation if solve is SOLVERS["prox"] else None)
         return self
 
     def _check_rounding(self, objective: Objective, x0: np.ndarray, result) -> None:
