@@ -60,9 +60,10 @@ RESTRICTED_MAX_COLUMNS = 16
 #: the optimum is not unique, as with duplicate columns under l1, the same one)
 DENSE_MODEL_MAX_WORK = 1e6
 #: binary head on sparse in-memory rows: the dense working-set model also up to this many stored entries of X
-#: times working-set columns (a bound on the products of :func:`_cd_kernels.column_gram`'s one scan): a few
-#: dozen columns of a large matrix, where coordinate descent through sparse columns needs the CSC copy of X
-SPARSE_DENSE_MODEL_MAX_WORK = 4e7
+#: times working-set columns (a bound on the products of :func:`_cd_kernels.column_gram`'s one scan, which it
+#: makes at every Newton step): about a dozen columns of a large matrix, where coordinate descent through sparse
+#: columns would first need the CSC copy of X (made once, and kept across a warm-started path's fits)
+SPARSE_DENSE_MODEL_MAX_WORK = 1e7
 
 
 def optimality(x: np.ndarray, g: np.ndarray, lam: np.ndarray) -> np.ndarray:
