@@ -391,7 +391,7 @@ def test_warm_started_sparse_path_reaches_the_optimum_of_the_dense_model(
     assert column_copies[-1] == through_columns  # the last working sets exceed n m^2 <= DENSE_MODEL_MAX_WORK
 
 
-def test_first_sparse_model_is_solved_to_the_optimality_not_a_tenth_of_it(monkeypatch):
+def test_first_sparse_model_is_solved_loosely_not_to_a_tenth_of_the_optimality(monkeypatch):
     monkeypatch.setattr(quadratic, "SPARSE_DENSE_MODEL_MAX_WORK", 0.0)  # coordinate descent through columns
     X, y = noisy_classification(n_samples=1500, n_features=60, n_classes=2, seed=8)
     X = sp.csr_matrix(np.where(np.abs(X) > 0.5, X, 0.0))
