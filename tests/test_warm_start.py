@@ -217,6 +217,21 @@ def test_an_edit_of_the_data_between_warm_fits_is_seen(edit, monkeypatch):
 
 
 @needs_numba
+def test_a_warm_fit_skips_the_nan_check_only_on_the_unchanged_matrix(monkeypatch):
+    X, y = text_like()
+    checked = []
+    real = estimator_module.check_finite
+    monkeypatch.setattr(estimator_module, "check_finite", lambda X, est: checked.append(1) or real(X, est))
+    model = fit_quietly(warm(C=0.5), X, y)
+    fit_quietly(model.set_params(C=1.0), X, y)
+    assert len(checked) == 1  # the second fit's matrix is the first's, unchanged: checked then
+    X.data[7] = np.nan  # an edit in place: the fingerprint changes, and the check runs again and fails
+    with pytest.raises(ValueError, match="NaN"):
+        model.set_params(C=2.0).fit(X, y)
+    assert len(checked) == 2
+
+
+@needs_numba
 @pytest.mark.parametrize(
     "change",
     ["an equal copy of X", "n_jobs", "class_weight", "more classes"],

@@ -132,12 +132,19 @@ class _WarmData:
         source = MemorySource(X, y, sample_weight.copy(), n_jobs=n_jobs, n_classes=n_classes)
         return cls(source, fingerprint, n_classes)
 
+    def holds(self, X, fingerprint: tuple | None) -> bool:
+        """Whether ``X`` (of that fingerprint) is the matrix the kept source reads, unchanged."""
+        return (
+            X is self.source.X
+            and all(a is b for a, b in zip((X.data, X.indices, X.indptr), self.arrays, strict=True))
+            and fingerprint is not None
+            and fingerprint == self.fingerprint
+        )
+
     def _made_on(self, X, fingerprint: tuple, y, sample_weight, n_jobs, n_classes: int) -> bool:
         source = self.source
         return (
-            X is source.X
-            and all(a is b for a, b in zip((X.data, X.indices, X.indptr), self.arrays, strict=True))
-            and fingerprint == self.fingerprint
+            self.holds(X, fingerprint)
             and n_classes == self.n_classes
             and resolve_n_jobs(n_jobs) == source.n_jobs
             and y.dtype == source.y.dtype
@@ -378,11 +385,18 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
             from oneuron._online import fit_epochs
 
             return fit_epochs(self, X, y, sample_weight)
-        X, classes, y_source, sample_weight = self._training_data(X, y, sample_weight)
+        fingerprint = None
+
+        def checked_before(X) -> bool:
+            """Whether X is the matrix of the last warm-started fit, unchanged (checked for NaN then)."""
+            nonlocal fingerprint
+            fingerprint = csr_fingerprint(X) if self.warm_start else None  # None: dense X, or no numba
+            return kept is not None and kept.holds(X, fingerprint)
+
+        X, classes, y_source, sample_weight = self._training_data(X, y, sample_weight, checked_before)
         n_classes = len(classes)
         sample_weight, C = checks.rescale_sample_weight(sample_weight, self.C)  # sums beyond 1e30: scaled, exactly
         sample_weight = sample_weight.astype(X.dtype, copy=False)
-        fingerprint = csr_fingerprint(X) if self.warm_start else None  # None: dense X, or no numba
         if fingerprint is None:
             source = MemorySource(X, y_source, sample_weight, n_jobs=self.n_jobs, n_classes=n_classes)
             return self._solve(source, classes, sp.issparse(X), C=C, X=X)
@@ -542,13 +556,18 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
 
         return partial_fit(self, X, y, classes, sample_weight)
 
-    def _training_data(self, X, y, sample_weight):
+    def _training_data(self, X, y, sample_weight, checked_before=None):
         """Validated ``X``, the sorted classes, ``y`` encoded for the objective (0/1 in X's dtype for two
-        classes, int32 class indices otherwise) and the sample weights with ``class_weight`` applied."""
+        classes, int32 class indices otherwise) and the sample weights with ``class_weight`` applied.
+
+        ``checked_before(X)``, when given, says whether the validated X is known to hold no NaN or infinity
+        (the unchanged matrix of an earlier fit): its check is then skipped.
+        """
         X, y = validate_data(
             self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32], y_numeric=False, ensure_all_finite=False
         )
-        check_finite(X, self)
+        if checked_before is None or not checked_before(X):
+            check_finite(X, self)
         if not (y.ndim == 1 and y.dtype.kind in "biu"):  # 1-d integer labels always are (type_of_target is slow)
             check_classification_targets(y)
         classes, y_index = checks.unique_labels(y)
