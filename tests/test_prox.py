@@ -155,6 +155,10 @@ def test_sparse_inner_solver_with_conjugate_gradient_steps_reaches_the_coordinat
             np.testing.assert_allclose(d, reference, atol=1e-7 * np.abs(reference).max())
             np.testing.assert_array_equal(x + d == 0, x + reference == 0)  # the same exact zeros
             assert model(d) <= model(reference) + 1e-15 * abs(model(reference))
+            # capped at three passes (sweeps and products): a step that decreases the model, not its minimizer
+            capped, done = kernel(indptr[:-1], indptr[1:], indices, A.data, h, 1e-6, True, g, x, lam, 3, 1e-14, rows)
+            assert done <= 3 < passes
+            assert model(capped) < 0.0 and model(capped) > model(reference)
 
 
 def test_sparse_inner_solver_reads_the_working_set_columns_in_place(rng):
@@ -391,7 +395,7 @@ def test_warm_started_sparse_path_reaches_the_optimum_of_the_dense_model(
     assert column_copies[-1] == through_columns  # the last working sets exceed n m^2 <= DENSE_MODEL_MAX_WORK
 
 
-def test_first_sparse_model_is_solved_loosely_not_to_a_tenth_of_the_optimality(monkeypatch):
+def test_first_sparse_model_is_solved_to_the_optimality_in_a_few_passes(monkeypatch):
     monkeypatch.setattr(quadratic, "SPARSE_DENSE_MODEL_MAX_WORK", 0.0)  # coordinate descent through columns
     X, y = noisy_classification(n_samples=1500, n_features=60, n_classes=2, seed=8)
     X = sp.csr_matrix(np.where(np.abs(X) > 0.5, X, 0.0))
@@ -405,7 +409,10 @@ def test_first_sparse_model_is_solved_loosely_not_to_a_tenth_of_the_optimality(m
 
     def spy(*args):
         calls.append(args[-2])  # the inner tolerance
+        passes.append(args[-3])
         return real(*args)
+
+    passes = []
 
     monkeypatch.setattr(cd, "cd_sparse", spy)
     quadratic.working_set_step(ev, cols, lam, opt.max(), 1e-8, first=True)
@@ -416,6 +423,9 @@ def test_first_sparse_model_is_solved_loosely_not_to_a_tenth_of_the_optimality(m
     quadratic.working_set_step(ev, cols, lam, opt.max(), tol)
     quadratic.working_set_step(ev, cols, lam, opt.max(), tol, first=True)
     assert calls[2:] == [0.1 * tol, quadratic.FIRST_INNER_RATIO_SPARSE * opt.max()]
+    # the first model in at most FIRST_MAX_PASSES passes, the others until their tolerance
+    first, later = quadratic.FIRST_MAX_PASSES, quadratic.MAX_SWEEPS
+    assert passes == [first, later, later, first]
 
 
 @pytest.mark.parametrize("compiled", [True, False])

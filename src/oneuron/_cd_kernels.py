@@ -380,7 +380,7 @@ def _sparse_support_cg(  # pragma: no cover - compiled by numba when available
 
 
 def _cd_sparse_sweeps(  # pragma: no cover - compiled by numba when available
-    start, stop, indices, data, h, l2, intercept, g, x, lam, max_sweeps, tol, rows
+    start, stop, indices, data, h, l2, intercept, g, x, lam, max_passes, tol, rows
 ):
     """Minimize the quadratic model with ``H = [A 1].T diag(h) [A 1] + l2 I_w`` through A's sparse columns.
 
@@ -397,8 +397,8 @@ def _cd_sparse_sweeps(  # pragma: no cover - compiled by numba when available
     much faster than coordinate descent once the support is right, see :func:`_sparse_support_cg`).
     Stops after a sweep whose largest step ``a_j |delta_j|`` is at most ``tol``, or after a conjugate-gradient
     step that leaves the model's largest minimum-norm subgradient at most ``tol`` (a stricter measure than the
-    sweep's); returns ``(d, passes)``, the number of sweeps and products with ``H`` (each reads the working
-    set's columns about twice).
+    sweep's), or after ``max_passes`` sweeps and products with ``H`` in all; returns ``(d, passes)``, the number
+    of sweeps and products (each reads the working set's columns about twice).
     """
     n = h.shape[0]
     m = g.shape[0]
@@ -421,10 +421,10 @@ def _cd_sparse_sweeps(  # pragma: no cover - compiled by numba when available
     d = np.zeros(m)
     r = np.zeros(n)
     sweeps = products = 0
-    while sweeps < max_sweeps:
+    while sweeps + products < max_passes:
         sweeps += 1
         biggest, changes = _sparse_sweep(start, stop, indices, data, weighted, h, l2, mw, g, x, lam, a, d, r, np.inf)
-        if biggest <= tol:
+        if biggest <= tol or sweeps + products >= max_passes:
             break
         if sweeps % SWEEPS_PER_CG == 0:
             # conjugate gradients to CG_RATIO times the last sweep's largest step (or tol), at most CG_MAX products;
@@ -432,7 +432,24 @@ def _cd_sparse_sweeps(  # pragma: no cover - compiled by numba when available
             # optimality instead of another sweep
             target = tol if changes == 0 else max(tol, CG_RATIO * biggest)
             done, worst = _sparse_support_cg(
-                start, stop, indices, data, weighted, h, l2, mw, g, x, lam, a, colsum, d, r, target, CG_MAX, rows
+                start,
+                stop,
+                indices,
+                data,
+                weighted,
+                h,
+                l2,
+                mw,
+                g,
+                x,
+                lam,
+                a,
+                colsum,
+                d,
+                r,
+                target,
+                min(CG_MAX, max_passes - sweeps - products),
+                rows,
             )
             products += done
             if done > 0 and worst < 0.0:

@@ -36,18 +36,20 @@ INNER_RATIO = 1e-2
 INNER_RATIO_SPARSE = 0.1
 #: the same for the first model of a solve through sparse columns (binary head): at a warm start on a
 #: regularization path the optimality measure is only the change of ``lam`` (``|lam_new - lam_old|`` on the
-#: non-zero weights), not the model's error over the step, which at large C is ten times larger: the first
-#: model gets one sweep (its largest step is then below ten times the measure), which finds the entering
-#: features and steps toward them, and the model at the point it reaches is the one worth solving (on the
-#: sparse L1 path of benchmarks/bench_l1_path.py, three data seeds, 3-15% less time than solving the first
-#: model to the measure itself, the same objectives)
-FIRST_INNER_RATIO_SPARSE = 10.0
+#: non-zero weights), not the model's error over the step, which at large C is ten times larger
+FIRST_INNER_RATIO_SPARSE = 1.0
+#: and at most this many passes over its columns (sweeps and products with ``H``): where many features enter at
+#: once (large C on a path) the first model's support is still changing after them, and the model at the point
+#: they reach is the one worth solving; a first model whose support is right is solved within them (on the
+#: sparse L1 path of benchmarks/bench_l1_path.py, three data seeds, 5-15% less time than no cap, the same
+#: objectives)
+FIRST_MAX_PASSES = 4
 #: the same, binary head: a model whose optimality measure is within this many times ``tol`` is probably the last
 #: of the solve, and is solved to a tenth of ``tol`` (not of the measure), so that the solve ends well inside its
 #: stopping rule: a weight left at slope ``r_j`` with curvature ``a_j`` is about ``r_j^2 / (2 a_j)`` above its
 #: optimum, and rare words have ``a_j`` a thousand times below the frequent ones (benchmarks/RESULTS.md)
 NEAR_RATIO_SPARSE = 10.0
-#: cap on coordinate-descent sweeps of one inner solve
+#: cap on coordinate-descent sweeps of one inner solve (through sparse columns: sweeps and products with ``H``)
 MAX_SWEEPS = 1000
 #: binary head through sparse columns: the conjugate gradients' products with ``H`` go through the CSR rows of X
 #: (every column, two vectors of X's columns in the first-level cache) instead of the working set's columns (two
@@ -162,8 +164,8 @@ def working_set_step(
     tol : float
         The outer tolerance (a floor for the inner one).
     first : bool
-        The first model of a solve (through sparse columns, binary head: solved loosely, see
-        :data:`FIRST_INNER_RATIO_SPARSE`).
+        The first model of a solve (through sparse columns, binary head: solved only to ``opt_max``, in at most
+        :data:`FIRST_MAX_PASSES` passes, see :data:`FIRST_INNER_RATIO_SPARSE`).
     small_solve : callable, optional
         ``small_solve(evaluation, X, columns, lam, opt_max, tol) -> step``: the solver's minimization of the
         objective itself on a working set of at most :data:`RESTRICTED_MAX_COLUMNS` parameters of in-memory
@@ -198,7 +200,8 @@ def working_set_step(
             if int((stop - start).sum()) < ROWS_MIN_SHARE * R.nnz:
                 rows = tuple(a[:0] for a in rows)  # (none: through the working set's columns)
             rows += (columns.astype(np.int64), R.shape[1])
-            args = (start, stop, indices, Xc.data, h, l2, obj.fit_intercept, g, x, lam, MAX_SWEEPS, inner_tol, rows)
+            passes = FIRST_MAX_PASSES if first else MAX_SWEEPS
+            args = (start, stop, indices, Xc.data, h, l2, obj.fit_intercept, g, x, lam, passes, inner_tol, rows)
             return cd.cd_sparse(*args)[0]
         A = obj.source.sparse_columns()[:, columns]
         indptr, indices = unsigned_index(A.indptr), unsigned_index(A.indices)
