@@ -142,7 +142,9 @@ def test_a_warm_path_reusing_its_state_equals_fresh_fits_bit_for_bit(
             column_copies.add(id(source._csc))
         passes_saved.append(fresh.n_passes_ - model.n_passes_)
     assert len(sources) == 1  # one source for the whole path
-    assert len(column_copies) == through_columns
+    # one column copy for the whole path: the binary head makes it at the first fit (its small working sets are
+    # read from it), the softmax head where coordinate descent goes through columns
+    assert len(column_copies) == (through_columns or n_classes == 2)
     # the start is the last fit's evaluation (no pass) where the kept coefficients are its point: always for
     # the binary head; the softmax head's intercepts are centred after the fit, which moves them off it
     expected = 0 if n_classes > 2 and fit_intercept else 1

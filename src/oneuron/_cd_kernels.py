@@ -688,6 +688,34 @@ def take_columns_dense(X, columns: np.ndarray) -> np.ndarray:
     return _take_columns_dense(indptr, indices, X.data, slot, len(columns))
 
 
+def _csc_take_columns_dense(indptr, indices, data, columns, n):  # pragma: no cover - compiled by numba
+    """The ``columns`` of a CSC matrix of ``n`` rows as a dense (n, len(columns)) float64 array (duplicate entries
+    summed in their stored order, as :func:`_csr_take_columns_dense` sums them)."""
+    out = np.zeros((n, columns.shape[0]))
+    for t in range(columns.shape[0]):
+        j = columns[t]
+        for k in range(indptr[j], indptr[j + 1]):
+            out[indices[k], t] += data[k]
+    return out
+
+
+def take_csc_columns_dense(Xc, columns: np.ndarray) -> np.ndarray:
+    """:func:`take_columns_dense` from a CSC matrix ``Xc``: a read of the columns' entries only, not of X.
+
+    Parameters
+    ----------
+    Xc : scipy.sparse CSC matrix (n, d), float64
+    columns : ndarray of int
+        The selected columns, without repeats.
+
+    Returns
+    -------
+    ndarray (n, len(columns)), float64, C-contiguous
+    """
+    columns = np.asarray(columns, dtype=np.int64)
+    return _csc_columns_dense(unsigned_index(Xc.indptr), unsigned_index(Xc.indices), Xc.data, columns, Xc.shape[0])
+
+
 try:  # compiled inner loops when numba is there; the Python loops above are the same code
     import numba
 
@@ -709,11 +737,13 @@ try:  # compiled inner loops when numba is there; the Python loops above are the
     _column_gram = numba.njit(cache=True, nogil=True)(_csr_column_gram)
     _take_columns = numba.njit(cache=True, nogil=True)(_csr_take_columns)
     _take_columns_dense = numba.njit(cache=True, nogil=True)(_csr_take_columns_dense)
+    _csc_columns_dense = numba.njit(cache=True, nogil=True)(_csc_take_columns_dense)
 except ImportError:  # pragma: no cover
     COMPILED = False
     _column_gram = _csr_column_gram
     _take_columns = _csr_take_columns
     _take_columns_dense = _csr_take_columns_dense
+    _csc_columns_dense = _csc_take_columns_dense
     cd_dense = _cd_sweeps
     cd_sparse = _cd_sparse_sweeps
     cd_sparse_softmax = _cd_sparse_softmax_sweeps

@@ -437,6 +437,10 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         # the last fit's final evaluation, at this start: prox takes it (only prox, and not a subsample's fit,
         # whose objective is on other rows)
         start = warm.start(x0) if warm is not None and solve is SOLVERS["prox"] else x0
+        if warm is not None and solve is SOLVERS["prox"] and objective.is_binary:
+            # a regularization path, most likely: the column copy X's working sets are read from, made at its
+            # first fit (its small working sets would otherwise each scan the rows), serves all of its fits
+            source.sparse_columns()
         hint = ", or lower learning_rate" if solver == "gd" and self.learning_rate != "auto" else ""
         try:
             # parallelism is over blocks (n_jobs), not inside BLAS

@@ -177,7 +177,10 @@ def _small_working_set(evaluation, X, columns: np.ndarray, lam: np.ndarray, opt_
     S, penalty, intercept = obj.source.total_weight, obj.penalty, obj.fit_intercept
     m = len(columns)
     if X.shape[0] * m * 8 <= RESTRICTED_DENSE_MAX_BYTES:  # dense columns: the dense pass and BLAS's Gram
-        A = cd.take_columns_dense(X, columns)
+        # from the CSC copy when there is one (a read of these columns), else in one scan of the CSR rows
+        source = obj.source
+        A = cd.take_csc_columns_dense(source.sparse_columns(), columns) if source.made_sparse_columns else None
+        A = cd.take_columns_dense(X, columns) if A is None else A
 
         def gram(h):
             return neuron.weighted_gram(A, h, intercept)

@@ -56,6 +56,11 @@ class Source:
     #: whether :meth:`sparse_columns` returns a matrix (known without making it)
     has_sparse_columns: bool = False
 
+    @property
+    def made_sparse_columns(self) -> bool:
+        """Whether :meth:`sparse_columns` has made its matrix already (a call then costs nothing)."""
+        return False
+
     def reduce(self, block_fn: Callable, *args) -> list:
         """Return ``sum over blocks of block_fn(X_b, y_b, s_b, *args)`` (a list, summed elementwise)."""
         raise NotImplementedError
@@ -170,6 +175,10 @@ class MemorySource(Source):
             X = self.X if self.X.dtype == np.float64 else self.X.astype(np.float64)
             self._csc = X.tocsc()  # (csc_matrix(X, dtype=...) converts, then copies once more)
         return self._csc
+
+    @property
+    def made_sparse_columns(self) -> bool:
+        return self._csc is not None
 
     def rows(self):
         return self.X, self.y, self.sample_weight
