@@ -7,6 +7,7 @@ from scipy.optimize import minimize
 
 from oneuron import _cd_kernels as cd
 from oneuron import _quadratic as quadratic
+from oneuron import neuron
 from oneuron._kernels import unsigned_index
 from oneuron._objective import Objective
 from oneuron._penalty import Penalty
@@ -510,3 +511,12 @@ def test_small_working_set_solve_is_not_taken_by_the_softmax_head_or_large_worki
     for C in (0.05, 10.0):  # small working sets, then all 40 columns
         assert prox.solve(objective_for(X, y, 2, C, 1.0), np.zeros(41), tol=1e-8).converged
         assert calls and all(m + 1 <= quadratic.RESTRICTED_MAX_COLUMNS for m in calls)
+
+
+@pytest.mark.parametrize("with_ones", [True, False])
+def test_thin_gram_of_a_small_working_set_is_the_weighted_gram_exactly_symmetric(with_ones, rng):
+    A = rng.normal(size=(500, 6))
+    h = rng.random(500)
+    H = prox._thin_gram(np.ascontiguousarray(A.T), h, with_ones)
+    np.testing.assert_allclose(H, neuron.weighted_gram(A, h, with_ones), rtol=1e-13, atol=1e-12)
+    assert np.array_equal(H, H.T)

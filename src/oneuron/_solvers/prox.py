@@ -41,7 +41,6 @@ from __future__ import annotations
 import numpy as np
 
 from oneuron import _cd_kernels as cd
-from oneuron import neuron
 from oneuron._objective import binary_pass
 from oneuron._quadratic import INNER_RATIO, MAX_SWEEPS, optimality, penalized, working_set_step
 from oneuron._solvers._linesearch import FLOOR, backtrack, require_finite, stalled
@@ -181,9 +180,10 @@ def _small_working_set(evaluation, X, columns: np.ndarray, lam: np.ndarray, opt_
         source = obj.source
         A = cd.take_csc_columns_dense(source.sparse_columns(), columns) if source.made_sparse_columns else None
         A = cd.take_columns_dense(X, columns) if A is None else A
+        At = np.ascontiguousarray(A.T)
 
         def gram(h):
-            return neuron.weighted_gram(A, h, intercept)
+            return _thin_gram(At, h, intercept)
     else:
         A = cd.take_columns(X, columns)
 
@@ -228,6 +228,21 @@ def _small_working_set(evaluation, X, columns: np.ndarray, lam: np.ndarray, opt_
             break
         inner_tol = max(INNER_RATIO * opt, 0.1 * target)
     return v - x0
+
+
+def _thin_gram(At: np.ndarray, h: np.ndarray, with_ones: bool) -> np.ndarray:
+    """``neuron.weighted_gram(At.T, h, with_ones)`` for the few columns of a small working set, given as the rows
+    of ``At`` (m, n): the product ``(At h) At.T`` of two short, wide matrices, which BLAS computes several times
+    as fast as the symmetric update of tall, narrow ones; the upper triangle is mirrored, so that the result is
+    exactly symmetric."""
+    G = (At * h) @ At.T
+    G = np.triu(G) + np.triu(G, 1).T
+    if not with_ones:
+        return G
+    m = G.shape[0]
+    H = np.empty((m + 1, m + 1))
+    H[:m, :m], H[:m, m], H[m, :m], H[m, m] = G, At @ h, At @ h, h.sum()
+    return H
 
 
 def _with_value(result):
