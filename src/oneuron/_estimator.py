@@ -225,13 +225,13 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         Start a new ``fit`` from the current coefficients. With an in-memory scipy.sparse X the model also
         keeps what its fit built from the data, for the next ``fit`` on the same data (a regularization path
         over ``C``): a reference to X, copies of the encoded labels and sample weights, the column (CSC) copy
-        of X's non-zeros that ``solver="prox"`` (an l1 part) makes, and that solver's last evaluation (a
-        gradient, and one number per row, or per row and class). The next fit reuses them only if X (by a
-        64-bit fingerprint of its entries: in-place edits are seen), the labels and the weights are
-        unchanged, and then starts without a pass over X when the coefficients are still those of the last
-        fit; its coefficients are those a fit without them gives. They are never pickled, copied, cloned or
-        saved; a fit on other data, on dense data or with ``warm_start=False`` drops them. Without numba
-        nothing is kept.
+        of X's non-zeros that ``solver="prox"`` (an l1 part) makes (for two classes, at the first fit), and
+        that solver's last evaluation (a gradient, and one number per row, or per row and class). The next fit
+        reuses them only if X (by a 64-bit fingerprint of its entries: in-place edits are seen), the labels and
+        the weights are unchanged, and then starts without a pass over X when the coefficients are still those
+        of the last fit; its coefficients are those a fit without them gives. They are never pickled, copied,
+        cloned or saved; a fit on other data, on dense data or with ``warm_start=False`` drops them. Without
+        numba nothing is kept.
     n_jobs : int, optional
         Threads used to evaluate the objective (all cores by default).
     learning_rate : float or "auto", default="auto"
