@@ -712,6 +712,8 @@ def take_csc_columns_dense(Xc, columns: np.ndarray) -> np.ndarray:
     -------
     ndarray (n, len(columns)), float64, C-contiguous
     """
+    if not COMPILED:  # the loop in Python would be slow
+        return np.ascontiguousarray(Xc[:, columns].toarray(), dtype=np.float64)
     columns = np.asarray(columns, dtype=np.int64)
     return _csc_columns_dense(unsigned_index(Xc.indptr), unsigned_index(Xc.indices), Xc.data, columns, Xc.shape[0])
 

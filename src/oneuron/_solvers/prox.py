@@ -177,9 +177,10 @@ def _small_working_set(evaluation, X, columns: np.ndarray, lam: np.ndarray, opt_
     m = len(columns)
     if X.shape[0] * m * 8 <= RESTRICTED_DENSE_MAX_BYTES:  # dense columns: the dense pass and BLAS's Gram
         # from the CSC copy when there is one (a read of these columns), else in one scan of the CSR rows
-        source = obj.source
-        A = cd.take_csc_columns_dense(source.sparse_columns(), columns) if source.made_sparse_columns else None
-        A = cd.take_columns_dense(X, columns) if A is None else A
+        if obj.source.made_sparse_columns:
+            A = cd.take_csc_columns_dense(obj.source.sparse_columns(), columns)
+        else:
+            A = cd.take_columns_dense(X, columns)
         At = np.ascontiguousarray(A.T)
 
         def gram(h):
@@ -240,8 +241,9 @@ def _thin_gram(At: np.ndarray, h: np.ndarray, with_ones: bool) -> np.ndarray:
     if not with_ones:
         return G
     m = G.shape[0]
+    border = At @ h
     H = np.empty((m + 1, m + 1))
-    H[:m, :m], H[:m, m], H[m, :m], H[m, m] = G, At @ h, At @ h, h.sum()
+    H[:m, :m], H[:m, m], H[m, :m], H[m, m] = G, border, border, h.sum()
     return H
 
 
