@@ -436,8 +436,9 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
             solve = subsample.strategy(solve, objective)  # tall data: start from a row subsample's optimum
         # the last fit's final evaluation, at this start: prox takes it (only prox, and not a subsample's fit,
         # whose objective is on other rows)
-        start = warm.start(x0) if warm is not None and solve is SOLVERS["prox"] else x0
-        if warm is not None and solve is SOLVERS["prox"] and objective.is_binary:
+        warm_prox = warm is not None and solve is SOLVERS["prox"]
+        start = warm.start(x0) if warm_prox else x0
+        if warm_prox and objective.is_binary:
             # a regularization path, most likely: the column copy X's working sets are read from, made at its
             # first fit (its small working sets would otherwise each scan the rows), serves all of its fits
             source.sparse_columns()
@@ -468,7 +469,7 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
             self._check_rounding(objective, x0, result)
         self._after_fit(objective, result, penalty, firth)
         if warm is not None:
-            warm.keep(objective, result.evaluation if solve is SOLVERS["prox"] else None)
+            warm.keep(objective, result.evaluation if warm_prox else None)
         return self
 
     def _check_rounding(self, objective: Objective, x0: np.ndarray, result) -> None:
