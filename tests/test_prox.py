@@ -457,7 +457,7 @@ def test_take_columns_dense_of_csr_rows_equals_the_sliced_columns(compiled, dtyp
     np.testing.assert_allclose(A, X.astype(np.float64).toarray()[:, cols], rtol=1e-15)
     # the same columns from the CSC copy (the duplicate summed in the same order): the same bits
     Xc = X.astype(np.float64).tocsc()
-    B = cd.take_csc_columns_dense(Xc, cols)  # scipy's column slice without numba, as take_columns_dense
+    B = cd.take_columns_dense(Xc, cols)
     assert B.dtype == np.float64 and B.flags.c_contiguous and A.tobytes() == B.tobytes()
     # and the loop itself, which numba compiles
     loop = cd._csc_take_columns_dense(Xc.indptr, Xc.indices, Xc.data, cols, Xc.shape[0])

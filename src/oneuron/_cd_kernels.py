@@ -668,26 +668,6 @@ def _csr_take_columns_dense(indptr, indices, data, slot, m):  # pragma: no cover
     return out
 
 
-def take_columns_dense(X, columns: np.ndarray) -> np.ndarray:
-    """``X[:, columns].toarray()`` of a CSR matrix ``X`` in float64, in one scan of X: for a few columns of many
-    rows, where the dense kernels and BLAS then read them faster than their sparse form.
-
-    Parameters
-    ----------
-    X : scipy.sparse CSR matrix (n, d)
-    columns : ndarray of int
-        The selected columns, without repeats.
-
-    Returns
-    -------
-    ndarray (n, len(columns)), float64, C-contiguous
-    """
-    if not COMPILED:  # the scan in Python would be slow
-        return np.ascontiguousarray(X[:, columns].toarray(), dtype=np.float64)
-    indptr, indices, slot = _selection(X, columns)
-    return _take_columns_dense(indptr, indices, X.data, slot, len(columns))
-
-
 def _csc_take_columns_dense(indptr, indices, data, columns, n):  # pragma: no cover - compiled by numba
     """The ``columns`` of a CSC matrix of ``n`` rows as a dense (n, len(columns)) float64 array (duplicate entries
     summed in their stored order, as :func:`_csr_take_columns_dense` sums them)."""
@@ -699,12 +679,14 @@ def _csc_take_columns_dense(indptr, indices, data, columns, n):  # pragma: no co
     return out
 
 
-def take_csc_columns_dense(Xc, columns: np.ndarray) -> np.ndarray:
-    """:func:`take_columns_dense` from a CSC matrix ``Xc``: a read of the columns' entries only, not of X.
+def take_columns_dense(X, columns: np.ndarray) -> np.ndarray:
+    """``X[:, columns].toarray()`` of a CSR or CSC matrix ``X`` in float64: for a few columns of many rows, where
+    the dense kernels and BLAS then read them faster than their sparse form. From CSR rows in one scan of X,
+    from a CSC matrix in a read of those columns' entries only.
 
     Parameters
     ----------
-    Xc : scipy.sparse CSC matrix (n, d), float64
+    X : scipy.sparse CSR or CSC matrix (n, d)
     columns : ndarray of int
         The selected columns, without repeats.
 
@@ -712,10 +694,13 @@ def take_csc_columns_dense(Xc, columns: np.ndarray) -> np.ndarray:
     -------
     ndarray (n, len(columns)), float64, C-contiguous
     """
-    if not COMPILED:  # the loop in Python would be slow
-        return np.ascontiguousarray(Xc[:, columns].toarray(), dtype=np.float64)
-    columns = np.asarray(columns, dtype=np.int64)
-    return _csc_columns_dense(unsigned_index(Xc.indptr), unsigned_index(Xc.indices), Xc.data, columns, Xc.shape[0])
+    if not COMPILED:  # the loops in Python would be slow
+        return np.ascontiguousarray(X[:, columns].toarray(), dtype=np.float64)
+    if X.format == "csc":
+        indptr, indices = unsigned_index(X.indptr), unsigned_index(X.indices)
+        return _csc_columns_dense(indptr, indices, X.data, np.asarray(columns, dtype=np.int64), X.shape[0])
+    indptr, indices, slot = _selection(X, columns)
+    return _take_columns_dense(indptr, indices, X.data, slot, len(columns))
 
 
 try:  # compiled inner loops when numba is there; the Python loops above are the same code

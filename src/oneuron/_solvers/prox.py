@@ -177,10 +177,7 @@ def _small_working_set(evaluation, X, columns: np.ndarray, lam: np.ndarray, opt_
     m = len(columns)
     if X.shape[0] * m * 8 <= RESTRICTED_DENSE_MAX_BYTES:  # dense columns: the dense pass and BLAS's Gram
         # from the CSC copy when there is one (a read of these columns), else in one scan of the CSR rows
-        if obj.source.made_sparse_columns:
-            A = cd.take_csc_columns_dense(obj.source.sparse_columns(), columns)
-        else:
-            A = cd.take_columns_dense(X, columns)
+        A = cd.take_columns_dense(obj.source.sparse_columns() if obj.source.made_sparse_columns else X, columns)
         At = np.ascontiguousarray(A.T)
 
         def gram(h):
